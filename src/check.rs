@@ -1,0 +1,216 @@
+//! `folio check`: every rule over every record, and the repository as a
+//! whole. Per-file rules run in parallel while the files are parsed; the
+//! cross-record rules (ids, paths, duplicates) then compare all records.
+
+use crate::diagnostics::{Code, Diagnostic, Severity, Summary};
+use crate::naming::{self, RulePath};
+use crate::repo::{Loaded, Record, Repo};
+use chrono::NaiveDate;
+use std::collections::{BTreeSet, HashMap};
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub as_of: NaiveDate,
+    /// Report only on these paths (relative to the root); empty means all.
+    pub only: Option<BTreeSet<String>>,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+}
+
+/// Check the repository.
+pub fn run(repo: &Repo, opts: &Options) -> Report {
+    let loaded = repo.load(opts.as_of);
+    run_loaded(repo, loaded, opts)
+}
+
+/// Check already loaded records (the per-file diagnostics are in `loaded`).
+pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
+    let mut diags = repo.setup_diagnostics.clone();
+    diags.extend(loaded.diagnostics);
+    let mut cross = Vec::new();
+    cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
+    cross.extend(crate::duplicates::diagnostics(
+        &loaded.records,
+        &repo.config.duplicates,
+    ));
+    locate_fields(repo, &mut cross);
+    diags.extend(cross);
+    if let Some(only) = &opts.only {
+        diags.retain(|d| only.contains(&d.path) || is_setup_file(&d.path));
+    }
+    sort(&mut diags);
+    let files = match &opts.only {
+        Some(only) => only.len(),
+        None => loaded.files,
+    };
+    let summary = Summary::of(files, &diags);
+    Report {
+        diagnostics: diags,
+        summary,
+    }
+}
+
+fn is_setup_file(p: &str) -> bool {
+    p == crate::repo::CONFIG_FILE || p == crate::repo::STAFF_FILE || p.starts_with("schema/")
+}
+
+/// Sort by path, then position, then code, so output is stable.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        (
+            &a.path,
+            a.line.unwrap_or(0),
+            a.column.unwrap_or(0),
+            a.code,
+            &a.message,
+        )
+            .cmp(&(
+                &b.path,
+                b.line.unwrap_or(0),
+                b.column.unwrap_or(0),
+                b.code,
+                &b.message,
+            ))
+    });
+}
+
+fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mut Vec<Diagnostic>) {
+    // Duplicate ids: every record after the first names the first.
+    let mut by_id: HashMap<&str, &Record> = HashMap::with_capacity(records.len());
+    for r in records {
+        if r.customer.id.is_empty() || !crate::schema::is_id(&r.customer.id) {
+            continue;
+        }
+        if let Some(first) = by_id.get(r.customer.id.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    Code::DuplicateId,
+                    r.path.clone(),
+                    format!("id \"{}\" is already used by {}", r.customer.id, first.path),
+                )
+                .with_field("id")
+                .with_hint(
+                    "ids are never reused: give this record a new one (`folio new` makes ULIDs)",
+                ),
+            );
+        } else {
+            by_id.insert(&r.customer.id, r);
+        }
+    }
+
+    // The naming rule, for records whose parts are usable.
+    let usable: Vec<&Record> = records
+        .iter()
+        .filter(|r| {
+            let c = &r.customer;
+            !c.name.is_empty()
+                && !c.contact.is_empty()
+                && crate::schema::codes::COUNTRIES.contains(&c.country.as_str())
+        })
+        .collect();
+    let parts: Vec<_> = usable.iter().map(|r| r.customer.naming_parts()).collect();
+    let rule = naming::rule_paths(&repo.template, &parts);
+    for (r, want) in usable.iter().zip(rule) {
+        match want {
+            RulePath::Path(p) if p != r.path => out.push(
+                Diagnostic::error(
+                    Code::Misnamed,
+                    r.path.clone(),
+                    format!("file name does not follow the naming rule: expected {p}"),
+                )
+                .with_field("name")
+                .with_hint("run `folio fix` to rename it (git keeps the history linked)"),
+            ),
+            RulePath::Path(_) => {}
+            RulePath::Ambiguous { others, .. } => {
+                let other = others
+                    .first()
+                    .map(|&i| usable[i].path.as_str())
+                    .unwrap_or("");
+                out.push(
+                    Diagnostic::error(
+                        Code::AmbiguousName,
+                        r.path.clone(),
+                        format!(
+                            "same company, contact and country as {other}; nothing tells them apart"
+                        ),
+                    )
+                    .with_field("name")
+                    .with_hint("if they are two real customers, set a different `city` (or `industry`) on each; if one, merge them"),
+                );
+            }
+        }
+    }
+
+    // Paths, for every file git would check out.
+    let mut lower: HashMap<String, &str> = HashMap::new();
+    let all_paths = records
+        .iter()
+        .map(|r| r.path.as_str())
+        .chain(unreadable.iter().map(String::as_str));
+    let mut paths: Vec<&str> = all_paths.collect();
+    paths.sort();
+    for p in paths {
+        if let Some(why) = naming::unportable(p) {
+            out.push(Diagnostic::error(
+                Code::Unportable,
+                p,
+                format!("path cannot be checked out everywhere: {why}"),
+            ));
+        }
+        if let Some(first) = lower.get(&p.to_lowercase()) {
+            out.push(
+                Diagnostic::error(
+                    Code::CaseCollision,
+                    p,
+                    format!("path differs from {first} only in letter case"),
+                )
+                .with_hint("macOS and Windows would see one file; rename or merge one of them"),
+            );
+        } else {
+            lower.insert(p.to_lowercase(), p);
+        }
+    }
+}
+
+/// Give line and column to diagnostics that name a field but no span.
+fn locate_fields(repo: &Repo, diags: &mut [Diagnostic]) {
+    let mut cache: HashMap<String, Option<String>> = HashMap::new();
+    for d in diags
+        .iter_mut()
+        .filter(|d| d.span.is_none() && d.line.is_none())
+    {
+        let text = cache.entry(d.path.clone()).or_insert_with(|| {
+            std::fs::read(repo.root.join(&d.path))
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        });
+        let Some(text) = text else { continue };
+        let span = d
+            .field
+            .as_deref()
+            .and_then(|f| crate::records::find_field(text, f));
+        d.span = Some(span.unwrap_or(0..0));
+        d.locate(text);
+    }
+}
+
+/// Exit status for a report: 1 with errors (or warnings when denied).
+pub fn failed(report: &Report, deny_warnings: bool) -> bool {
+    report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error || deny_warnings)
+}

@@ -1,0 +1,193 @@
+//! The command line: one clap enum, one module per command. Commands call
+//! the library, which returns data; only this layer prints and decides the
+//! exit status (0 fine, 1 problems found, 2 usage, I/O or internal failure).
+
+mod check;
+mod fix;
+mod init;
+mod new;
+mod schema;
+
+use crate::repo::Repo;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Customer records for export sales teams, kept as TOML files in git.
+#[derive(Debug, Parser)]
+#[command(name = "folio", version, about, max_term_width = 100)]
+#[command(after_help = "Exit status: 0 fine, 1 problems found, 2 usage, I/O or internal failure.")]
+pub struct Cli {
+    /// Data repository root (default: the nearest folder upwards with folio.toml)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+pub enum Command {
+    /// Create a data repository
+    Init(init::Args),
+    /// Check every record and the repository as a whole
+    Check(check::Args),
+    /// Write a new customer record at its naming-rule path
+    New(new::Args),
+    /// Rename misnamed record files to their naming-rule paths
+    Fix(fix::Args),
+    /// Show or export the record schema
+    #[command(subcommand)]
+    Schema(schema::Cmd),
+}
+
+/// A failure the user must act on: exit status 2.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub hints: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hints.push(h.into());
+        self
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let mut message = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            message.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        Failure::new(message)
+    }
+}
+
+/// Exit status of a command that ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Problems,
+}
+
+pub type CmdResult = Result<Status, Failure>;
+
+/// Output formats shared by several commands.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Run the command line; returns the exit status.
+pub fn run(cli: Cli) -> u8 {
+    let choice = match cli.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    let ctx = Ctx {
+        repo_arg: cli.repo.clone(),
+    };
+    let result = match cli.command {
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        Command::New(a) => new::run(&ctx, a),
+        Command::Fix(a) => fix::run(&ctx, a),
+        Command::Schema(c) => schema::run(&ctx, c),
+    };
+    match result {
+        Ok(Status::Ok) => 0,
+        Ok(Status::Problems) => 1,
+        Err(f) => {
+            let mut err = anstream::stderr();
+            let s = crate::output::style::ERROR;
+            let _ = writeln!(err, "{s}error:{s:#} {}", f.message);
+            for h in f.hints {
+                let n = crate::output::style::NOTE;
+                let _ = writeln!(err, "{n}hint:{n:#} {h}");
+            }
+            2
+        }
+    }
+}
+
+/// What every command can reach.
+pub struct Ctx {
+    pub repo_arg: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// Open the data repository (`--repo` or the nearest folio.toml).
+    pub fn open_repo(&self) -> Result<Repo, Failure> {
+        let r = match &self.repo_arg {
+            Some(dir) => Repo::open(dir),
+            None => Repo::discover(&std::env::current_dir()?),
+        };
+        r.map_err(|e| {
+            let f = Failure::from(e);
+            f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
+        })
+    }
+
+    /// Open the repository for a command that needs valid settings: a broken
+    /// folio.toml or staff.toml stops it (run `folio check` for details).
+    pub fn open_repo_strict(&self) -> Result<Repo, Failure> {
+        let repo = self.open_repo()?;
+        if let Some(d) = repo.setup_diagnostics.first() {
+            let pos = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+            return Err(Failure::new(format!("{}{pos}: {}", d.path, d.message))
+                .hint("run `folio check` for every problem"));
+        }
+        Ok(repo)
+    }
+}
+
+/// `--as-of` or today.
+pub fn as_of(arg: Option<NaiveDate>) -> NaiveDate {
+    arg.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// Parse a `YYYY-MM-DD` argument.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Print to stdout; a closed pipe ends quietly.
+pub fn print(s: &str) -> Result<(), Failure> {
+    let mut out = anstream::stdout();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::new(format!("cannot write output: {e}"))),
+    }
+}
+
+/// Print to stderr (notes and warnings next to the main output).
+pub fn eprint(s: &str) {
+    let mut err = anstream::stderr();
+    let _ = err.write_all(s.as_bytes());
+}

@@ -1,0 +1,182 @@
+//! Small git operations the commands share: opening the repository around
+//! the data, the files changed since a revision, staging and committing.
+
+use git2::{Repository, Signature, StatusOptions};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// A git failure, with what folio was doing.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct GitError {
+    pub what: String,
+    #[source]
+    pub source: git2::Error,
+}
+
+fn ctx<T>(r: Result<T, git2::Error>, what: impl FnOnce() -> String) -> Result<T, GitError> {
+    r.map_err(|source| GitError {
+        what: what(),
+        source,
+    })
+}
+
+/// The git repository that holds the data root, and the data root's path
+/// inside its work tree (`""` when they are the same).
+pub struct GitRepo {
+    pub repo: Repository,
+    pub prefix: String,
+}
+
+impl GitRepo {
+    /// Open the repository containing `root`, if there is one.
+    pub fn open(root: &Path) -> Option<GitRepo> {
+        let repo = Repository::discover(root).ok()?;
+        let workdir = repo.workdir()?.canonicalize().ok()?;
+        let root = root.canonicalize().ok()?;
+        let prefix = root.strip_prefix(&workdir).ok()?;
+        let prefix = prefix
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        Some(GitRepo { repo, prefix })
+    }
+
+    /// A path relative to the data root as a path in the work tree.
+    pub fn to_git(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+
+    /// A work-tree path as a path relative to the data root, if inside it.
+    pub fn from_git(&self, p: &str) -> Option<String> {
+        if self.prefix.is_empty() {
+            Some(p.to_string())
+        } else {
+            p.strip_prefix(&self.prefix)
+                .and_then(|r| r.strip_prefix('/'))
+                .map(str::to_string)
+        }
+    }
+
+    /// Files (relative to the data root) that differ between `rev` and the
+    /// working tree, untracked files included; both sides of a rename.
+    pub fn changed_since(&self, rev: &str) -> Result<BTreeSet<String>, GitError> {
+        let obj = ctx(self.repo.revparse_single(rev), || {
+            format!("cannot resolve revision `{rev}`")
+        })?;
+        let tree = ctx(obj.peel_to_tree(), || {
+            format!("`{rev}` does not name a commit")
+        })?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_untracked(true).recurse_untracked_dirs(true);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        let diff = ctx(
+            self.repo
+                .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts)),
+            || format!("cannot compare `{rev}` with the working tree"),
+        )?;
+        let mut out = BTreeSet::new();
+        for d in diff.deltas() {
+            for f in [d.old_file(), d.new_file()] {
+                if let Some(p) = f
+                    .path()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| self.from_git(p))
+                {
+                    out.insert(p);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a file (relative to the data root) has uncommitted changes.
+    pub fn is_dirty(&self, rel: &str) -> Result<bool, GitError> {
+        let p = self.to_git(rel);
+        match self.repo.status_file(Path::new(&p)) {
+            Ok(s) => Ok(!s.is_empty() && s != git2::Status::IGNORED),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(false),
+            Err(source) => Err(GitError {
+                what: format!("cannot read the status of {rel}"),
+                source,
+            }),
+        }
+    }
+
+    /// Whether the work tree has any uncommitted change under the data root.
+    pub fn dirty_paths(&self) -> Result<Vec<String>, GitError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true).recurse_untracked_dirs(true);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        let st = ctx(self.repo.statuses(Some(&mut opts)), || {
+            "cannot read the status".into()
+        })?;
+        Ok(st
+            .iter()
+            .filter_map(|e| e.path().ok().and_then(|p| self.from_git(p)))
+            .collect())
+    }
+
+    /// Whether `rel` is tracked in the index.
+    pub fn is_tracked(&self, rel: &str) -> bool {
+        self.repo
+            .index()
+            .ok()
+            .and_then(|i| i.get_path(Path::new(&self.to_git(rel)), 0))
+            .is_some()
+    }
+
+    /// Stage a rename (like `git mv` after the file was moved).
+    pub fn stage_rename(&self, from: &str, to: &str) -> Result<(), GitError> {
+        let mut index = ctx(self.repo.index(), || "cannot open the index".into())?;
+        ctx(index.remove_path(Path::new(&self.to_git(from))), || {
+            format!("cannot unstage {from}")
+        })?;
+        ctx(index.add_path(Path::new(&self.to_git(to))), || {
+            format!("cannot stage {to}")
+        })?;
+        ctx(index.write(), || "cannot write the index".into())
+    }
+
+    /// Commit the given paths (relative to the data root; added, changed or
+    /// deleted in the work tree) with `message`, on top of HEAD. Other
+    /// staged changes are left as they were.
+    pub fn commit_paths(&self, paths: &[String], message: &str) -> Result<git2::Oid, GitError> {
+        let repo = &self.repo;
+        let mut index = ctx(repo.index(), || "cannot open the index".into())?;
+        let workdir: PathBuf = repo.workdir().map(Path::to_path_buf).unwrap_or_default();
+        for p in paths {
+            let gp = self.to_git(p);
+            if workdir.join(&gp).exists() {
+                ctx(index.add_path(Path::new(&gp)), || {
+                    format!("cannot stage {p}")
+                })?;
+            } else {
+                let _ = index.remove_path(Path::new(&gp));
+            }
+        }
+        ctx(index.write(), || "cannot write the index".into())?;
+        let tree_id = ctx(index.write_tree(), || "cannot write the tree".into())?;
+        let tree = ctx(repo.find_tree(tree_id), || "cannot read the tree".into())?;
+        let sig = ctx(
+            repo.signature()
+                .or_else(|_| Signature::now("folio", "folio@localhost")),
+            || "cannot make a signature".into(),
+        )?;
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        ctx(
+            repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents),
+            || "cannot commit".into(),
+        )
+    }
+}

@@ -1,0 +1,27 @@
+//! folio: an export sales team's customers as TOML files in a git repository.
+//!
+//! The library does the work and returns data; `cli` is the only layer that
+//! prints. Modules follow the domain:
+//!
+//! - [`records`]: the customer model and parsing a file with diagnostics
+//! - [`schema`]: the built-in and team schema, validation, JSON Schema export
+//! - [`naming`]: the `Company-Contact-CountryCode` rule and rule paths
+//! - [`duplicates`]: duplicate customers and multi-title conflicts
+//! - [`check`]: every rule over the repository
+//! - [`config`], [`repo`]: settings, staff, and the repository's files
+//! - [`edit`]: atomic writes and format-preserving edits
+//! - [`git`]: the git operations the commands share
+//! - [`diagnostics`], [`output`]: findings as data, and their renderers
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod duplicates;
+pub mod edit;
+pub mod git;
+pub mod naming;
+pub mod output;
+pub mod records;
+pub mod repo;
+pub mod schema;

@@ -1,0 +1,373 @@
+//! The team's naming rule: where a customer's file lives and how it is shown.
+//!
+//! The rule is `Company-Contact-CountryCode` (DOMAIN.md, seed 000). A record's
+//! path is computed from a template in `folio.toml`; the default puts every
+//! customer under its country's folder with an ASCII slug of the company and
+//! contact names. Everything here is pure: no file system access.
+
+use std::collections::HashMap;
+
+/// Default path template. `{qual}` is empty unless two records would share
+/// a path, in which case it becomes `--<slug of city or industry>`.
+pub const DEFAULT_TEMPLATE: &str = "customers/{cc}/{name}--{contact}{qual}--{cc}.toml";
+
+/// Fields that tell apart two customers with the same name, contact and
+/// country, tried in this order (the source articles use city, region or
+/// industry).
+pub const DEFAULT_DISAMBIGUATE: &[&str] = &["city", "industry"];
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &["cc", "CC", "name", "contact", "id", "initial", "qual"];
+
+/// Transliterate to ASCII, lower-case, and turn every run of characters other
+/// than `a-z0-9` into one `-`, trimmed at both ends.
+pub fn slug(s: &str) -> String {
+    let ascii = deunicode::deunicode(s);
+    let mut out = String::with_capacity(ascii.len());
+    let mut dash = false;
+    for c in ascii.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c);
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// The parts of a record the naming rule reads.
+#[derive(Debug, Clone, Copy)]
+pub struct NameParts<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub contact: &'a str,
+    pub country: &'a str,
+    pub city: Option<&'a str>,
+    pub industry: Option<&'a str>,
+}
+
+impl<'a> NameParts<'a> {
+    fn field(&self, f: &str) -> Option<&'a str> {
+        match f {
+            "city" => self.city,
+            "industry" => self.industry,
+            _ => None,
+        }
+        .filter(|v| !slug(v).is_empty())
+    }
+}
+
+/// `<name>-<contact>-<COUNTRY>`, e.g. `ABC Corp-John Doe-US`.
+pub fn display_name(name: &str, contact: &str, country: &str) -> String {
+    format!("{name}-{contact}-{country}")
+}
+
+/// A checked path template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    raw: String,
+    disambiguate: Vec<String>,
+}
+
+/// Why a template was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("unknown placeholder `{{{0}}}` (known: {known})", known = PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", "))]
+    UnknownPlaceholder(String),
+    #[error("unclosed `{{` in template")]
+    Unclosed,
+    #[error(
+        "the template must contain {{name}} or {{id}} so that every customer gets a file of its own"
+    )]
+    NotUnique,
+    #[error("the template must end in `.toml`")]
+    NotToml,
+    #[error("the template must stay inside the repository (no absolute path, no `..`)")]
+    Escapes,
+    #[error("`{0}` cannot tell customers apart (use city or industry)")]
+    BadDisambiguator(String),
+}
+
+impl Default for Template {
+    fn default() -> Self {
+        Template {
+            raw: DEFAULT_TEMPLATE.to_string(),
+            disambiguate: DEFAULT_DISAMBIGUATE.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+impl Template {
+    pub fn new(raw: &str, disambiguate: &[String]) -> Result<Template, TemplateError> {
+        let mut rest = raw;
+        let mut seen_unique = false;
+        while let Some(start) = rest.find('{') {
+            let after = &rest[start + 1..];
+            let end = after.find('}').ok_or(TemplateError::Unclosed)?;
+            let name = &after[..end];
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(TemplateError::UnknownPlaceholder(name.to_string()));
+            }
+            seen_unique |= name == "name" || name == "id";
+            rest = &after[end + 1..];
+        }
+        if !seen_unique {
+            return Err(TemplateError::NotUnique);
+        }
+        if !raw.ends_with(".toml") {
+            return Err(TemplateError::NotToml);
+        }
+        if raw.starts_with('/') || raw.split('/').any(|c| c == ".." || c == ".") {
+            return Err(TemplateError::Escapes);
+        }
+        for d in disambiguate {
+            if !DEFAULT_DISAMBIGUATE.contains(&d.as_str()) {
+                return Err(TemplateError::BadDisambiguator(d.clone()));
+            }
+        }
+        Ok(Template {
+            raw: raw.to_string(),
+            disambiguate: disambiguate.to_vec(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The path of one record with a given qualifier (empty for none).
+    pub fn render(&self, p: &NameParts, qual: &str) -> String {
+        let cc = p.country.to_ascii_lowercase();
+        let or_id = |s: String| {
+            if s.is_empty() {
+                slug(p.id).to_string()
+            } else {
+                s
+            }
+        };
+        let mut out = String::with_capacity(self.raw.len() + 48);
+        let mut rest = self.raw.as_str();
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let end = after.find('}').unwrap_or(after.len());
+            match &after[..end] {
+                "cc" => out.push_str(&or_id(slug(&cc))),
+                "CC" => out.push_str(&or_id(slug(&cc).to_ascii_uppercase())),
+                "name" => out.push_str(&or_id(slug(p.name))),
+                "contact" => out.push_str(&or_id(slug(p.contact))),
+                "id" => out.push_str(p.id),
+                "initial" => {
+                    let s = slug(p.name);
+                    out.push(s.chars().next().unwrap_or('_'));
+                }
+                "qual" if !qual.is_empty() => {
+                    out.push_str("--");
+                    out.push_str(qual);
+                }
+                _ => {}
+            }
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn uses_qual(&self) -> bool {
+        self.raw.contains("{qual}")
+    }
+}
+
+/// The outcome of applying the rule to every record at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulePath {
+    /// The path the record must have.
+    Path(String),
+    /// Records that would share a path and have nothing to tell them apart.
+    Ambiguous { base: String, others: Vec<usize> },
+}
+
+/// Rule paths for all records together: two records whose base paths collide
+/// (ignoring letter case) are told apart by the first disambiguating field
+/// in which they differ, so that two real customers with the same name,
+/// contact and country both get a file.
+pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
+    let base: Vec<String> = parts.iter().map(|p| template.render(p, "")).collect();
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, b) in base.iter().enumerate() {
+        groups.entry(b.to_lowercase()).or_default().push(i);
+    }
+    let mut out: Vec<RulePath> = base.iter().cloned().map(RulePath::Path).collect();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let chosen = template
+            .disambiguate
+            .iter()
+            .find(|f| {
+                let mut vals: Vec<String> = members
+                    .iter()
+                    .map(|&i| parts[i].field(f).map(slug).unwrap_or_default())
+                    .collect();
+                vals.sort();
+                vals.dedup();
+                vals.len() == members.len()
+            })
+            .filter(|_| template.uses_qual());
+        for &i in members {
+            out[i] = match chosen {
+                Some(f) => match parts[i].field(f) {
+                    Some(v) => RulePath::Path(template.render(&parts[i], &slug(v))),
+                    // the one member without the field keeps the plain path
+                    None => RulePath::Path(base[i].clone()),
+                },
+                None => RulePath::Ambiguous {
+                    base: base[i].clone(),
+                    others: members.iter().copied().filter(|&j| j != i).collect(),
+                },
+            };
+        }
+    }
+    out
+}
+
+/// The rule path of one record among others (for `folio new`).
+pub fn rule_path_among(template: &Template, me: &NameParts, others: &[NameParts]) -> RulePath {
+    let mut all: Vec<NameParts> = others.to_vec();
+    all.push(*me);
+    let n = all.len() - 1;
+    match rule_paths(template, &all).swap_remove(n) {
+        RulePath::Ambiguous { base, others } => RulePath::Ambiguous { base, others },
+        p => p,
+    }
+}
+
+/// Why a path cannot be checked out on every system the team uses, if it
+/// cannot: Windows reserved names, characters Windows refuses, and a
+/// component ending in a dot or space.
+pub fn unportable(path: &str) -> Option<String> {
+    const RESERVED: &[&str] = &["con", "prn", "aux", "nul"];
+    for comp in path.split('/') {
+        if let Some(c) = comp
+            .chars()
+            .find(|c| "<>:\"|?*\\".contains(*c) || c.is_control())
+        {
+            return Some(format!(
+                "`{comp}` contains `{}`, which Windows does not allow",
+                c.escape_default()
+            ));
+        }
+        if comp.ends_with('.') || comp.ends_with(' ') {
+            return Some(format!(
+                "`{comp}` ends in a dot or space, which Windows drops"
+            ));
+        }
+        let stem = comp.split('.').next().unwrap_or("").to_ascii_lowercase();
+        let numbered = (stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0';
+        if RESERVED.contains(&stem.as_str()) || numbered {
+            return Some(format!("`{comp}` is a reserved device name on Windows"));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(name: &'a str, contact: &'a str, cc: &'a str) -> NameParts<'a> {
+        NameParts {
+            id: "X1",
+            name,
+            contact,
+            country: cc,
+            city: None,
+            industry: None,
+        }
+    }
+
+    #[test]
+    fn slug_transliterates_and_folds() {
+        assert_eq!(slug("ABC Corp."), "abc-corp");
+        assert_eq!(slug("Müller & Söhne GmbH"), "muller-sohne-gmbh");
+        assert_eq!(slug("  --Weiß--  "), "weiss");
+        assert_eq!(slug("上海"), "shang-hai");
+        assert_eq!(slug("Иван"), "ivan");
+        assert_eq!(slug("!!!"), "");
+    }
+
+    #[test]
+    fn default_rule_path_and_display() {
+        let t = Template::default();
+        let p = parts("ABC Corp", "John Doe", "US");
+        assert_eq!(t.render(&p, ""), "customers/us/abc-corp--john-doe--us.toml");
+        assert_eq!(
+            display_name("ABC Corp", "John Doe", "US"),
+            "ABC Corp-John Doe-US"
+        );
+    }
+
+    #[test]
+    fn empty_slug_falls_back_to_id() {
+        let t = Template::default();
+        let p = parts("???", "John", "US");
+        assert_eq!(t.render(&p, ""), "customers/us/x1--john--us.toml");
+    }
+
+    #[test]
+    fn collisions_are_told_apart_by_city() {
+        let t = Template::default();
+        let mut a = parts("ABC", "Jo", "DE");
+        let mut b = parts("ABC", "Jo", "DE");
+        a.city = Some("Hamburg");
+        b.city = Some("München");
+        let r = rule_paths(&t, &[a, b]);
+        assert_eq!(
+            r[0],
+            RulePath::Path("customers/de/abc--jo--hamburg--de.toml".into())
+        );
+        assert_eq!(
+            r[1],
+            RulePath::Path("customers/de/abc--jo--munchen--de.toml".into())
+        );
+    }
+
+    #[test]
+    fn collisions_without_detail_are_ambiguous() {
+        let t = Template::default();
+        let r = rule_paths(&t, &[parts("ABC", "Jo", "DE"), parts("abc", "JO", "DE")]);
+        assert!(matches!(r[0], RulePath::Ambiguous { .. }));
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        assert!(Template::new("customers/{cc}/{initial}/{name}.toml", &[]).is_ok());
+        assert_eq!(
+            Template::new("customers/{nme}.toml", &[]).unwrap_err(),
+            TemplateError::UnknownPlaceholder("nme".into())
+        );
+        assert_eq!(
+            Template::new("customers/{cc}.toml", &[]).unwrap_err(),
+            TemplateError::NotUnique
+        );
+        assert_eq!(
+            Template::new("../{name}.toml", &[]).unwrap_err(),
+            TemplateError::Escapes
+        );
+    }
+
+    #[test]
+    fn unportable_paths() {
+        assert!(unportable("customers/us/con.toml").is_some());
+        assert!(unportable("customers/us/a:b.toml").is_some());
+        assert!(unportable("customers/us./a.toml").is_some());
+        assert!(unportable("customers/us/com1.toml").is_some());
+        assert!(unportable("customers/us/company.toml").is_none());
+    }
+}

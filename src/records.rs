@@ -1,0 +1,704 @@
+//! Customer records: the typed model of one customer file, and parsing a
+//! file into it with every problem reported as a diagnostic.
+//!
+//! Parsing uses the toml crate's borrowed `DeTable`, which keeps spans, so
+//! that a diagnostic can point at the line and column of the value at fault
+//! and `folio check` stays close to the cost of parsing alone.
+
+use crate::config::Staff;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::schema::Schema;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// One customer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    pub contact: String,
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub tier: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub stage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_followup: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incoterms: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub titles: Vec<Title>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<Contact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<Quote>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<Order>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<Followup>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    /// A team's own fields (from its schema), as JSON values.
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Title {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechat: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin: Option<String>,
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incoterm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<String>,
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Followup {
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replied: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<NaiveDate>,
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    #[serde(flatten, default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Customer {
+    /// `<name>-<contact>-<COUNTRY>`.
+    pub fn display_name(&self) -> String {
+        crate::naming::display_name(&self.name, &self.contact, &self.country)
+    }
+
+    pub fn naming_parts(&self) -> crate::naming::NameParts<'_> {
+        crate::naming::NameParts {
+            id: &self.id,
+            name: &self.name,
+            contact: &self.contact,
+            country: &self.country,
+            city: self.city.as_deref(),
+            industry: self.industry.as_deref(),
+        }
+    }
+
+    /// The latest follow-up by date; on a tie, the later one in the file.
+    pub fn latest_followup(&self) -> Option<&Followup> {
+        self.followups
+            .iter()
+            .filter(|f| f.date.is_some())
+            .max_by_key(|f| f.date)
+    }
+
+    /// Tier as a rank, A = 0 (most valuable) to E = 4; unknown last.
+    pub fn tier_rank(&self) -> u8 {
+        match self.tier.as_str() {
+            "A" => 0,
+            "B" => 1,
+            "C" => 2,
+            "D" => 3,
+            "E" => 4,
+            _ => 5,
+        }
+    }
+}
+
+/// What a record is checked against besides its schema.
+pub struct Context<'a> {
+    pub schema: &'a Schema,
+    /// The team, for references; `None` skips reference checks.
+    pub staff: Option<&'a Staff>,
+    /// Dates after this are in the future.
+    pub as_of: NaiveDate,
+}
+
+/// The result of parsing one file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The customer, if the file is TOML at all (built leniently from the
+    /// values that have the right type, even when other values are wrong).
+    pub customer: Option<Customer>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Decode a file's bytes; a byte-order mark is accepted and skipped.
+#[allow(clippy::result_large_err)] // one per unreadable file
+pub fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, Diagnostic> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(
+            Diagnostic::error(Code::Encoding, path, "the file is UTF-16, not UTF-8")
+                .with_hint("save the file as UTF-8 (without BOM)"),
+        );
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let text = std::str::from_utf8(good).unwrap_or("");
+        let (line, col) = crate::diagnostics::line_col(text, text.len());
+        let mut d = Diagnostic::error(
+            Code::Encoding,
+            path,
+            format!(
+                "invalid UTF-8 (byte 0x{:02X} at offset {})",
+                bytes[e.valid_up_to()],
+                e.valid_up_to()
+            ),
+        )
+        .with_hint("save the file as UTF-8; GBK or Latin-1 text must be converted");
+        d.line = Some(line);
+        d.column = Some(col);
+        d
+    })
+}
+
+/// Parse and check one record.
+pub fn parse(text: &str, path: &str, ctx: &Context) -> Parsed {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        let diagnostics = errors
+            .iter()
+            .map(|e| {
+                let mut d = Diagnostic::error(Code::Syntax, path, syntax_message(e.message()));
+                if let Some(span) = e.span() {
+                    d = d.with_span(span);
+                    d.locate(text);
+                }
+                d
+            })
+            .collect();
+        return Parsed {
+            customer: None,
+            diagnostics,
+        };
+    }
+    let table = doc.get_ref();
+    let mut diagnostics = Vec::new();
+    ctx.schema.validate(table, path, &mut diagnostics);
+    let customer = build(table, ctx.schema);
+    cross_field(table, &customer, path, ctx, &mut diagnostics);
+    for d in &mut diagnostics {
+        d.locate(text);
+    }
+    Parsed {
+        customer: Some(customer),
+        diagnostics,
+    }
+}
+
+fn syntax_message(m: &str) -> String {
+    let first = m.lines().next().unwrap_or(m).trim();
+    if first.is_empty() {
+        "invalid TOML".to_string()
+    } else {
+        first.to_string()
+    }
+}
+
+type Table<'a> = DeTable<'a>;
+
+fn get<'t, 'i>(t: &'t Table<'i>, k: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+    t.get(k)
+}
+
+fn string(t: &Table, k: &str) -> Option<String> {
+    get(t, k)
+        .and_then(|v| v.get_ref().as_str())
+        .map(str::to_string)
+}
+
+fn date_of(v: &DeValue) -> Option<NaiveDate> {
+    match v {
+        DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
+            let x = d.date?;
+            NaiveDate::from_ymd_opt(x.year as i32, x.month as u32, x.day as u32)
+        }
+        _ => None,
+    }
+}
+
+fn date(t: &Table, k: &str) -> Option<NaiveDate> {
+    get(t, k).and_then(|v| date_of(v.get_ref()))
+}
+
+fn number(t: &Table, k: &str) -> Option<f64> {
+    match get(t, k).map(|v| v.get_ref()) {
+        Some(DeValue::Float(f)) => f.as_str().replace('_', "").parse().ok(),
+        Some(DeValue::Integer(i)) => integer_of(i).map(|i| i as f64),
+        _ => None,
+    }
+}
+
+fn integer_of(i: &toml::de::DeInteger) -> Option<i64> {
+    i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+}
+
+fn strings(t: &Table, k: &str) -> Vec<String> {
+    match get(t, k).map(|v| v.get_ref()) {
+        Some(DeValue::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.get_ref().as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn tables<'t, 'i>(t: &'t Table<'i>, k: &str) -> Vec<&'t Table<'i>> {
+    match get(t, k).map(|v| v.get_ref()) {
+        Some(DeValue::Array(a)) => a.iter().filter_map(|x| x.get_ref().as_table()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A TOML value as JSON, dates as `YYYY-MM-DD` strings.
+pub fn to_json(v: &DeValue) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => integer_of(i).map(J::from).unwrap_or(J::Null),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .map(J::from)
+            .unwrap_or(J::Null),
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Array(a) => J::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
+        DeValue::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+                .collect(),
+        ),
+    }
+}
+
+fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
+    t.iter()
+        .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
+        .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+        .collect()
+}
+
+const TOP: &[&str] = &[
+    "id",
+    "name",
+    "contact",
+    "country",
+    "owner",
+    "tier",
+    "type",
+    "stage",
+    "source",
+    "industry",
+    "city",
+    "address",
+    "website",
+    "tags",
+    "group",
+    "created",
+    "next_followup",
+    "lost_reason",
+    "pool_reason",
+    "incoterms",
+    "payment_terms",
+    "titles",
+    "contacts",
+    "quotes",
+    "orders",
+    "followups",
+    "consent",
+];
+
+fn build(t: &Table, schema: &Schema) -> Customer {
+    // Extra fields are only those the schema declares; unknown keys are
+    // already reported and are not carried along.
+    let declared = |k: &str| schema.field(k).is_some();
+    let mut extra = extras(t, TOP);
+    extra.retain(|k, _| declared(k));
+    Customer {
+        id: string(t, "id").unwrap_or_default(),
+        name: string(t, "name").unwrap_or_default(),
+        contact: string(t, "contact").unwrap_or_default(),
+        country: string(t, "country").unwrap_or_default(),
+        owner: string(t, "owner"),
+        tier: string(t, "tier").unwrap_or_default(),
+        kind: string(t, "type"),
+        stage: string(t, "stage").unwrap_or_default(),
+        source: string(t, "source"),
+        industry: string(t, "industry"),
+        city: string(t, "city"),
+        address: string(t, "address"),
+        website: string(t, "website"),
+        tags: strings(t, "tags"),
+        group: string(t, "group"),
+        created: date(t, "created"),
+        next_followup: date(t, "next_followup"),
+        lost_reason: string(t, "lost_reason"),
+        pool_reason: string(t, "pool_reason"),
+        incoterms: strings(t, "incoterms"),
+        payment_terms: string(t, "payment_terms"),
+        titles: tables(t, "titles")
+            .into_iter()
+            .map(|x| Title {
+                name: string(x, "name").unwrap_or_default(),
+                registration: string(x, "registration"),
+            })
+            .collect(),
+        contacts: tables(t, "contacts")
+            .into_iter()
+            .map(|x| Contact {
+                name: string(x, "name").unwrap_or_default(),
+                role: string(x, "role"),
+                email: string(x, "email"),
+                phone: string(x, "phone"),
+                whatsapp: string(x, "whatsapp"),
+                wechat: string(x, "wechat"),
+                linkedin: string(x, "linkedin"),
+                extra: extras(
+                    x,
+                    &[
+                        "name", "role", "email", "phone", "whatsapp", "wechat", "linkedin",
+                    ],
+                ),
+            })
+            .collect(),
+        quotes: tables(t, "quotes")
+            .into_iter()
+            .map(|x| Quote {
+                date: date(x, "date"),
+                product: string(x, "product"),
+                amount: number(x, "amount"),
+                currency: string(x, "currency"),
+                incoterm: string(x, "incoterm"),
+                status: string(x, "status"),
+                extra: extras(
+                    x,
+                    &[
+                        "date", "product", "amount", "currency", "incoterm", "status",
+                    ],
+                ),
+            })
+            .collect(),
+        orders: tables(t, "orders")
+            .into_iter()
+            .map(|x| Order {
+                date: date(x, "date"),
+                number: string(x, "number"),
+                amount: number(x, "amount"),
+                currency: string(x, "currency"),
+                payment: string(x, "payment"),
+                extra: extras(x, &["date", "number", "amount", "currency", "payment"]),
+            })
+            .collect(),
+        followups: tables(t, "followups")
+            .into_iter()
+            .map(|x| Followup {
+                date: date(x, "date"),
+                by: string(x, "by"),
+                channel: string(x, "channel"),
+                summary: string(x, "summary"),
+                replied: get(x, "replied").and_then(|v| v.get_ref().as_bool()),
+                next: date(x, "next"),
+                extra: extras(x, &["date", "by", "channel", "summary", "replied", "next"]),
+            })
+            .collect(),
+        consent: get(t, "consent")
+            .and_then(|v| v.get_ref().as_table())
+            .map(|x| Consent {
+                date: date(x, "date"),
+                purpose: string(x, "purpose"),
+                basis: string(x, "basis"),
+                extra: extras(x, &["date", "purpose", "basis"]),
+            }),
+        extra,
+    }
+}
+
+fn span_of(t: &Table, k: &str) -> Option<Range<usize>> {
+    get(t, k).map(|v| v.span())
+}
+
+fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<Diagnostic>) {
+    if c.stage == "lost" && c.lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        let mut d = Diagnostic::error(
+            Code::LostReason,
+            path,
+            "stage is \"lost\" but `lost_reason` is missing",
+        )
+        .with_field("lost_reason")
+        .with_hint(
+            "add `lost_reason = \"...\"`: why the deal was lost is what the team learns from",
+        );
+        if let Some(s) = span_of(t, "stage") {
+            d = d.with_span(s);
+        }
+        out.push(d);
+    }
+    for list in ["followups", "quotes", "orders"] {
+        for (i, item) in tables(t, list).into_iter().enumerate() {
+            let Some(dv) = get(item, "date") else {
+                continue;
+            };
+            let Some(day) = date_of(dv.get_ref()) else {
+                continue;
+            };
+            let field = format!("{list}[{i}].date");
+            if let Some(created) = c.created
+                && day < created
+            {
+                out.push(
+                    Diagnostic::error(Code::BeforeCreated, path, format!("`{field}` {day} is before `created` {created}"))
+                        .with_field(field.clone())
+                        .with_span(dv.span())
+                        .with_hint("fix the date, or move `created` back to when the customer was first recorded"),
+                );
+            }
+            if day > ctx.as_of {
+                out.push(
+                    Diagnostic::error(Code::FutureDate, path, format!("`{field}` {day} is after today ({})", ctx.as_of))
+                        .with_field(field.clone())
+                        .with_span(dv.span())
+                        .with_hint("record what happened; plan what will happen with `next` or `next_followup`"),
+                );
+            }
+            if list == "followups"
+                && let Some(nv) = get(item, "next")
+                && let Some(next) = date_of(nv.get_ref())
+                && next < day
+            {
+                out.push(
+                    Diagnostic::error(
+                        Code::NextBeforeDate,
+                        path,
+                        format!(
+                            "`followups[{i}].next` {next} is before the follow-up's own date {day}"
+                        ),
+                    )
+                    .with_field(format!("followups[{i}].next"))
+                    .with_span(nv.span()),
+                );
+            }
+        }
+    }
+    let Some(staff) = ctx.staff else { return };
+    let mut refer = |field: String, handle: &str, span: Range<usize>, is_owner: bool| match staff
+        .get(handle)
+    {
+        None => {
+            let mut d = Diagnostic::error(
+                Code::UnknownStaff,
+                path,
+                format!("`{field}` is \"{handle}\", who is not in staff.toml"),
+            )
+            .with_field(field)
+            .with_span(span);
+            d.hint = Some(
+                match crate::diagnostics::did_you_mean(handle, staff.handles()) {
+                    Some(h) => format!("did you mean \"{h}\"?"),
+                    None => "add the person to staff.toml or use an existing handle".to_string(),
+                },
+            );
+            out.push(d);
+        }
+        Some(m) if is_owner && !m.active => out.push(
+            Diagnostic::error(
+                Code::InactiveOwner,
+                path,
+                format!("owner \"{handle}\" is no longer active; hand the account over"),
+            )
+            .with_field(field)
+            .with_span(span)
+            .with_hint(format!("run `folio handover {handle} --to <handle>`")),
+        ),
+        Some(_) => {}
+    };
+    if let (Some(o), Some(s)) = (c.owner.as_deref(), span_of(t, "owner"))
+        && crate::schema::is_handle(o)
+    {
+        refer("owner".to_string(), o, s, true);
+    }
+    for (i, item) in tables(t, "followups").into_iter().enumerate() {
+        if let Some(v) = get(item, "by")
+            && let Some(h) = v.get_ref().as_str()
+            && crate::schema::is_handle(h)
+        {
+            refer(format!("followups[{i}].by"), h, v.span(), false);
+        }
+    }
+}
+
+/// The byte span of a field (`followups[2].by`, `id`) in a record's text:
+/// used to place diagnostics found across records.
+pub fn find_field(text: &str, field: &str) -> Option<Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut table: &Table = doc.get_ref();
+    let mut parts = field.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (key, index) = match part.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let (kspan, v) = table.get_key_value(key).map(|(k, v)| (k.span(), v))?;
+        let v = match index {
+            Some(i) => v.get_ref().as_array()?.get(i)?,
+            None => v,
+        };
+        if parts.peek().is_none() {
+            return Some(if index.is_some() { v.span() } else { kspan });
+        }
+        table = v.get_ref().as_table()?;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(schema: &Schema) -> Context<'_> {
+        Context {
+            schema,
+            staff: None,
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        }
+    }
+
+    const GOOD: &str = "id = \"C1\"\nname = \"ABC Corp\"\ncontact = \"John Doe\"\ncountry = \"US\"\ntier = \"B\"\nstage = \"lost\"\ncreated = 2025-01-10\n\n[[followups]]\ndate = 2025-01-09\nby = \"alice\"\nnext = 2025-01-01\n";
+
+    #[test]
+    fn builds_customer_and_cross_field_rules() {
+        let s = Schema::builtin();
+        let p = parse(GOOD, "x.toml", &ctx(&s));
+        let c = p.customer.unwrap();
+        assert_eq!(c.display_name(), "ABC Corp-John Doe-US");
+        assert_eq!(c.followups[0].by.as_deref(), Some("alice"));
+        let codes: Vec<_> = p
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.line.unwrap()))
+            .collect();
+        assert_eq!(codes, [("F201", 6), ("F202", 10), ("F204", 12)]);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let s = Schema::builtin();
+        let p = parse("id = \"x\"\nname = \n", "x.toml", &ctx(&s));
+        assert_eq!(p.diagnostics[0].code, Code::Syntax);
+        assert_eq!(p.diagnostics[0].line, Some(2));
+    }
+
+    #[test]
+    fn decode_rejects_bad_bytes() {
+        assert!(decode(b"a = 1\nb = \"\xff\"", "x").is_err());
+        assert_eq!(decode(b"\xEF\xBB\xBFa = 1", "x").unwrap(), "a = 1");
+        assert!(
+            decode(b"\xFF\xFEa\x00", "x")
+                .unwrap_err()
+                .message
+                .contains("UTF-16")
+        );
+    }
+
+    #[test]
+    fn finds_fields() {
+        let r = find_field(GOOD, "followups[0].by").unwrap();
+        assert_eq!(&GOOD[r], "by");
+        let r = find_field(GOOD, "id").unwrap();
+        assert_eq!(&GOOD[r], "id");
+    }
+}
