@@ -7,6 +7,7 @@ use crate::naming::{self, RulePath};
 use crate::repo::{Loaded, Record, Repo};
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Options {
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Wall time of each phase, for `--timings`.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 impl Report {
@@ -31,8 +34,14 @@ impl Report {
 
 /// Check the repository.
 pub fn run(repo: &Repo, opts: &Options) -> Report {
+    let t = Instant::now();
     let loaded = repo.load(opts.as_of);
-    run_loaded(repo, loaded, opts)
+    let load = t.elapsed();
+    let mut report = run_loaded(repo, loaded, opts);
+    report
+        .timings
+        .insert(0, ("read, parse and per-file rules", load));
+    report
 }
 
 /// Check already loaded records (the per-file diagnostics are in `loaded`).
@@ -40,12 +49,19 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     let mut diags = repo.setup_diagnostics.clone();
     diags.extend(loaded.diagnostics);
     let mut cross = Vec::new();
+    let mut timings = Vec::new();
+    let t = Instant::now();
     cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
+    timings.push(("ids and paths", t.elapsed()));
+    let t = Instant::now();
     cross.extend(crate::duplicates::diagnostics(
         &loaded.records,
         &repo.config.duplicates,
     ));
+    timings.push(("duplicates", t.elapsed()));
+    let t = Instant::now();
     locate_fields(repo, &mut cross);
+    timings.push(("locating cross-record findings", t.elapsed()));
     diags.extend(cross);
     if let Some(only) = &opts.only {
         diags.retain(|d| only.contains(&d.path) || is_setup_file(&d.path));
@@ -59,6 +75,7 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     Report {
         diagnostics: diags,
         summary,
+        timings,
     }
 }
 
@@ -190,7 +207,7 @@ fn locate_fields(repo: &Repo, diags: &mut [Diagnostic]) {
     let mut cache: HashMap<String, Option<String>> = HashMap::new();
     for d in diags
         .iter_mut()
-        .filter(|d| d.span.is_none() && d.line.is_none())
+        .filter(|d| d.span.is_none() && d.line.is_none() && d.field.is_some())
     {
         let text = cache.entry(d.path.clone()).or_insert_with(|| {
             std::fs::read(repo.root.join(&d.path))

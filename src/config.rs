@@ -67,7 +67,7 @@ pub struct DuplicatesConfig {
 impl Default for DuplicatesConfig {
     fn default() -> Self {
         DuplicatesConfig {
-            fuzzy_threshold: 0.92,
+            fuzzy_threshold: 0.95,
             free_mail: Vec::new(),
             strip_words: Vec::new(),
             not_duplicates: Vec::new(),

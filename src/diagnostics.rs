@@ -189,7 +189,7 @@ pub fn did_you_mean<'a>(
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = levenshtein(&w, &c.to_lowercase());
-        let limit = (c.chars().count().max(w.chars().count()) / 3).max(1);
+        let limit = c.chars().count().max(w.chars().count()) / 3;
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

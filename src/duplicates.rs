@@ -1,17 +1,905 @@
-//! Duplicate customers (placeholder until the duplicates rules land).
-use crate::config::DuplicatesConfig;
-use crate::diagnostics::Diagnostic;
-use crate::repo::Record;
+//! Duplicate customers and multi-title conflicts (DOMAIN.md, "multi-title").
+//!
+//! Every record contributes keys: its normalised name and titles, its
+//! registration codes, contact e-mails, web and e-mail domains, and phone
+//! numbers. Records that share a key are candidates; near-identical names
+//! are found without comparing every pair, by sorting the normalised names
+//! (forwards, backwards and with their words sorted) and comparing each
+//! name with its neighbours only.
 
-pub fn diagnostics(_records: &[Record], _cfg: &DuplicatesConfig) -> Vec<Diagnostic> {
-    Vec::new()
+use crate::config::DuplicatesConfig;
+use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::records::Customer;
+use crate::repo::Record;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use unicode_normalization::UnicodeNormalization;
+
+/// Legal forms stripped from the start or end of a name, compared after
+/// case folding with dots, commas and slashes removed ("S.A." = "sa").
+/// Multi-word forms are lists of words.
+const LEGAL_FORMS: &[&str] = &[
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "ohg",
+    "ek",
+    "sa",
+    "sas",
+    "sarl",
+    "spa",
+    "srl",
+    "bv",
+    "nv",
+    "as",
+    "ab",
+    "oy",
+    "sp z oo",
+    "sa de cv",
+    "ltda",
+    "pty ltd",
+    "pte ltd",
+    "sdn bhd",
+    "pt",
+    "jsc",
+    "ooo",
+    "ооо",
+    "ао",
+    "зао",
+    "ип",
+    "شركة",
+    "ذمم",
+    "co ltd",
+    "gmbh co kg",
+    "wll",
+];
+
+/// The legal forms as word lists, longest first, so "Pty Ltd" goes as one.
+static FORMS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock::new(|| {
+    let mut f: Vec<Vec<&str>> = LEGAL_FORMS.iter().map(|f| f.split(' ').collect()).collect();
+    f.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    f
+});
+
+/// Legal forms written without spaces in CJK names, stripped wherever they
+/// stand (株式会社 comes before or after the name).
+const CJK_FORMS: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限責任公司",
+    "有限公司",
+    "株式会社",
+    "(株)",
+    "合同会社",
+    "有限会社",
+    "주식회사",
+    "(주)",
+];
+
+/// Free-mail providers: a shared e-mail domain there says nothing.
+const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.jp",
+    "yahoo.co.uk",
+    "ymail.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "sina.com",
+    "sohu.com",
+    "yeah.net",
+    "foxmail.com",
+    "aliyun.com",
+    "naver.com",
+    "daum.net",
+    "mail.ru",
+    "yandex.ru",
+    "yandex.com",
+    "protonmail.com",
+    "proton.me",
+    "rediffmail.com",
+    "zoho.com",
+];
+
+/// A normalised name and what was stripped to get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalName {
+    pub key: String,
+    /// The words of the key, for fuzzy matching (CJK names are one word).
+    pub words: Vec<String>,
+    /// Words stripped as legal forms, as written.
+    pub legal: Vec<String>,
+    /// Words stripped because folio.toml lists them (`strip_words`).
+    pub configured: Vec<String>,
 }
 
-/// Conflicts of a would-be record with existing ones (for `folio new`).
-pub fn conflicts_for(
-    _c: &crate::records::Customer,
-    _records: &[Record],
-    _cfg: &DuplicatesConfig,
-) -> Vec<String> {
-    Vec::new()
+/// Normalise a company name: NFKC, case folding, legal forms (and the
+/// configured words) stripped, punctuation and white space removed.
+pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
+    let mut legal = Vec::new();
+    let mut configured = Vec::new();
+    let mut s: String = name.nfkc().collect();
+    // CJK words have no spaces around them: strip them wherever they stand.
+    for w in strip_words.iter().filter(|w| w.chars().any(is_cjk)) {
+        let w: String = w.nfkc().collect();
+        if s.contains(&w) && !key_of(&s.replace(&w, " ")).is_empty() {
+            s = s.replace(&w, " ");
+            configured.push(w);
+        }
+    }
+    for f in CJK_FORMS {
+        if s.contains(f) && !key_of(&s.replace(f, " ")).is_empty() {
+            s = s.replace(f, " ");
+            legal.push(f.to_string());
+        }
+    }
+    // Words, as written and as compared.
+    let split = |c: char| c.is_whitespace() || ",«»\"“”()".contains(c);
+    let words: Vec<&str> = s
+        .split(split)
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
+    let mut words: Vec<(&str, String)> = words.into_iter().map(|w| (w, cmp_word(w))).collect();
+    // Configured words (Trading, Import & Export) go wherever they stand.
+    for w in strip_words.iter().filter(|w| !w.chars().any(is_cjk)) {
+        let pat: Vec<String> = w
+            .split(split)
+            .map(cmp_word)
+            .filter(|x| !x.is_empty())
+            .collect();
+        if pat.is_empty() {
+            continue;
+        }
+        let mut i = 0;
+        while i + pat.len() <= words.len() {
+            if words.len() > pat.len()
+                && words[i..i + pat.len()]
+                    .iter()
+                    .zip(&pat)
+                    .all(|(a, b)| &a.1 == b)
+            {
+                configured.push(
+                    words[i..i + pat.len()]
+                        .iter()
+                        .map(|x| x.0)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                words.drain(i..i + pat.len());
+            } else {
+                i += 1;
+            }
+        }
+    }
+    let (mut start, mut end) = (0, words.len());
+    let as_written =
+        |r: std::ops::Range<usize>| words[r].iter().map(|x| x.0).collect::<Vec<_>>().join(" ");
+    'strip: loop {
+        for f in FORMS.iter() {
+            let n = f.len();
+            if end - start <= n {
+                continue;
+            }
+            if words[end - n..end].iter().zip(f).all(|(a, b)| a.1 == *b) {
+                legal.push(as_written(end - n..end));
+                end -= n;
+                continue 'strip;
+            }
+            if words[start..start + n]
+                .iter()
+                .zip(f)
+                .all(|(a, b)| a.1 == *b)
+            {
+                legal.push(as_written(start..start + n));
+                start += n;
+                continue 'strip;
+            }
+        }
+        break;
+    }
+    let key = words[start..end].iter().map(|x| x.1.as_str()).collect();
+    let words = words[start..end].iter().map(|x| x.1.clone()).collect();
+    NormalName {
+        key,
+        words,
+        legal,
+        configured,
+    }
+}
+
+/// A word as compared: case-folded, letters and digits only.
+fn cmp_word(w: &str) -> String {
+    w.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn key_of(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
+/// A registration code without case, spaces, dots, dashes and slashes.
+pub fn normalise_registration(r: &str) -> String {
+    r.nfkc()
+        .filter(|c| !c.is_whitespace() && !".-/".contains(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A phone number's digits (at least 7, or nothing).
+pub fn phone_digits(p: &str) -> Option<String> {
+    let d: String = p.chars().filter(char::is_ascii_digit).collect();
+    let d = d.trim_start_matches("00").to_string();
+    (d.len() >= 7).then_some(d)
+}
+
+/// The host of a URL without `www.`.
+pub fn web_domain(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host = rest.split(['/', '?', '#', ':']).next()?.to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    host.contains('.').then_some(host)
+}
+
+/// The kind of key two records share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Key {
+    Name,
+    Title,
+    Registration,
+    Email,
+    Similar,
+    Domain,
+    Phone,
+}
+
+impl Key {
+    fn weight(self) -> f64 {
+        match self {
+            Key::Name | Key::Title | Key::Registration => 1.0,
+            Key::Email => 0.95,
+            Key::Phone => 0.8,
+            Key::Domain => 0.6,
+            Key::Similar => 0.0, // the similarity itself
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Key::Name => "name",
+            Key::Title => "title",
+            Key::Registration => "registration",
+            Key::Email => "e-mail",
+            Key::Similar => "similar name",
+            Key::Domain => "domain",
+            Key::Phone => "phone",
+        }
+    }
+}
+
+/// One key two records share, with both original values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    pub key: Key,
+    /// The value in the first and the second record, as written.
+    pub a: String,
+    pub b: String,
+    /// Which field each value came from (`name`, `titles[1].name`, ...).
+    pub a_field: String,
+    pub b_field: String,
+    /// 1 for an exact key; the similarity for near-identical names.
+    pub similarity: f64,
+    /// How the values were compared, for the reader.
+    pub explanation: String,
+}
+
+/// A candidate pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub a: usize,
+    pub b: usize,
+    pub score: f64,
+    pub matches: Vec<Match>,
+    /// Set when the team marked the pair as not duplicates.
+    pub exempt: Option<String>,
+}
+
+impl Pair {
+    /// Whether any key makes this an error rather than a warning.
+    pub fn is_error(&self) -> bool {
+        self.matches.iter().any(|m| {
+            matches!(
+                m.key,
+                Key::Name | Key::Title | Key::Registration | Key::Email
+            )
+        })
+    }
+}
+
+struct Entry {
+    rec: usize,
+    field: String,
+    value: String,
+    explanation: String,
+}
+
+/// Keys of one record.
+/// One key of one record.
+struct KeyEntry {
+    kind: Key,
+    key: String,
+    field: String,
+    value: String,
+    explanation: String,
+    words: Vec<String>,
+}
+
+fn entry(kind: Key, key: String, field: String, value: String) -> KeyEntry {
+    KeyEntry {
+        kind,
+        key,
+        field,
+        value,
+        explanation: String::new(),
+        words: Vec::new(),
+    }
+}
+
+fn keys_of(c: &Customer, cfg: &DuplicatesConfig, free: &HashSet<String>) -> Vec<KeyEntry> {
+    let mut out = Vec::new();
+    let mut names = vec![("name".to_string(), c.name.as_str())];
+    for (i, t) in c.titles.iter().enumerate() {
+        names.push((format!("titles[{i}].name"), t.name.as_str()));
+    }
+    for (field, n) in names {
+        let nn = normalise_name(n, &cfg.strip_words);
+        if nn.key.is_empty() {
+            continue;
+        }
+        let kind = if field == "name" {
+            Key::Name
+        } else {
+            Key::Title
+        };
+        out.push(KeyEntry {
+            kind,
+            key: nn.key.clone(),
+            field,
+            value: n.to_string(),
+            explanation: explain(&nn),
+            words: nn.words,
+        });
+    }
+    for (i, t) in c.titles.iter().enumerate() {
+        if let Some(r) = &t.registration {
+            let k = normalise_registration(r);
+            if !k.is_empty() {
+                out.push(entry(
+                    Key::Registration,
+                    k,
+                    format!("titles[{i}].registration"),
+                    r.clone(),
+                ));
+            }
+        }
+    }
+    let mut domains: Vec<(String, String, String)> = Vec::new();
+    if let Some(w) = &c.website
+        && let Some(d) = web_domain(w)
+    {
+        domains.push((d, "website".into(), w.clone()));
+    }
+    for (i, ct) in c.contacts.iter().enumerate() {
+        if let Some(e) = &ct.email {
+            let e2 = e.trim().to_lowercase();
+            if let Some((_, d)) = e2.rsplit_once('@') {
+                if !free.contains(d) {
+                    domains.push((d.to_string(), format!("contacts[{i}].email"), e.clone()));
+                }
+                out.push(entry(
+                    Key::Email,
+                    e2.clone(),
+                    format!("contacts[{i}].email"),
+                    e.clone(),
+                ));
+            }
+        }
+        for (f, p) in [("phone", &ct.phone), ("whatsapp", &ct.whatsapp)] {
+            if let Some(p) = p
+                && let Some(d) = phone_digits(p)
+            {
+                out.push(entry(
+                    Key::Phone,
+                    d,
+                    format!("contacts[{i}].{f}"),
+                    p.clone(),
+                ));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for (d, f, v) in domains {
+        if seen.insert(d.clone()) {
+            out.push(entry(Key::Domain, d, f, v));
+        }
+    }
+    // one entry per record and key
+    let mut uniq = HashSet::new();
+    out.retain(|e| uniq.insert((e.kind, e.key.clone())));
+    out
+}
+
+fn explain(n: &NormalName) -> String {
+    let mut parts = Vec::new();
+    if !n.legal.is_empty() {
+        parts.push(format!(
+            "legal form {} stripped",
+            n.legal
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !n.configured.is_empty() {
+        parts.push(format!(
+            "{} stripped as configured in duplicates.strip_words (part of the name, not a legal form)",
+            n.configured.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    parts.join("; ")
+}
+
+/// Every candidate pair among the records, strongest first. Exempt pairs
+/// are included with `exempt` set.
+pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
+    let free: HashSet<String> = FREE_MAIL
+        .iter()
+        .map(|s| s.to_string())
+        .chain(cfg.free_mail.iter().map(|s| s.to_lowercase()))
+        .collect();
+    let keys: Vec<_> = {
+        use rayon::prelude::*;
+        records
+            .par_iter()
+            .map(|r| keys_of(&r.customer, cfg, &free))
+            .collect()
+    };
+    // Exact keys. Names and titles share one space: a name matches a title.
+    let mut buckets: HashMap<(u8, &str), Vec<(Key, Entry)>> = HashMap::new();
+    for (i, ks) in keys.iter().enumerate() {
+        for KeyEntry {
+            kind,
+            key,
+            field,
+            value,
+            explanation,
+            ..
+        } in ks
+        {
+            let space = match kind {
+                Key::Name | Key::Title => 0,
+                Key::Registration => 1,
+                Key::Email => 2,
+                Key::Domain => 3,
+                Key::Phone => 4,
+                Key::Similar => 5,
+            };
+            buckets.entry((space, key.as_str())).or_default().push((
+                *kind,
+                Entry {
+                    rec: i,
+                    field: field.clone(),
+                    value: value.clone(),
+                    explanation: explanation.clone(),
+                },
+            ));
+        }
+    }
+    let mut pairs: BTreeMap<(usize, usize), Vec<Match>> = BTreeMap::new();
+    for ((_, key), members) in &buckets {
+        if members.len() < 2 {
+            continue;
+        }
+        // A key shared by very many records (a marketplace domain) would be
+        // quadratic: pair each member with the first only.
+        let limit = if members.len() > 50 { 1 } else { members.len() };
+        for x in 0..limit {
+            for y in x + 1..members.len() {
+                let (ka, ea) = &members[x];
+                let (kb, eb) = &members[y];
+                if ea.rec == eb.rec {
+                    continue;
+                }
+                let (ka, ea, kb, eb) = if ea.rec < eb.rec {
+                    (ka, ea, kb, eb)
+                } else {
+                    (kb, eb, ka, ea)
+                };
+                let key_kind = match (ka, kb) {
+                    (Key::Name, Key::Name) => Key::Name,
+                    (Key::Name | Key::Title, Key::Name | Key::Title) => Key::Title,
+                    (k, _) => *k,
+                };
+                let same_group = matches!((&records[ea.rec].customer.group, &records[eb.rec].customer.group), (Some(a), Some(b)) if a == b);
+                if same_group && matches!(key_kind, Key::Domain | Key::Phone) {
+                    continue;
+                }
+                let explanation = match key_kind {
+                    Key::Name | Key::Title => {
+                        let mut e = format!("both normalise to \"{key}\"");
+                        for x in [&ea.explanation, &eb.explanation] {
+                            if !x.is_empty() && !e.contains(x.as_str()) {
+                                e.push_str("; ");
+                                e.push_str(x);
+                            }
+                        }
+                        e
+                    }
+                    Key::Registration => {
+                        format!("both are \"{key}\" without case, spaces, dots, dashes and slashes")
+                    }
+                    Key::Email => "the same address (case ignored)".to_string(),
+                    Key::Domain => format!("both use the domain {key}"),
+                    Key::Phone => format!("the same digits {key}"),
+                    Key::Similar => String::new(),
+                };
+                let m = Match {
+                    key: key_kind,
+                    a: ea.value.clone(),
+                    b: eb.value.clone(),
+                    a_field: ea.field.clone(),
+                    b_field: eb.field.clone(),
+                    similarity: 1.0,
+                    explanation,
+                };
+                let list = pairs.entry((ea.rec, eb.rec)).or_default();
+                if !list.iter().any(|o| o.key == m.key) {
+                    list.push(m);
+                }
+            }
+        }
+    }
+    // Near-identical names: sorted neighbourhoods. Words that many names
+    // share ("Global", "Pump") say little, so two names must be alike both
+    // as a whole and in their distinctive words.
+    let threshold = cfg.fuzzy_threshold;
+    let names: Vec<(usize, Vec<String>, &str)> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(i, ks)| {
+            ks.iter()
+                .filter(|k| matches!(k.kind, Key::Name | Key::Title))
+                .map(move |k| (i, k.words.clone(), k.value.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for (_, words, _) in &names {
+        for w in words.iter().collect::<HashSet<_>>() {
+            *df.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let common = (names.len() / 200).max(5);
+    let prepared: Vec<(usize, String, String, &str)> = names
+        .iter()
+        .map(|(i, words, v)| {
+            let full: String = words.concat();
+            let rare: String = words
+                .iter()
+                .filter(|w| df[w.as_str()] <= common)
+                .map(String::as_str)
+                .collect();
+            let rare = if rare.is_empty() { full.clone() } else { rare };
+            (*i, full, rare, *v)
+        })
+        .filter(|(_, full, _, _)| full.chars().count() >= 4)
+        .collect();
+    const WINDOW: usize = 6;
+    let mut fuzzy: HashMap<(usize, usize), Match> = HashMap::new();
+    for reversed in [false, true] {
+        let mut sorted: Vec<(String, usize)> = prepared
+            .iter()
+            .enumerate()
+            .map(|(j, p)| {
+                (
+                    if reversed {
+                        p.2.chars().rev().collect()
+                    } else {
+                        p.2.clone()
+                    },
+                    j,
+                )
+            })
+            .collect();
+        sorted.sort_unstable();
+        for x in 0..sorted.len() {
+            let (ra, fa, rare_a, va) = &prepared[sorted[x].1];
+            let full_scorer = rapidfuzz::distance::indel::BatchComparator::new(fa.chars());
+            let rare_scorer = rapidfuzz::distance::indel::BatchComparator::new(rare_a.chars());
+            for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
+                let (rb, fb, rare_b, vb) = &prepared[*jy];
+                if ra == rb || fa == fb {
+                    continue;
+                }
+                let sim = full_scorer.normalized_similarity(fb.chars());
+                if sim < threshold || rare_scorer.normalized_similarity(rare_b.chars()) < threshold
+                {
+                    continue;
+                }
+                let (a, b, va2, vb2) = if ra < rb {
+                    (*ra, *rb, *va, *vb)
+                } else {
+                    (*rb, *ra, *vb, *va)
+                };
+                if pairs
+                    .get(&(a, b))
+                    .is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title)))
+                {
+                    continue;
+                }
+                let e = fuzzy.entry((a, b)).or_insert_with(|| Match {
+                    key: Key::Similar,
+                    a: va2.to_string(),
+                    b: vb2.to_string(),
+                    a_field: "name".into(),
+                    b_field: "name".into(),
+                    similarity: sim,
+                    explanation: String::new(),
+                });
+                if sim > e.similarity {
+                    e.similarity = sim;
+                    e.a = va2.to_string();
+                    e.b = vb2.to_string();
+                }
+            }
+        }
+    }
+    for ((a, b), mut m) in fuzzy {
+        m.explanation = format!(
+            "{:.0}% alike after normalising (threshold {:.0}%, duplicates.fuzzy_threshold)",
+            m.similarity * 100.0,
+            threshold * 100.0
+        );
+        pairs.entry((a, b)).or_default().push(m);
+    }
+    let exempt: HashMap<(&str, &str), &str> = cfg
+        .not_duplicates
+        .iter()
+        .flat_map(|n| {
+            [
+                ((n.a.as_str(), n.b.as_str()), n.reason.as_str()),
+                ((n.b.as_str(), n.a.as_str()), n.reason.as_str()),
+            ]
+        })
+        .collect();
+    let mut out: Vec<Pair> = pairs
+        .into_iter()
+        .map(|((a, b), mut matches)| {
+            matches.sort_by_key(|m| m.key);
+            let miss: f64 = matches
+                .iter()
+                .map(|m| {
+                    1.0 - if m.key == Key::Similar {
+                        m.similarity * 0.9
+                    } else {
+                        m.key.weight()
+                    }
+                })
+                .product();
+            let ex = exempt
+                .get(&(
+                    records[a].customer.id.as_str(),
+                    records[b].customer.id.as_str(),
+                ))
+                .map(|s| s.to_string());
+            Pair {
+                a,
+                b,
+                score: ((1.0 - miss) * 1000.0).round() / 1000.0,
+                matches,
+                exempt: ex,
+            }
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        y.score
+            .partial_cmp(&x.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| records[x.a].path.cmp(&records[y.a].path))
+            .then_with(|| records[x.b].path.cmp(&records[y.b].path))
+    });
+    out
+}
+
+fn code_of(k: Key) -> (Code, Severity) {
+    match k {
+        Key::Name | Key::Title => (Code::DuplicateName, Severity::Error),
+        Key::Registration => (Code::DuplicateRegistration, Severity::Error),
+        Key::Email => (Code::DuplicateEmail, Severity::Error),
+        Key::Similar => (Code::SimilarName, Severity::Warning),
+        Key::Domain => (Code::SharedDomain, Severity::Warning),
+        Key::Phone => (Code::SharedPhone, Severity::Warning),
+    }
+}
+
+/// The diagnostics `folio check` reports: one per record, key and other
+/// record, on both records of a pair, so that a pull request changing
+/// either side is stopped.
+pub fn diagnostics(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in find_pairs(records, cfg)
+        .into_iter()
+        .filter(|p| p.exempt.is_none())
+    {
+        for m in &p.matches {
+            let (code, sev) = code_of(m.key);
+            for (me, other, my_field, my_val, other_field, other_val) in [
+                (p.a, p.b, &m.a_field, &m.a, &m.b_field, &m.b),
+                (p.b, p.a, &m.b_field, &m.b, &m.a_field, &m.a),
+            ] {
+                let o = &records[other];
+                let what = match m.key {
+                    Key::Name | Key::Title => "company name",
+                    Key::Registration => "registration code",
+                    Key::Email => "contact e-mail",
+                    Key::Similar => "near-identical name",
+                    Key::Domain => "domain",
+                    Key::Phone => "phone number",
+                };
+                let message = format!(
+                    "{what} shared with {} ({}): {my_field} \"{my_val}\" ~ {other_field} \"{other_val}\"",
+                    o.path,
+                    o.customer.display_name()
+                );
+                let (ida, idb) = (&records[me].customer.id, &o.customer.id);
+                let action = if matches!(m.key, Key::Similar | Key::Domain | Key::Phone) {
+                    "if they are one customer, merge them; if they belong to one buyer group, give both the same `group`"
+                } else {
+                    "if they are one customer, merge them"
+                };
+                let hint = format!(
+                    "{}; {action}; if they are not duplicates, add {{ a = \"{ida}\", b = \"{idb}\", reason = \"...\" }} to duplicates.not_duplicates in folio.toml",
+                    m.explanation
+                );
+                out.push(
+                    Diagnostic::new(sev, code, records[me].path.clone(), message)
+                        .with_field(my_field.clone())
+                        .with_hint(hint),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Conflicts of a would-be record with existing ones, as sentences (for
+/// `folio new` and `folio import`); errors only.
+pub fn conflicts_for(c: &Customer, records: &[Record], cfg: &DuplicatesConfig) -> Vec<String> {
+    let mut all: Vec<Record> = records.to_vec();
+    all.push(Record {
+        path: "(new)".into(),
+        customer: c.clone(),
+    });
+    let me = all.len() - 1;
+    find_pairs(&all, cfg)
+        .into_iter()
+        .filter(|p| (p.a == me || p.b == me) && p.exempt.is_none() && p.is_error())
+        .map(|p| {
+            let other = if p.a == me { p.b } else { p.a };
+            let m = p
+                .matches
+                .iter()
+                .find(|m| !matches!(m.key, Key::Similar | Key::Domain | Key::Phone))
+                .unwrap_or(&p.matches[0]);
+            let (mine, theirs) = if p.a == me {
+                (&m.a, &m.b)
+            } else {
+                (&m.b, &m.a)
+            };
+            format!(
+                "{} ({}) has the same {}: \"{theirs}\" ~ \"{mine}\" ({})",
+                all[other].path,
+                all[other].customer.display_name(),
+                m.key.as_str(),
+                m.explanation
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> String {
+        normalise_name(s, &[]).key
+    }
+
+    #[test]
+    fn latin_legal_forms() {
+        assert_eq!(n("ACME GmbH"), "acme");
+        assert_eq!(n("Acme Ltd."), "acme");
+        assert_eq!(n("Acme Co., Ltd."), "acme");
+        assert_eq!(n("Acme Sp. z o.o."), "acme");
+        assert_eq!(n("Acme S.A. de C.V."), "acme");
+        assert_eq!(n("Acme Pty Ltd"), "acme");
+        assert_eq!(n("PT Acme Indonesia"), "acmeindonesia");
+        assert_eq!(n("Acme A/S"), "acme");
+        assert_eq!(n("Acme e.K."), "acme");
+        assert_eq!(n("Müller GmbH & Co. KG"), "müller");
+        // a lone legal-form word is the name itself, not stripped
+        assert_eq!(n("Company"), "company");
+    }
+
+    #[test]
+    fn other_scripts() {
+        assert_eq!(n("上海宏达进出口有限公司"), "上海宏达进出口");
+        assert_eq!(n("株式会社山田製作所"), "山田製作所");
+        assert_eq!(n("山田製作所(株)"), "山田製作所");
+        assert_eq!(n("주식회사 한빛"), "한빛");
+        assert_eq!(n("ООО «Техснаб»"), "техснаб");
+        assert_eq!(n("OOO Техснаб"), "техснаб");
+        assert_eq!(n("شركة النور ذ.م.م"), "النور");
+        // NFKC: full-width letters
+        assert_eq!(n("ＡＢＣ Ltd"), "abc");
+    }
+
+    #[test]
+    fn configured_words_are_explained() {
+        let w = vec!["Trading".to_string(), "进出口".to_string()];
+        let x = normalise_name("Hongda Trading Ltd", &w);
+        assert_eq!(x.key, "hongda");
+        assert_eq!(x.configured, ["Trading"]);
+        assert_eq!(x.legal, ["Ltd"]);
+        assert_eq!(normalise_name("上海宏达进出口有限公司", &w).key, "上海宏达");
+        assert!(explain(&x).contains("not a legal form"));
+    }
+
+    #[test]
+    fn registration_and_phone() {
+        assert_eq!(normalise_registration("HRB 123.456-7/a"), "hrb1234567a");
+        assert_eq!(
+            phone_digits("+49 (30) 123-4567").as_deref(),
+            Some("49301234567")
+        );
+        assert_eq!(
+            phone_digits("0049 30 1234567").as_deref(),
+            Some("49301234567")
+        );
+        assert_eq!(
+            web_domain("https://www.Acme.de/x").as_deref(),
+            Some("acme.de")
+        );
+    }
 }

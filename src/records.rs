@@ -214,7 +214,7 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Decode a file's bytes; a byte-order mark is accepted and skipped.
+/// Decode a file's bytes as UTF-8.
 #[allow(clippy::result_large_err)] // one per unreadable file
 pub fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, Diagnostic> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
@@ -223,7 +223,7 @@ pub fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, Diagnostic> {
                 .with_hint("save the file as UTF-8 (without BOM)"),
         );
     }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    // A UTF-8 byte-order mark is left to the TOML parser, which accepts one.
     std::str::from_utf8(bytes).map_err(|e| {
         let good = &bytes[..e.valid_up_to()];
         let text = std::str::from_utf8(good).unwrap_or("");
@@ -638,7 +638,18 @@ pub fn find_field(text: &str, field: &str) -> Option<Range<usize>> {
             None => v,
         };
         if parts.peek().is_none() {
-            return Some(if index.is_some() { v.span() } else { kspan });
+            // point at a value, or at the key of a table
+            return Some(
+                if v.get_ref().is_table()
+                    || v.get_ref()
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x.get_ref().is_table()))
+                {
+                    kspan
+                } else {
+                    v.span()
+                },
+            );
         }
         table = v.get_ref().as_table()?;
     }
@@ -685,7 +696,14 @@ mod tests {
     #[test]
     fn decode_rejects_bad_bytes() {
         assert!(decode(b"a = 1\nb = \"\xff\"", "x").is_err());
-        assert_eq!(decode(b"\xEF\xBB\xBFa = 1", "x").unwrap(), "a = 1");
+        let s = Schema::builtin();
+        let bom = decode(b"\xEF\xBB\xBFid = \"C1\"\n", "x").unwrap();
+        let p = parse(bom, "x.toml", &ctx(&s));
+        assert!(
+            p.diagnostics.iter().all(|d| d.code == Code::MissingKey),
+            "{:?}",
+            p.diagnostics
+        );
         assert!(
             decode(b"\xFF\xFEa\x00", "x")
                 .unwrap_err()
@@ -697,8 +715,8 @@ mod tests {
     #[test]
     fn finds_fields() {
         let r = find_field(GOOD, "followups[0].by").unwrap();
-        assert_eq!(&GOOD[r], "by");
+        assert_eq!(&GOOD[r], "\"alice\"");
         let r = find_field(GOOD, "id").unwrap();
-        assert_eq!(&GOOD[r], "id");
+        assert_eq!(&GOOD[r], "\"C1\"");
     }
 }

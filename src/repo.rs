@@ -39,6 +39,8 @@ pub struct Repo {
     pub staff: Staff,
     pub schema: Schema,
     pub template: Template,
+    /// Whether staff.toml could be read (references are checked only then).
+    pub staff_valid: bool,
     /// Problems in folio.toml, staff.toml or schema files (defaults are used
     /// where a file is broken).
     pub setup_diagnostics: Vec<Diagnostic>,
@@ -114,9 +116,11 @@ impl Repo {
             }),
             None => Config::default(),
         };
+        let mut staff_valid = true;
         let staff = match read(STAFF_FILE)? {
             Some(text) => config::parse_staff(&text, STAFF_FILE).unwrap_or_else(|d| {
                 setup.extend(d);
+                staff_valid = false;
                 Staff::default()
             }),
             None => Staff::default(),
@@ -163,6 +167,7 @@ impl Repo {
             staff,
             schema,
             template,
+            staff_valid,
             setup_diagnostics: setup,
         })
     }
@@ -263,9 +268,10 @@ impl Repo {
 
     /// Parse the given record files in parallel (order kept).
     pub fn load_files(&self, files: &[RecordFile], as_of: NaiveDate) -> Loaded {
+        let staff = self.staff_valid.then_some(&self.staff);
         let ctx = Context {
             schema: &self.schema,
-            staff: Some(&self.staff),
+            staff,
             as_of,
         };
         let results: Vec<(String, Option<Customer>, Vec<Diagnostic>)> = files

@@ -22,6 +22,9 @@ pub struct Args {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Print how long each phase took (to standard error)
+    #[arg(long, hide = true)]
+    pub timings: bool,
     /// Date to check against instead of today (YYYY-MM-DD)
     #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
@@ -100,6 +103,11 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         CheckFormat::Github => output::github_diagnostics(&report.diagnostics),
     };
     print(&text)?;
+    if args.timings {
+        for (phase, d) in &report.timings {
+            super::eprint(&format!("{phase}: {:.3} s\n", d.as_secs_f64()));
+        }
+    }
     let deny = args.deny_warnings || repo.config.check.deny_warnings;
     Ok(if check::failed(&report, deny) {
         Status::Problems

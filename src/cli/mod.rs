@@ -3,7 +3,9 @@
 //! exit status (0 fine, 1 problems found, 2 usage, I/O or internal failure).
 
 mod check;
+mod dupes;
 mod fix;
+mod group;
 mod init;
 mod new;
 mod schema;
@@ -47,6 +49,10 @@ pub enum Command {
     New(new::Args),
     /// Rename misnamed record files to their naming-rule paths
     Fix(fix::Args),
+    /// List candidate duplicate customers, strongest first
+    Dupes(dupes::Args),
+    /// Show a buyer group's members, titles and combined business
+    Group(group::Args),
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
@@ -116,6 +122,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(a) => check::run(&ctx, a),
         Command::New(a) => new::run(&ctx, a),
         Command::Fix(a) => fix::run(&ctx, a),
+        Command::Dupes(a) => dupes::run(&ctx, a),
+        Command::Group(a) => group::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
     };
     match result {

@@ -1,0 +1,127 @@
+//! Shared helpers for CLI tests: fixture repositories in temporary
+//! directories, a clean environment, and git histories with pinned
+//! authors and dates.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// A data repository in a temporary directory.
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+}
+
+pub const STAFF: &str = "[staff.alice]\nname = \"Alice Wang\"\nemail = \"alice@example.com\"\n\n[staff.bob]\nname = \"Bob Li\"\n\n[staff.carol]\nname = \"Carol Diaz\"\nactive = false\n";
+
+impl TestRepo {
+    /// folio.toml (empty) and a staff.toml with alice, bob and inactive carol.
+    pub fn new() -> TestRepo {
+        let t = TestRepo {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        t.write("folio.toml", "");
+        t.write("staff.toml", STAFF);
+        t
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        self.write_bytes(rel, text.as_bytes());
+    }
+
+    pub fn write_bytes(&self, rel: &str, bytes: &[u8]) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    /// Write a valid record at its rule path, with `extra` lines appended.
+    pub fn customer(&self, id: &str, name: &str, contact: &str, cc: &str, extra: &str) -> String {
+        let rel = format!(
+            "customers/{}/{}--{}--{}.toml",
+            cc.to_lowercase(),
+            folio::naming::slug(name),
+            folio::naming::slug(contact),
+            cc.to_lowercase()
+        );
+        self.write(&rel, &record(id, name, contact, cc, extra));
+        rel
+    }
+
+    /// `folio` with a clean environment, run in the repository.
+    pub fn folio(&self) -> Command {
+        let mut c = folio_cmd();
+        c.current_dir(self.root());
+        c
+    }
+
+    /// Initialise git and commit everything as `author` at `secs`.
+    pub fn git_init(&self) -> git2::Repository {
+        git2::Repository::init(self.root()).unwrap()
+    }
+
+    pub fn commit_all(&self, message: &str, author: &str, secs: i64) -> git2::Oid {
+        let repo = git2::Repository::open(self.root()).unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new(
+            author,
+            &format!("{author}@example.com"),
+            &git2::Time::new(secs, 0),
+        )
+        .unwrap();
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+    }
+}
+
+/// A minimal valid record.
+pub fn record(id: &str, name: &str, contact: &str, cc: &str, extra: &str) -> String {
+    format!(
+        "id = \"{id}\"\nname = \"{name}\"\ncontact = \"{contact}\"\ncountry = \"{cc}\"\nowner = \"alice\"\ntier = \"B\"\nstage = \"contacted\"\ncreated = 2025-01-10\n{extra}"
+    )
+}
+
+/// The folio binary with a clean, deterministic environment.
+pub fn folio_cmd() -> Command {
+    let mut c = Command::cargo_bin("folio").expect("binary");
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Run and return (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run folio");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
