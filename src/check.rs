@@ -35,7 +35,7 @@ impl Report {
 /// Check the repository.
 pub fn run(repo: &Repo, opts: &Options) -> Report {
     let t = Instant::now();
-    let loaded = repo.load(opts.as_of);
+    let loaded = repo.load_with(opts.as_of, true);
     let load = t.elapsed();
     let mut report = run_loaded(repo, loaded, opts);
     report

@@ -11,8 +11,9 @@ use crate::config::DuplicatesConfig;
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::records::Customer;
 use crate::repo::Record;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
 /// Legal forms stripped from the start or end of a name, compared after
@@ -346,25 +347,51 @@ impl Pair {
     }
 }
 
-struct Entry {
+/// A key of a record in a bucket, borrowing the record's key list.
+struct Entry<'k> {
     rec: usize,
-    field: String,
-    value: String,
-    explanation: String,
+    field: Field,
+    value: &'k str,
+    explanation: &'k str,
 }
 
-/// Keys of one record.
-/// One key of one record.
-struct KeyEntry {
+/// Where a key's value stands in its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Title(usize),
+    Registration(usize),
+    Email(usize),
+    Phone(usize),
+    Whatsapp(usize),
+    Website,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Name => write!(f, "name"),
+            Field::Title(i) => write!(f, "titles[{i}].name"),
+            Field::Registration(i) => write!(f, "titles[{i}].registration"),
+            Field::Email(i) => write!(f, "contacts[{i}].email"),
+            Field::Phone(i) => write!(f, "contacts[{i}].phone"),
+            Field::Whatsapp(i) => write!(f, "contacts[{i}].whatsapp"),
+            Field::Website => write!(f, "website"),
+        }
+    }
+}
+
+/// One key of one record; values borrow from the record.
+struct KeyEntry<'a> {
     kind: Key,
     key: String,
-    field: String,
-    value: String,
+    field: Field,
+    value: &'a str,
     explanation: String,
     words: Vec<String>,
 }
 
-fn entry(kind: Key, key: String, field: String, value: String) -> KeyEntry {
+fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
     KeyEntry {
         kind,
         key,
@@ -375,28 +402,35 @@ fn entry(kind: Key, key: String, field: String, value: String) -> KeyEntry {
     }
 }
 
-fn keys_of(c: &Customer, cfg: &DuplicatesConfig, free: &HashSet<String>) -> Vec<KeyEntry> {
+fn keys_of<'a>(
+    c: &'a Customer,
+    cfg: &DuplicatesConfig,
+    free: &FxHashSet<String>,
+) -> Vec<KeyEntry<'a>> {
     let mut out = Vec::new();
-    let mut names = vec![("name".to_string(), c.name.as_str())];
-    for (i, t) in c.titles.iter().enumerate() {
-        names.push((format!("titles[{i}].name"), t.name.as_str()));
-    }
+    let names = std::iter::once((Field::Name, c.name.as_str())).chain(
+        c.titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Field::Title(i), t.name.as_str())),
+    );
     for (field, n) in names {
         let nn = normalise_name(n, &cfg.strip_words);
         if nn.key.is_empty() {
             continue;
         }
-        let kind = if field == "name" {
+        let kind = if field == Field::Name {
             Key::Name
         } else {
             Key::Title
         };
+        let explanation = explain(&nn);
         out.push(KeyEntry {
             kind,
-            key: nn.key.clone(),
+            key: nn.key,
             field,
-            value: n.to_string(),
-            explanation: explain(&nn),
+            value: n,
+            explanation,
             words: nn.words,
         });
     }
@@ -404,57 +438,42 @@ fn keys_of(c: &Customer, cfg: &DuplicatesConfig, free: &HashSet<String>) -> Vec<
         if let Some(r) = &t.registration {
             let k = normalise_registration(r);
             if !k.is_empty() {
-                out.push(entry(
-                    Key::Registration,
-                    k,
-                    format!("titles[{i}].registration"),
-                    r.clone(),
-                ));
+                out.push(entry(Key::Registration, k, Field::Registration(i), r));
             }
         }
     }
-    let mut domains: Vec<(String, String, String)> = Vec::new();
+    let mut domains: Vec<(String, Field, &str)> = Vec::new();
     if let Some(w) = &c.website
         && let Some(d) = web_domain(w)
     {
-        domains.push((d, "website".into(), w.clone()));
+        domains.push((d, Field::Website, w));
     }
     for (i, ct) in c.contacts.iter().enumerate() {
         if let Some(e) = &ct.email {
             let e2 = e.trim().to_lowercase();
             if let Some((_, d)) = e2.rsplit_once('@') {
                 if !free.contains(d) {
-                    domains.push((d.to_string(), format!("contacts[{i}].email"), e.clone()));
+                    domains.push((d.to_string(), Field::Email(i), e));
                 }
-                out.push(entry(
-                    Key::Email,
-                    e2.clone(),
-                    format!("contacts[{i}].email"),
-                    e.clone(),
-                ));
+                out.push(entry(Key::Email, e2.clone(), Field::Email(i), e));
             }
         }
-        for (f, p) in [("phone", &ct.phone), ("whatsapp", &ct.whatsapp)] {
+        for (f, p) in [
+            (Field::Phone(i), &ct.phone),
+            (Field::Whatsapp(i), &ct.whatsapp),
+        ] {
             if let Some(p) = p
                 && let Some(d) = phone_digits(p)
             {
-                out.push(entry(
-                    Key::Phone,
-                    d,
-                    format!("contacts[{i}].{f}"),
-                    p.clone(),
-                ));
+                out.push(entry(Key::Phone, d, f, p));
             }
         }
     }
-    let mut seen = HashSet::new();
     for (d, f, v) in domains {
-        if seen.insert(d.clone()) {
-            out.push(entry(Key::Domain, d, f, v));
-        }
+        out.push(entry(Key::Domain, d, f, v));
     }
     // one entry per record and key
-    let mut uniq = HashSet::new();
+    let mut uniq = FxHashSet::default();
     out.retain(|e| uniq.insert((e.kind, e.key.clone())));
     out
 }
@@ -483,7 +502,7 @@ fn explain(n: &NormalName) -> String {
 /// Every candidate pair among the records, strongest first. Exempt pairs
 /// are included with `exempt` set.
 pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
-    let free: HashSet<String> = FREE_MAIL
+    let free: FxHashSet<String> = FREE_MAIL
         .iter()
         .map(|s| s.to_string())
         .chain(cfg.free_mail.iter().map(|s| s.to_lowercase()))
@@ -495,42 +514,50 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .map(|r| keys_of(&r.customer, cfg, &free))
             .collect()
     };
-    // Exact keys. Names and titles share one space: a name matches a title.
-    let mut buckets: HashMap<(u8, &str), Vec<(Key, Entry)>> = HashMap::new();
+    // Exact keys: every (space, key) entry in one sorted list, so that the
+    // records sharing a key stand together (no map of small lists: at
+    // 100,000 records that costs hundreds of megabytes). Names and titles
+    // share one space: a name matches a title.
+    let space = |k: Key| match k {
+        Key::Name | Key::Title => 0u8,
+        Key::Registration => 1,
+        Key::Email => 2,
+        Key::Domain => 3,
+        Key::Phone => 4,
+        Key::Similar => 5,
+    };
+    let mut flat: Vec<(u8, &str, u32, u32)> = Vec::with_capacity(keys.iter().map(Vec::len).sum());
     for (i, ks) in keys.iter().enumerate() {
-        for KeyEntry {
-            kind,
-            key,
-            field,
-            value,
-            explanation,
-            ..
-        } in ks
-        {
-            let space = match kind {
-                Key::Name | Key::Title => 0,
-                Key::Registration => 1,
-                Key::Email => 2,
-                Key::Domain => 3,
-                Key::Phone => 4,
-                Key::Similar => 5,
-            };
-            buckets.entry((space, key.as_str())).or_default().push((
-                *kind,
-                Entry {
-                    rec: i,
-                    field: field.clone(),
-                    value: value.clone(),
-                    explanation: explanation.clone(),
-                },
-            ));
+        for (j, k) in ks.iter().enumerate() {
+            flat.push((space(k.kind), k.key.as_str(), i as u32, j as u32));
         }
     }
+    flat.sort_unstable();
+    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::new();
+    for run in flat
+        .chunk_by(|x, y| x.0 == y.0 && x.1 == y.1)
+        .filter(|r| r.len() > 1)
+    {
+        let members = run
+            .iter()
+            .map(|&(_, _, i, j)| {
+                let k = &keys[i as usize][j as usize];
+                (
+                    k.kind,
+                    Entry {
+                        rec: i as usize,
+                        field: k.field,
+                        value: k.value,
+                        explanation: &k.explanation,
+                    },
+                )
+            })
+            .collect();
+        buckets.push((run[0].1, members));
+    }
+    drop(flat);
     let mut pairs: BTreeMap<(usize, usize), Vec<Match>> = BTreeMap::new();
-    for ((_, key), members) in &buckets {
-        if members.len() < 2 {
-            continue;
-        }
+    for (key, members) in &buckets {
         // A key shared by very many records (a marketplace domain) would be
         // quadratic: pair each member with the first only.
         let limit = if members.len() > 50 { 1 } else { members.len() };
@@ -559,7 +586,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                     Key::Name | Key::Title => {
                         let mut e = format!("both normalise to \"{key}\"");
                         for x in [&ea.explanation, &eb.explanation] {
-                            if !x.is_empty() && !e.contains(x.as_str()) {
+                            if !x.is_empty() && !e.contains(*x) {
                                 e.push_str("; ");
                                 e.push_str(x);
                             }
@@ -576,10 +603,10 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                 };
                 let m = Match {
                     key: key_kind,
-                    a: ea.value.clone(),
-                    b: eb.value.clone(),
-                    a_field: ea.field.clone(),
-                    b_field: eb.field.clone(),
+                    a: ea.value.to_string(),
+                    b: eb.value.to_string(),
+                    a_field: ea.field.to_string(),
+                    b_field: eb.field.to_string(),
                     similarity: 1.0,
                     explanation,
                 };
@@ -594,39 +621,42 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
     // share ("Global", "Pump") say little, so two names must be alike both
     // as a whole and in their distinctive words.
     let threshold = cfg.fuzzy_threshold;
-    let names: Vec<(usize, Vec<String>, &str)> = keys
+    let names: Vec<(usize, &Vec<String>, &str, &str)> = keys
         .iter()
         .enumerate()
         .flat_map(|(i, ks)| {
             ks.iter()
                 .filter(|k| matches!(k.kind, Key::Name | Key::Title))
-                .map(move |k| (i, k.words.clone(), k.value.as_str()))
+                .map(move |k| (i, &k.words, k.key.as_str(), k.value))
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for (_, words, _) in &names {
-        for w in words.iter().collect::<HashSet<_>>() {
+    let mut df: FxHashMap<&str, usize> = FxHashMap::default();
+    for (_, words, _, _) in &names {
+        for w in words.iter().collect::<FxHashSet<_>>() {
             *df.entry(w.as_str()).or_default() += 1;
         }
     }
     let common = (names.len() / 200).max(5);
-    let prepared: Vec<(usize, String, String, &str)> = names
+    let prepared: Vec<(usize, &str, String, &str)> = names
         .iter()
-        .map(|(i, words, v)| {
-            let full: String = words.concat();
+        .map(|(i, words, full, v)| {
             let rare: String = words
                 .iter()
                 .filter(|w| df[w.as_str()] <= common)
                 .map(String::as_str)
                 .collect();
-            let rare = if rare.is_empty() { full.clone() } else { rare };
-            (*i, full, rare, *v)
+            let rare = if rare.is_empty() {
+                full.to_string()
+            } else {
+                rare
+            };
+            (*i, *full, rare, *v)
         })
         .filter(|(_, full, _, _)| full.chars().count() >= 4)
         .collect();
     const WINDOW: usize = 6;
-    let mut fuzzy: HashMap<(usize, usize), Match> = HashMap::new();
+    let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
     for reversed in [false, true] {
         let mut sorted: Vec<(String, usize)> = prepared
             .iter()

@@ -12,3 +12,8 @@ fn main() -> ExitCode {
     };
     ExitCode::from(folio::cli::run(cli))
 }
+
+// Parsing 100,000 records allocates millions of small strings on two
+// threads; mimalloc does this markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -183,6 +183,26 @@ impl Customer {
             .max_by_key(|f| f.date)
     }
 
+    /// Drop what the cross-record rules of `folio check` do not read.
+    pub fn slim(&mut self) {
+        self.quotes = Vec::new();
+        self.orders = Vec::new();
+        self.followups = Vec::new();
+        self.consent = None;
+        self.extra = BTreeMap::new();
+        self.address = None;
+        self.lost_reason = None;
+        self.pool_reason = None;
+        self.tags = Vec::new();
+        self.incoterms = Vec::new();
+        for c in &mut self.contacts {
+            c.role = None;
+            c.linkedin = None;
+            c.wechat = None;
+            c.extra = BTreeMap::new();
+        }
+    }
+
     /// Tier as a rank, A = 0 (most valuable) to E = 4; unknown last.
     pub fn tier_rank(&self) -> u8 {
         match self.tier.as_str() {
@@ -536,21 +556,21 @@ fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec
             let Some(day) = date_of(dv.get_ref()) else {
                 continue;
             };
-            let field = format!("{list}[{i}].date");
+            let field = || format!("{list}[{i}].date");
             if let Some(created) = c.created
                 && day < created
             {
                 out.push(
-                    Diagnostic::error(Code::BeforeCreated, path, format!("`{field}` {day} is before `created` {created}"))
-                        .with_field(field.clone())
+                    Diagnostic::error(Code::BeforeCreated, path, format!("`{}` {day} is before `created` {created}", field()))
+                        .with_field(field())
                         .with_span(dv.span())
                         .with_hint("fix the date, or move `created` back to when the customer was first recorded"),
                 );
             }
             if day > ctx.as_of {
                 out.push(
-                    Diagnostic::error(Code::FutureDate, path, format!("`{field}` {day} is after today ({})", ctx.as_of))
-                        .with_field(field.clone())
+                    Diagnostic::error(Code::FutureDate, path, format!("`{}` {day} is after today ({})", field(), ctx.as_of))
+                        .with_field(field())
                         .with_span(dv.span())
                         .with_hint("record what happened; plan what will happen with `next` or `next_followup`"),
                 );

@@ -259,6 +259,18 @@ impl Repo {
 
     /// A path relative to the root, `/`-separated.
     pub fn rel(&self, p: &Path) -> String {
+        // fast path: a UTF-8 path under the root
+        if let (Some(ps), Some(rs)) = (p.to_str(), self.root.to_str())
+            && let Some(rest) = ps
+                .strip_prefix(rs)
+                .and_then(|r| r.strip_prefix(std::path::MAIN_SEPARATOR))
+        {
+            return if std::path::MAIN_SEPARATOR == '/' {
+                rest.to_string()
+            } else {
+                rest.replace(std::path::MAIN_SEPARATOR, "/")
+            };
+        }
         let r = p.strip_prefix(&self.root).unwrap_or(p);
         r.components()
             .map(|c| c.as_os_str().to_string_lossy())
@@ -268,47 +280,65 @@ impl Repo {
 
     /// Parse the given record files in parallel (order kept).
     pub fn load_files(&self, files: &[RecordFile], as_of: NaiveDate) -> Loaded {
+        self.load_files_with(files, as_of, false)
+    }
+
+    /// Like `load_files`; with `slim`, each customer keeps only what the
+    /// cross-record rules read (identity, titles, contacts, website, group),
+    /// so that checking a very large repository stays small in memory.
+    pub fn load_files_with(&self, files: &[RecordFile], as_of: NaiveDate, slim: bool) -> Loaded {
         let staff = self.staff_valid.then_some(&self.staff);
         let ctx = Context {
             schema: &self.schema,
             staff,
             as_of,
         };
-        let results: Vec<(String, Option<Customer>, Vec<Diagnostic>)> = files
+        // Records and diagnostics are collected side by side, with no
+        // intermediate list: at 100,000 records every copy counts.
+        let (records, diagnostics): (Vec<Result<Record, String>>, Vec<Vec<Diagnostic>>) = files
             .par_iter()
             .map(|f| {
                 let bytes = match std::fs::read(&f.abs) {
                     Ok(b) => b,
                     Err(e) => {
-                        return (
-                            f.rel.clone(),
-                            None,
-                            vec![Diagnostic::error(
-                                Code::Io,
-                                f.rel.clone(),
-                                format!("cannot read: {e}"),
-                            )],
-                        );
+                        let d =
+                            Diagnostic::error(Code::Io, f.rel.clone(), format!("cannot read: {e}"));
+                        return (Err(f.rel.clone()), vec![d]);
                     }
                 };
                 match records::decode(&bytes, &f.rel) {
-                    Err(d) => (f.rel.clone(), None, vec![d]),
+                    Err(d) => (Err(f.rel.clone()), vec![d]),
                     Ok(text) => {
                         let p = records::parse(text, &f.rel, &ctx);
-                        (f.rel.clone(), p.customer, p.diagnostics)
+                        match p.customer {
+                            Some(mut customer) => {
+                                if slim {
+                                    customer.slim();
+                                }
+                                (
+                                    Ok(Record {
+                                        path: f.rel.clone(),
+                                        customer,
+                                    }),
+                                    p.diagnostics,
+                                )
+                            }
+                            None => (Err(f.rel.clone()), p.diagnostics),
+                        }
                     }
                 }
             })
-            .collect();
+            .unzip();
         let mut out = Loaded {
             files: files.len(),
             ..Default::default()
         };
-        for (path, customer, diags) in results {
-            out.diagnostics.extend(diags);
-            match customer {
-                Some(customer) => out.records.push(Record { path, customer }),
-                None => out.unreadable.push(path),
+        out.diagnostics = diagnostics.into_iter().flatten().collect();
+        out.records.reserve_exact(records.len());
+        for r in records {
+            match r {
+                Ok(r) => out.records.push(r),
+                Err(path) => out.unreadable.push(path),
             }
         }
         out
@@ -316,8 +346,13 @@ impl Repo {
 
     /// Every record of the repository.
     pub fn load(&self, as_of: NaiveDate) -> Loaded {
+        self.load_with(as_of, false)
+    }
+
+    /// Every record, slim or whole (see `load_files_with`).
+    pub fn load_with(&self, as_of: NaiveDate, slim: bool) -> Loaded {
         let (files, diags) = self.record_files();
-        let mut loaded = self.load_files(&files, as_of);
+        let mut loaded = self.load_files_with(&files, as_of, slim);
         loaded.diagnostics.splice(0..0, diags);
         loaded
     }

@@ -29,3 +29,7 @@ fn main() {
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     println!("{} files: {ok} parsed, {bad} failed", files.len());
 }
+
+// The same allocator as folio, so that the comparison is fair.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
