@@ -22,6 +22,7 @@ pub mod edit;
 pub mod git;
 pub mod naming;
 pub mod output;
+pub mod pool;
 pub mod records;
 pub mod repo;
 pub mod schema;

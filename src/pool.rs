@@ -1,0 +1,549 @@
+//! The public pool (公海): customers nobody owns. Release eligibility,
+//! claim limits, cooldown and fair distribution, computed from the records
+//! and from the owner changes in the git history (DOMAIN.md, "The public
+//! pool"). Everything here is pure: the history arrives as events.
+
+use crate::config::PoolConfig;
+use crate::records::Customer;
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One change of a customer's owner, from the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerEvent {
+    pub id: String,
+    pub date: NaiveDate,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Made by `folio pool assign` (a manager's deal, not a claim).
+    pub assigned: bool,
+    pub commit: String,
+}
+
+impl OwnerEvent {
+    /// A claim: the owner goes from absent to a handle, not by assignment.
+    pub fn claim_by(&self, h: &str) -> bool {
+        self.from.is_none() && self.to.as_deref() == Some(h) && !self.assigned
+    }
+    /// A release: the owner goes from `h` to absent.
+    pub fn release_by(&self, h: &str) -> bool {
+        self.to.is_none() && self.from.as_deref() == Some(h)
+    }
+}
+
+/// The first date each customer reached stage signed, per id.
+pub type SignedDates = HashMap<String, Vec<NaiveDate>>;
+
+/// Weighted round-robin: round one everyone, round two those with weight
+/// >= 2, and so on. Weights 3:2:1 give A-B-C-A-B-A.
+pub fn round_robin(weights: &[u32]) -> Vec<usize> {
+    let max = weights.iter().copied().max().unwrap_or(0);
+    (1..=max)
+        .flat_map(|r| {
+            weights
+                .iter()
+                .enumerate()
+                .filter(move |(_, w)| **w >= r)
+                .map(|(i, _)| i)
+        })
+        .collect()
+}
+
+/// Parse weights written as `3:2:1`.
+pub fn parse_weights(s: &str) -> Result<Vec<u32>, String> {
+    s.split(':')
+        .map(|p| match p.trim().parse::<u32>() {
+            Ok(w) if w >= 1 => Ok(w),
+            _ => Err(format!(
+                "`{s}` is not a list of weights such as 3:2:1 (whole numbers >= 1)"
+            )),
+        })
+        .collect()
+}
+
+/// Which limit a claim would break.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Refusal {
+    /// Claims in the window (`day`, `week`, `month`) or customers `held`.
+    Limit {
+        window: String,
+        count: usize,
+        limit: usize,
+        frees_on: Option<NaiveDate>,
+    },
+    /// The claimant released this customer within the cooldown.
+    Cooldown {
+        released_on: NaiveDate,
+        until: NaiveDate,
+    },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Limit {
+                window,
+                count,
+                limit,
+                frees_on,
+            } if window == "held" => {
+                write!(
+                    f,
+                    "holds {count} customers, the most one may hold is {limit}"
+                )?;
+                let _ = frees_on;
+                Ok(())
+            }
+            Refusal::Limit {
+                window,
+                count,
+                limit,
+                frees_on,
+            } => {
+                write!(f, "{count} claims this {window}, the limit is {limit}")?;
+                if let Some(d) = frees_on {
+                    write!(f, "; frees up on {d}")?;
+                }
+                Ok(())
+            }
+            Refusal::Cooldown { released_on, until } => {
+                write!(
+                    f,
+                    "released it on {released_on}; may reclaim it from {until}"
+                )
+            }
+        }
+    }
+}
+
+/// The claim windows: (name, days, limit), ending on the as-of date.
+fn windows(cfg: &PoolConfig) -> [(&'static str, u64, usize); 3] {
+    [
+        ("day", 1, cfg.max_claims_per_day),
+        ("week", 7, cfg.max_claims_per_week),
+        ("month", 30, cfg.max_claims_per_month),
+    ]
+}
+
+fn day_minus(d: NaiveDate, n: u64) -> NaiveDate {
+    d.checked_sub_days(Days::new(n)).unwrap_or(NaiveDate::MIN)
+}
+
+fn day_plus(d: NaiveDate, n: u64) -> NaiveDate {
+    d.checked_add_days(Days::new(n)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Dates of `h`'s claims that count against the limits in the window of
+/// `days` ending on `as_of`: claims of customers that reached stage signed
+/// within the window do not count.
+pub fn counted_claims(
+    h: &str,
+    events: &[OwnerEvent],
+    signed: &SignedDates,
+    as_of: NaiveDate,
+    days: u64,
+) -> Vec<NaiveDate> {
+    let start = day_minus(as_of, days - 1);
+    let mut out: Vec<NaiveDate> = events
+        .iter()
+        .filter(|e| e.claim_by(h) && e.date >= start && e.date <= as_of)
+        .filter(|e| {
+            !signed.get(&e.id).is_some_and(|ds| {
+                ds.iter()
+                    .any(|d| *d >= start && *d <= as_of && *d >= e.date)
+            })
+        })
+        .map(|e| e.date)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether `h` may claim customer `id` on `as_of`, having already claimed
+/// `pending` customers in the same operation and holding `held` now.
+pub fn check_claim(
+    h: &str,
+    id: &str,
+    events: &[OwnerEvent],
+    signed: &SignedDates,
+    as_of: NaiveDate,
+    pending: usize,
+    held: usize,
+    cfg: &PoolConfig,
+) -> Result<(), Refusal> {
+    if let Some(rel) = events
+        .iter()
+        .filter(|e| e.id == id && e.release_by(h))
+        .map(|e| e.date)
+        .max()
+    {
+        let until = day_plus(rel, cfg.cooldown_days.max(0) as u64);
+        if as_of < until {
+            return Err(Refusal::Cooldown {
+                released_on: rel,
+                until,
+            });
+        }
+    }
+    for (window, days, limit) in windows(cfg) {
+        let dates = counted_claims(h, events, signed, as_of, days);
+        let count = dates.len() + pending;
+        if count >= limit {
+            // The claims leave the window one by one, oldest first; the
+            // limit frees up when one fewer than `count - limit + 1` remain.
+            let leaving = count + 1 - limit;
+            let frees_on = dates
+                .get(leaving.saturating_sub(1))
+                .map(|d| day_plus(*d, days));
+            return Err(Refusal::Limit {
+                window: window.to_string(),
+                count,
+                limit,
+                frees_on,
+            });
+        }
+    }
+    if held + pending >= cfg.max_held {
+        return Err(Refusal::Limit {
+            window: "held".into(),
+            count: held + pending,
+            limit: cfg.max_held,
+            frees_on: None,
+        });
+    }
+    Ok(())
+}
+
+/// A claim in a range of commits that broke a limit, for `folio check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    pub event: OwnerEvent,
+    pub refusal: Refusal,
+}
+
+/// Claims made by the events at `new` (indices into `events`, in
+/// history order) that broke a limit or the cooldown when they were made.
+pub fn breaches(
+    events: &[OwnerEvent],
+    new: &[usize],
+    signed: &SignedDates,
+    held_at: impl Fn(&str, usize) -> usize,
+    cfg: &PoolConfig,
+) -> Vec<Breach> {
+    let mut out = Vec::new();
+    for &i in new {
+        let e = &events[i];
+        let Some(h) = e.to.as_deref() else { continue };
+        if !e.claim_by(h) {
+            continue;
+        }
+        // the state just before this event: earlier events only
+        let before = &events[..i];
+        if let Err(refusal) = check_claim(h, &e.id, before, signed, e.date, 0, held_at(h, i), cfg) {
+            out.push(Breach {
+                event: e.clone(),
+                refusal,
+            });
+        }
+    }
+    out
+}
+
+/// Release status of an owned customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseStatus {
+    /// Last sign of the owner's work: their latest follow-up, or when they
+    /// got the customer, or when it was created.
+    pub last_activity: NaiveDate,
+    pub idle_days: i64,
+    /// The date from which the customer may be released.
+    pub eligible_on: NaiveDate,
+    pub eligible: bool,
+}
+
+/// Whether an owned customer may return to the pool (or soon may).
+/// `owned_since` is when the current owner got it (from the history).
+pub fn release_status(
+    c: &Customer,
+    owned_since: Option<NaiveDate>,
+    as_of: NaiveDate,
+    cfg: &PoolConfig,
+) -> Option<ReleaseStatus> {
+    let owner = c.owner.as_deref()?;
+    if c.stage == "signed" && !cfg.release_signed {
+        return None;
+    }
+    let by_owner = c
+        .followups
+        .iter()
+        .filter(|f| f.by.as_deref() == Some(owner))
+        .filter_map(|f| f.date)
+        .max();
+    let last_activity = [by_owner, owned_since, c.created]
+        .into_iter()
+        .flatten()
+        .max()?;
+    let idle_days = (as_of - last_activity).num_days();
+    let eligible_on = day_plus(last_activity, cfg.release_after_days.max(0) as u64);
+    let warn_from = day_minus(eligible_on, cfg.warn_days.max(0) as u64);
+    if as_of < warn_from {
+        return None;
+    }
+    Some(ReleaseStatus {
+        last_activity,
+        idle_days,
+        eligible_on,
+        eligible: as_of >= eligible_on,
+    })
+}
+
+/// Conversion of one salesperson over the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conversion {
+    pub handle: String,
+    /// Customers claimed or assigned in the window.
+    pub taken: usize,
+    /// Of those, the ones that reached stage signed by the as-of date.
+    pub signed: usize,
+    pub rate: f64,
+    /// The round-robin weight derived from the rate (1 to 10).
+    pub weight: u32,
+}
+
+/// Each receiver's conversion rate over the `conversion_days` before
+/// `as_of`: customers they claimed or were assigned that reached stage
+/// signed, divided by all they claimed or were assigned. The weight is the
+/// rate in tenths, at least 1 (nobody is starved while they learn).
+pub fn conversion(
+    handles: &[String],
+    events: &[OwnerEvent],
+    signed: &SignedDates,
+    as_of: NaiveDate,
+    cfg: &PoolConfig,
+) -> Vec<Conversion> {
+    let start = day_minus(as_of, cfg.conversion_days.max(1) as u64 - 1);
+    handles
+        .iter()
+        .map(|h| {
+            let mut ids: Vec<(&str, NaiveDate)> = events
+                .iter()
+                .filter(|e| {
+                    e.from.is_none()
+                        && e.to.as_deref() == Some(h.as_str())
+                        && e.date >= start
+                        && e.date <= as_of
+                })
+                .map(|e| (e.id.as_str(), e.date))
+                .collect();
+            ids.sort();
+            ids.dedup_by(|a, b| a.0 == b.0);
+            let won = ids
+                .iter()
+                .filter(|(id, d)| {
+                    signed
+                        .get(*id)
+                        .is_some_and(|ds| ds.iter().any(|s| s >= d && *s <= as_of))
+                })
+                .count();
+            let rate = if ids.is_empty() {
+                0.0
+            } else {
+                won as f64 / ids.len() as f64
+            };
+            Conversion {
+                handle: h.clone(),
+                taken: ids.len(),
+                signed: won,
+                rate,
+                weight: ((rate * 10.0).round() as u32).max(1),
+            }
+        })
+        .collect()
+}
+
+/// Pool customers in the order they are dealt out and listed: most
+/// promising first (tier A first), then the most recent activity.
+pub fn promising_order(a: &Customer, b: &Customer) -> std::cmp::Ordering {
+    let last = |c: &Customer| {
+        c.followups
+            .iter()
+            .filter_map(|f| f.date)
+            .max()
+            .or(c.created)
+    };
+    a.tier_rank()
+        .cmp(&b.tier_rank())
+        .then_with(|| last(b).cmp(&last(a)))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Deal `n` customers to receivers in weighted round-robin, skipping a
+/// receiver who reaches `room[i]` (what they may still hold). Returns, per
+/// customer dealt, the receiver's index.
+pub fn deal(n: usize, weights: &[u32], room: &[usize]) -> Vec<usize> {
+    let order = round_robin(weights);
+    let mut left: Vec<usize> = room.to_vec();
+    let mut out = Vec::with_capacity(n);
+    if order.is_empty() {
+        return out;
+    }
+    let mut k = 0;
+    let mut idle = 0;
+    while out.len() < n && idle < order.len() {
+        let r = order[k % order.len()];
+        k += 1;
+        if left[r] == 0 {
+            idle += 1;
+            continue;
+        }
+        idle = 0;
+        left[r] -= 1;
+        out.push(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn claim(id: &str, h: &str, date: &str) -> OwnerEvent {
+        OwnerEvent {
+            id: id.into(),
+            date: d(date),
+            from: None,
+            to: Some(h.into()),
+            assigned: false,
+            commit: String::new(),
+        }
+    }
+
+    #[test]
+    fn round_robin_3_2_1() {
+        let names = ["A", "B", "C"];
+        let order: Vec<&str> = round_robin(&[3, 2, 1])
+            .into_iter()
+            .map(|i| names[i])
+            .collect();
+        assert_eq!(order.join("-"), "A-B-C-A-B-A");
+        assert_eq!(parse_weights("3:2:1").unwrap(), [3, 2, 1]);
+        assert!(parse_weights("3:0").is_err());
+    }
+
+    #[test]
+    fn daily_limit_boundary_and_frees_on() {
+        let cfg = PoolConfig::default();
+        let ev: Vec<_> = (0..4)
+            .map(|i| claim(&format!("C{i}"), "al", "2026-03-10"))
+            .collect();
+        let s = SignedDates::new();
+        assert!(
+            check_claim("al", "X", &ev, &s, d("2026-03-10"), 0, 0, &cfg).is_ok(),
+            "the 5th claim passes"
+        );
+        let err = check_claim("al", "X", &ev, &s, d("2026-03-10"), 1, 0, &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Refusal::Limit {
+                window: "day".into(),
+                count: 5,
+                limit: 5,
+                frees_on: Some(d("2026-03-11"))
+            }
+        );
+        assert!(
+            check_claim("al", "X", &ev, &s, d("2026-03-11"), 1, 0, &cfg).is_ok(),
+            "a new day"
+        );
+    }
+
+    #[test]
+    fn weekly_window_edges_and_signed_exemption() {
+        let cfg = PoolConfig {
+            max_claims_per_day: 100,
+            ..Default::default()
+        };
+        let mut ev = Vec::new();
+        for i in 0..20 {
+            ev.push(claim(
+                &format!("C{i}"),
+                "al",
+                if i < 10 { "2026-03-01" } else { "2026-03-05" },
+            ));
+        }
+        let mut s = SignedDates::new();
+        // 2026-03-07 is the last day the claims of 03-01 count (7-day window)
+        let err = check_claim("al", "X", &ev, &s, d("2026-03-07"), 0, 0, &cfg).unwrap_err();
+        assert_eq!(
+            err,
+            Refusal::Limit {
+                window: "week".into(),
+                count: 20,
+                limit: 20,
+                frees_on: Some(d("2026-03-08"))
+            }
+        );
+        assert!(check_claim("al", "X", &ev, &s, d("2026-03-08"), 0, 0, &cfg).is_ok());
+        s.insert("C3".into(), vec![d("2026-03-06")]);
+        assert!(
+            check_claim("al", "X", &ev, &s, d("2026-03-07"), 0, 0, &cfg).is_ok(),
+            "a signed customer does not count"
+        );
+    }
+
+    #[test]
+    fn cooldown_and_hold_limit() {
+        let cfg = PoolConfig::default();
+        let ev = vec![OwnerEvent {
+            id: "C1".into(),
+            date: d("2026-03-01"),
+            from: Some("al".into()),
+            to: None,
+            assigned: false,
+            commit: String::new(),
+        }];
+        let s = SignedDates::new();
+        assert_eq!(
+            check_claim("al", "C1", &ev, &s, d("2026-03-07"), 0, 0, &cfg).unwrap_err(),
+            Refusal::Cooldown {
+                released_on: d("2026-03-01"),
+                until: d("2026-03-08")
+            }
+        );
+        assert!(check_claim("al", "C1", &ev, &s, d("2026-03-08"), 0, 0, &cfg).is_ok());
+        assert!(check_claim("bo", "C1", &ev, &s, d("2026-03-02"), 0, 0, &cfg).is_ok());
+        assert!(check_claim("al", "C2", &ev, &s, d("2026-03-02"), 0, 299, &cfg).is_ok());
+        assert!(matches!(
+            check_claim("al", "C2", &ev, &s, d("2026-03-02"), 0, 300, &cfg),
+            Err(Refusal::Limit { .. })
+        ));
+    }
+
+    #[test]
+    fn dealing_respects_room() {
+        assert_eq!(deal(6, &[3, 2, 1], &[10, 10, 10]), [0, 1, 2, 0, 1, 0]);
+        assert_eq!(deal(5, &[3, 2, 1], &[1, 10, 10]), [0, 1, 2, 1, 1]);
+        assert_eq!(deal(5, &[1, 1], &[1, 1]), [0, 1]);
+    }
+
+    #[test]
+    fn conversion_rates() {
+        let cfg = PoolConfig::default();
+        let ev = vec![
+            claim("C1", "al", "2026-01-10"),
+            claim("C2", "al", "2026-01-11"),
+            claim("C3", "bo", "2026-01-12"),
+        ];
+        let mut s = SignedDates::new();
+        s.insert("C1".into(), vec![d("2026-02-01")]);
+        let c = conversion(&["al".into(), "bo".into()], &ev, &s, d("2026-03-01"), &cfg);
+        assert_eq!((c[0].taken, c[0].signed, c[0].weight), (2, 1, 5));
+        assert_eq!((c[1].taken, c[1].signed, c[1].weight), (1, 0, 1));
+    }
+}
