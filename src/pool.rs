@@ -161,18 +161,26 @@ pub fn counted_claims(
     out
 }
 
+/// What the history says about claims: owner changes, and when customers
+/// reached stage signed.
+#[derive(Debug, Clone, Copy)]
+pub struct Ledger<'a> {
+    pub events: &'a [OwnerEvent],
+    pub signed: &'a SignedDates,
+}
+
 /// Whether `h` may claim customer `id` on `as_of`, having already claimed
 /// `pending` customers in the same operation and holding `held` now.
 pub fn check_claim(
     h: &str,
     id: &str,
-    events: &[OwnerEvent],
-    signed: &SignedDates,
+    ledger: Ledger,
     as_of: NaiveDate,
     pending: usize,
     held: usize,
     cfg: &PoolConfig,
 ) -> Result<(), Refusal> {
+    let (events, signed) = (ledger.events, ledger.signed);
     if let Some(rel) = events
         .iter()
         .filter(|e| e.id == id && e.release_by(h))
@@ -241,7 +249,18 @@ pub fn breaches(
         }
         // the state just before this event: earlier events only
         let before = &events[..i];
-        if let Err(refusal) = check_claim(h, &e.id, before, signed, e.date, 0, held_at(h, i), cfg) {
+        if let Err(refusal) = check_claim(
+            h,
+            &e.id,
+            Ledger {
+                events: before,
+                signed,
+            },
+            e.date,
+            0,
+            held_at(h, i),
+            cfg,
+        ) {
             out.push(Breach {
                 event: e.clone(),
                 refusal,
@@ -444,10 +463,34 @@ mod tests {
             .collect();
         let s = SignedDates::new();
         assert!(
-            check_claim("al", "X", &ev, &s, d("2026-03-10"), 0, 0, &cfg).is_ok(),
+            check_claim(
+                "al",
+                "X",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-10"),
+                0,
+                0,
+                &cfg
+            )
+            .is_ok(),
             "the 5th claim passes"
         );
-        let err = check_claim("al", "X", &ev, &s, d("2026-03-10"), 1, 0, &cfg).unwrap_err();
+        let err = check_claim(
+            "al",
+            "X",
+            Ledger {
+                events: &ev,
+                signed: &s,
+            },
+            d("2026-03-10"),
+            1,
+            0,
+            &cfg,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             Refusal::Limit {
@@ -458,7 +501,19 @@ mod tests {
             }
         );
         assert!(
-            check_claim("al", "X", &ev, &s, d("2026-03-11"), 1, 0, &cfg).is_ok(),
+            check_claim(
+                "al",
+                "X",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-11"),
+                1,
+                0,
+                &cfg
+            )
+            .is_ok(),
             "a new day"
         );
     }
@@ -479,7 +534,19 @@ mod tests {
         }
         let mut s = SignedDates::new();
         // 2026-03-07 is the last day the claims of 03-01 count (7-day window)
-        let err = check_claim("al", "X", &ev, &s, d("2026-03-07"), 0, 0, &cfg).unwrap_err();
+        let err = check_claim(
+            "al",
+            "X",
+            Ledger {
+                events: &ev,
+                signed: &s,
+            },
+            d("2026-03-07"),
+            0,
+            0,
+            &cfg,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             Refusal::Limit {
@@ -489,10 +556,36 @@ mod tests {
                 frees_on: Some(d("2026-03-08"))
             }
         );
-        assert!(check_claim("al", "X", &ev, &s, d("2026-03-08"), 0, 0, &cfg).is_ok());
+        assert!(
+            check_claim(
+                "al",
+                "X",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-08"),
+                0,
+                0,
+                &cfg
+            )
+            .is_ok()
+        );
         s.insert("C3".into(), vec![d("2026-03-06")]);
         assert!(
-            check_claim("al", "X", &ev, &s, d("2026-03-07"), 0, 0, &cfg).is_ok(),
+            check_claim(
+                "al",
+                "X",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-07"),
+                0,
+                0,
+                &cfg
+            )
+            .is_ok(),
             "a signed customer does not count"
         );
     }
@@ -510,17 +603,82 @@ mod tests {
         }];
         let s = SignedDates::new();
         assert_eq!(
-            check_claim("al", "C1", &ev, &s, d("2026-03-07"), 0, 0, &cfg).unwrap_err(),
+            check_claim(
+                "al",
+                "C1",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-07"),
+                0,
+                0,
+                &cfg
+            )
+            .unwrap_err(),
             Refusal::Cooldown {
                 released_on: d("2026-03-01"),
                 until: d("2026-03-08")
             }
         );
-        assert!(check_claim("al", "C1", &ev, &s, d("2026-03-08"), 0, 0, &cfg).is_ok());
-        assert!(check_claim("bo", "C1", &ev, &s, d("2026-03-02"), 0, 0, &cfg).is_ok());
-        assert!(check_claim("al", "C2", &ev, &s, d("2026-03-02"), 0, 299, &cfg).is_ok());
+        assert!(
+            check_claim(
+                "al",
+                "C1",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-08"),
+                0,
+                0,
+                &cfg
+            )
+            .is_ok()
+        );
+        assert!(
+            check_claim(
+                "bo",
+                "C1",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-02"),
+                0,
+                0,
+                &cfg
+            )
+            .is_ok()
+        );
+        assert!(
+            check_claim(
+                "al",
+                "C2",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-02"),
+                0,
+                299,
+                &cfg
+            )
+            .is_ok()
+        );
         assert!(matches!(
-            check_claim("al", "C2", &ev, &s, d("2026-03-02"), 0, 300, &cfg),
+            check_claim(
+                "al",
+                "C2",
+                Ledger {
+                    events: &ev,
+                    signed: &s
+                },
+                d("2026-03-02"),
+                0,
+                300,
+                &cfg
+            ),
             Err(Refusal::Limit { .. })
         ));
     }
