@@ -28,6 +28,104 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why an edit of a record's text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyEditError {
+    #[error("the file is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("`{0}` is not a plain `key = value` line that folio can edit in place")]
+    NotPlain(String),
+}
+
+/// Top-level `key = value` entries of a record: (key, byte range of the
+/// whole line(s), byte range of the value), in file order.
+fn top_level_lines(
+    text: &str,
+) -> Result<Vec<(String, std::ops::Range<usize>, std::ops::Range<usize>)>, KeyEditError> {
+    let doc = toml::de::DeTable::parse(text)
+        .map_err(|e| KeyEditError::Syntax(e.message().trim().to_string()))?;
+    let mut out = Vec::new();
+    for (k, v) in doc.get_ref() {
+        let val = v.get_ref();
+        if val.is_table()
+            || val
+                .as_array()
+                .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x.get_ref().is_table()))
+        {
+            continue;
+        }
+        let (ks, vs) = (k.span(), v.span());
+        let start = text[..ks.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let end = text[vs.end..]
+            .find('\n')
+            .map(|i| vs.end + i + 1)
+            .unwrap_or(text.len());
+        out.push((k.get_ref().to_string(), start..end, vs));
+    }
+    Ok(out)
+}
+
+/// The line ending a file uses (`\r\n` when its first line ends so).
+fn eol(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Set a top-level string key, changing nothing else: the value is replaced
+/// in place (comments on the line kept), or a new line is inserted after
+/// the last present key of `after` (the keys that precede it in the
+/// canonical order), else after the last top-level key.
+pub fn set_string(
+    text: &str,
+    key: &str,
+    value: &str,
+    after: &[&str],
+) -> Result<String, KeyEditError> {
+    let lines = top_level_lines(text)?;
+    if let Some((_, _, vs)) = lines.iter().find(|(k, ..)| k == key) {
+        if text
+            .get(vs.clone())
+            .is_none_or(|v| !v.starts_with('"') && !v.starts_with('\''))
+        {
+            return Err(KeyEditError::NotPlain(key.to_string()));
+        }
+        return Ok(format!(
+            "{}{}{}",
+            &text[..vs.start],
+            quote(value),
+            &text[vs.end..]
+        ));
+    }
+    let at = lines
+        .iter()
+        .filter(|(k, ..)| after.contains(&k.as_str()))
+        .map(|(_, line, _)| line.end)
+        .max()
+        .or_else(|| lines.iter().map(|(_, line, _)| line.end).max())
+        .unwrap_or(0);
+    let nl = eol(text);
+    let mut out = String::with_capacity(text.len() + key.len() + value.len() + 8);
+    out.push_str(&text[..at]);
+    if at > 0 && !text[..at].ends_with('\n') {
+        out.push_str(nl);
+    }
+    out.push_str(&format!("{key} = {}{nl}", quote(value)));
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// Remove a top-level key's line(s), changing nothing else. Absent keys
+/// are fine.
+pub fn remove_key(text: &str, key: &str) -> Result<String, KeyEditError> {
+    let lines = top_level_lines(text)?;
+    match lines.into_iter().find(|(k, ..)| k == key) {
+        Some((_, line, _)) => Ok(format!("{}{}", &text[..line.start], &text[line.end..])),
+        None => Ok(text.to_string()),
+    }
+}
+
 /// A TOML basic string.
 pub fn quote(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
@@ -261,6 +359,26 @@ pub fn render_followup(f: &Followup) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_edits_keep_every_other_byte() {
+        let t = "# Customer\r\nid = \"C1\"\r\ncountry = \"DE\" # home\r\ntier = \"B\"\r\n\r\n[[followups]]\r\nby = \"x\"\r\n";
+        let a = set_string(t, "owner", "alice", &["id", "country"]).unwrap();
+        assert_eq!(
+            a,
+            t.replace("# home\r\n", "# home\r\nowner = \"alice\"\r\n")
+        );
+        let b = set_string(&a, "owner", "bob", &[]).unwrap();
+        assert_eq!(b, a.replace("\"alice\"", "\"bob\""));
+        assert_eq!(remove_key(&b, "owner").unwrap(), t);
+        assert_eq!(remove_key(t, "owner").unwrap(), t);
+        // the follow-up's `by` is not a top-level key
+        assert_eq!(
+            set_string(t, "by", "y", &[]).unwrap(),
+            t.replace("tier = \"B\"\r\n", "tier = \"B\"\r\nby = \"y\"\r\n")
+        );
+        assert!(set_string("owner = 3\n", "owner", "x", &[]).is_err());
+    }
 
     #[test]
     fn quoting() {
