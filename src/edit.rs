@@ -37,11 +37,12 @@ pub enum KeyEditError {
     NotPlain(String),
 }
 
+/// A top-level key, the byte range of its line(s) and of its value.
+type KeyLine = (String, std::ops::Range<usize>, std::ops::Range<usize>);
+
 /// Top-level `key = value` entries of a record: (key, byte range of the
 /// whole line(s), byte range of the value), in file order.
-fn top_level_lines(
-    text: &str,
-) -> Result<Vec<(String, std::ops::Range<usize>, std::ops::Range<usize>)>, KeyEditError> {
+fn top_level_lines(text: &str) -> Result<Vec<KeyLine>, KeyEditError> {
     let doc = toml::de::DeTable::parse(text)
         .map_err(|e| KeyEditError::Syntax(e.message().trim().to_string()))?;
     let mut out = Vec::new();
