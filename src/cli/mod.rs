@@ -3,11 +3,16 @@
 //! exit status (0 fine, 1 problems found, 2 usage, I/O or internal failure).
 
 mod check;
+mod diff;
 mod dupes;
 mod fix;
 mod group;
+mod handover;
+mod handovers;
 mod init;
+mod log;
 mod new;
+mod owners;
 mod schema;
 
 use crate::repo::Repo;
@@ -56,6 +61,16 @@ pub enum Command {
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
+    /// A customer's changes, field by field, newest first
+    Log(log::Args),
+    /// A customer's ownership timeline, pool time included
+    Owners(owners::Args),
+    /// Every change of owner in the history (an audit)
+    Handovers(handovers::Args),
+    /// Reassign every customer of one salesperson, in one commit
+    Handover(handover::Args),
+    /// Field-level changes between two revisions (default: HEAD and the working tree)
+    Diff(diff::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -125,6 +140,11 @@ pub fn run(cli: Cli) -> u8 {
         Command::Dupes(a) => dupes::run(&ctx, a),
         Command::Group(a) => group::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Log(a) => log::run(&ctx, a),
+        Command::Owners(a) => owners::run(&ctx, a),
+        Command::Handovers(a) => handovers::run(&ctx, a),
+        Command::Handover(a) => handover::run(&ctx, a),
+        Command::Diff(a) => diff::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,
