@@ -41,7 +41,15 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         .filter(|s| s.owner_changed())
         .filter(|s| matches(&a.from, s.old_owner) && matches(&a.to, s.owner))
         .filter(|s| a.since.is_none_or(|d| s.commit.date() >= d))
-        .map(|s| (CommitInfo::of(&s.commit), s.id, s.path, s.old_owner, s.owner))
+        .map(|s| {
+            (
+                CommitInfo::of(&s.commit),
+                s.id,
+                s.path,
+                s.old_owner,
+                s.owner,
+            )
+        })
         .collect();
     match a.format {
         Format::Json => {
@@ -74,7 +82,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     paint(style::DIM, format!("\"{}\"", c.message)),
                 );
             }
-            let _ = writeln!(out, "{}", crate::output::plural(rows.len(), "change") + " of owner");
+            let _ = writeln!(
+                out,
+                "{}",
+                crate::output::plural(rows.len(), "change") + " of owner"
+            );
             print(&out)?;
         }
     }

@@ -13,6 +13,7 @@ mod init;
 mod log;
 mod new;
 mod owners;
+pub(crate) mod pool;
 mod schema;
 
 use crate::repo::Repo;
@@ -71,6 +72,9 @@ pub enum Command {
     Handover(handover::Args),
     /// Field-level changes between two revisions (default: HEAD and the working tree)
     Diff(diff::Args),
+    /// The public pool: list, release, claim and assign unowned customers
+    #[command(subcommand)]
+    Pool(pool::Cmd),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -145,6 +149,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Handovers(a) => handovers::run(&ctx, a),
         Command::Handover(a) => handover::run(&ctx, a),
         Command::Diff(a) => diff::run(&ctx, a),
+        Command::Pool(c) => pool::run(&ctx, c),
     };
     match result {
         Ok(Status::Ok) => 0,

@@ -176,7 +176,11 @@ impl<'r> Reader<'r> {
         // file); acted on after the walk so that borrowed entries are released.
         type Side = Option<(Oid, bool, bool)>;
         let mut todo: Vec<(Vec<u8>, Side, Side)> = Vec::new();
-        let side = |e: &Entry| Oid::from_bytes(e.oid).ok().map(|o| (o, e.is_tree, e.is_file));
+        let side = |e: &Entry| {
+            Oid::from_bytes(e.oid)
+                .ok()
+                .map(|o| (o, e.is_tree, e.is_file))
+        };
         let (mut i, mut j) = (0, 0);
         while i < oe.len() || j < ne.len() {
             let ord = match (oe.get(i), ne.get(j)) {
@@ -256,7 +260,11 @@ impl<'r> Reader<'r> {
 
     /// The blob at `path` (relative to `customers/`'s parent, i.e. the data
     /// root) under a `customers/` tree.
-    pub fn blob_at(&mut self, records: Option<Oid>, path: &str) -> Result<Option<Oid>, git2::Error> {
+    pub fn blob_at(
+        &mut self,
+        records: Option<Oid>,
+        path: &str,
+    ) -> Result<Option<Oid>, git2::Error> {
         let Some(mut cur) = records else {
             return Ok(None);
         };

@@ -1,0 +1,800 @@
+//! `folio pool`: the public pool (公海). The pool is the records without
+//! `owner`; claims, releases and assignments are owner changes in git.
+
+use super::log::open_history;
+use super::{CmdResult, Ctx, Failure, Format, Status, print};
+use crate::edit::{remove_key, set_string, write_atomic};
+use crate::history::History;
+use crate::output::style::{self, paint};
+use crate::pool::{self, Ledger, OwnerEvent, SignedDates};
+use crate::repo::{Record, Repo};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Cmd {
+    /// List pool customers, most promising first (tier, then last activity)
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Owned customers eligible, or soon eligible, to return to the pool, by owner
+    DueForRelease {
+        #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Return customers to the pool (removes `owner`, records `pool_reason`)
+    Release {
+        /// Customers: ids, paths, or searches matching one record each
+        customers: Vec<String>,
+        /// Release every customer eligible for release
+        #[arg(long, conflicts_with = "customers")]
+        eligible: bool,
+        /// Why they return to the pool (stored as `pool_reason`)
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        /// Commit the change
+        #[arg(long)]
+        commit: bool,
+    },
+    /// Claim pool customers, within the claim limits and the cooldown
+    Claim {
+        /// Customers: ids, paths, or searches matching one record each
+        #[arg(required = true)]
+        customers: Vec<String>,
+        /// The claimant's staff handle
+        #[arg(long = "as", value_name = "HANDLE")]
+        handle: String,
+        #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        /// Commit the change
+        #[arg(long)]
+        commit: bool,
+    },
+    /// Deal pool customers out in weighted round-robin
+    Assign {
+        /// How many customers to deal (default: the whole pool)
+        #[arg(long)]
+        count: Option<usize>,
+        /// Receivers (default: every active person in staff.toml)
+        #[arg(long, value_delimiter = ',', value_name = "H1,H2,...")]
+        to: Vec<String>,
+        /// from-staff (weight in staff.toml), from-conversion, or explicit like 3:2:1
+        #[arg(long, default_value = "from-staff")]
+        weights: String,
+        #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+        as_of: Option<NaiveDate>,
+        /// Show the plan only
+        #[arg(long)]
+        dry_run: bool,
+        /// Commit the change
+        #[arg(long)]
+        commit: bool,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
+    match cmd {
+        Cmd::List { format } => list(ctx, format),
+        Cmd::DueForRelease { as_of, format } => due_for_release(ctx, super::as_of(as_of), format),
+        Cmd::Release {
+            customers,
+            eligible,
+            reason,
+            as_of,
+            commit,
+        } => release(
+            ctx,
+            &customers,
+            eligible,
+            &reason,
+            super::as_of(as_of),
+            commit,
+        ),
+        Cmd::Claim {
+            customers,
+            handle,
+            as_of,
+            commit,
+        } => claim(ctx, &customers, &handle, super::as_of(as_of), commit),
+        Cmd::Assign {
+            count,
+            to,
+            weights,
+            as_of,
+            dry_run,
+            commit,
+        } => assign(
+            ctx,
+            count,
+            &to,
+            &weights,
+            super::as_of(as_of),
+            dry_run,
+            commit,
+        ),
+    }
+}
+
+/// The owner changes and signings of every customer, from the history.
+pub struct PoolHistory {
+    pub events: Vec<OwnerEvent>,
+    pub signed: SignedDates,
+    /// When each customer's current owner got it (last event per id).
+    pub owned_since: HashMap<String, NaiveDate>,
+    /// Last known owner per id in the committed history.
+    pub committed_owner: HashMap<String, Option<String>>,
+    /// For each event, how many customers its new owner held just before.
+    pub held_before: Vec<usize>,
+    /// The record path after each event.
+    pub paths: Vec<String>,
+}
+
+impl PoolHistory {
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger {
+            events: &self.events,
+            signed: &self.signed,
+        }
+    }
+}
+
+/// Read the ledger of the pool out of the history.
+pub fn pool_history(h: &History) -> PoolHistory {
+    let mut out = PoolHistory {
+        events: Vec::new(),
+        signed: SignedDates::new(),
+        owned_since: HashMap::new(),
+        committed_owner: HashMap::new(),
+        held_before: Vec::new(),
+        paths: Vec::new(),
+    };
+    let mut held: HashMap<String, usize> = HashMap::new();
+    for sc in h.state_changes() {
+        let date = sc.commit.date();
+        if sc.owner_changed() {
+            let assigned = sc
+                .commit
+                .trailers()
+                .iter()
+                .any(|(k, _)| *k == "Folio-Assign");
+            out.events.push(OwnerEvent {
+                id: sc.id.to_string(),
+                date,
+                from: sc.old_owner.map(str::to_string),
+                to: sc.owner.map(str::to_string),
+                assigned,
+                commit: sc.commit.oid().to_string(),
+            });
+            out.held_before
+                .push(sc.owner.and_then(|o| held.get(o).copied()).unwrap_or(0));
+            out.paths.push(sc.path.to_string());
+            if let Some(o) = sc.old_owner
+                && let Some(n) = held.get_mut(o)
+            {
+                *n = n.saturating_sub(1);
+            }
+        }
+        if (sc.created || sc.owner_changed())
+            && let Some(o) = sc.owner
+        {
+            *held.entry(o.to_string()).or_default() += 1;
+        }
+        if sc.owner_changed() || sc.created {
+            out.owned_since.insert(sc.id.to_string(), date);
+        }
+        out.committed_owner
+            .insert(sc.id.to_string(), sc.owner.map(str::to_string));
+        if sc.stage == Some("signed") && (sc.created || sc.old_stage != Some("signed")) {
+            out.signed.entry(sc.id.to_string()).or_default().push(date);
+        }
+    }
+    out
+}
+
+fn load(repo: &Repo, as_of: NaiveDate) -> Vec<Record> {
+    let loaded = repo.load(as_of);
+    for p in &loaded.unreadable {
+        super::eprint(&format!(
+            "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
+        ));
+    }
+    loaded.records
+}
+
+fn resolve_all<'a>(records: &'a [Record], queries: &[String]) -> Result<Vec<&'a Record>, Failure> {
+    let mut out: Vec<&Record> = Vec::new();
+    for q in queries {
+        let r = crate::resolve::resolve(records, q).map_err(Failure::from)?;
+        if !out.iter().any(|o| o.customer.id == r.customer.id) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct PoolItem<'a> {
+    id: &'a str,
+    path: &'a str,
+    display_name: String,
+    tier: &'a str,
+    stage: &'a str,
+    last_activity: Option<NaiveDate>,
+    pool_reason: Option<&'a str>,
+}
+
+fn list(ctx: &Ctx, format: Format) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    let records = load(&repo, super::as_of(None));
+    let mut pool: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.customer.owner.is_none())
+        .collect();
+    pool.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
+    let items: Vec<PoolItem> = pool
+        .iter()
+        .map(|r| PoolItem {
+            id: &r.customer.id,
+            path: &r.path,
+            display_name: r.customer.display_name(),
+            tier: &r.customer.tier,
+            stage: &r.customer.stage,
+            last_activity: r
+                .customer
+                .followups
+                .iter()
+                .filter_map(|f| f.date)
+                .max()
+                .or(r.customer.created),
+            pool_reason: r.customer.pool_reason.as_deref(),
+        })
+        .collect();
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&items)? + "\n",
+        Format::Human => {
+            let mut s = String::new();
+            for i in &items {
+                let last = i.last_activity.map(|d| d.to_string()).unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "{} {:<11} {last}  {}",
+                    paint(style::BOLD, i.tier),
+                    i.stage,
+                    paint(style::BOLD, &i.display_name)
+                );
+                let _ = writeln!(
+                    s,
+                    "  {}{}",
+                    paint(style::DIM, i.path),
+                    i.pool_reason
+                        .map(|r| format!("  ({r})"))
+                        .unwrap_or_default()
+                );
+            }
+            let _ = writeln!(
+                s,
+                "{} in the pool",
+                crate::output::plural(items.len(), "customer")
+            );
+            s
+        }
+    };
+    print(&text)?;
+    Ok(Status::Ok)
+}
+
+#[derive(Serialize)]
+struct ReleaseItem<'a> {
+    id: &'a str,
+    path: &'a str,
+    display_name: String,
+    owner: &'a str,
+    #[serde(flatten)]
+    status: pool::ReleaseStatus,
+}
+
+/// Owned customers that are eligible, or within the warning period.
+fn release_candidates<'a>(
+    repo: &Repo,
+    records: &'a [Record],
+    ph: Option<&PoolHistory>,
+    as_of: NaiveDate,
+) -> Vec<ReleaseItem<'a>> {
+    let mut out: Vec<ReleaseItem> = records
+        .iter()
+        .filter_map(|r| {
+            let since = ph.and_then(|p| p.owned_since.get(&r.customer.id).copied());
+            let status = pool::release_status(&r.customer, since, as_of, &repo.config.pool)?;
+            Some(ReleaseItem {
+                id: &r.customer.id,
+                path: &r.path,
+                display_name: r.customer.display_name(),
+                owner: r.customer.owner.as_deref().unwrap_or(""),
+                status,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.owner
+            .cmp(b.owner)
+            .then(b.status.idle_days.cmp(&a.status.idle_days))
+            .then(a.id.cmp(b.id))
+    });
+    out
+}
+
+/// The history if there is one (the pool works without git, with less).
+fn maybe_history(repo: &Repo) -> Result<Option<PoolHistory>, Failure> {
+    if crate::git::GitRepo::open(&repo.root).is_none() {
+        return Ok(None);
+    }
+    let h = open_history(repo)?;
+    Ok(Some(pool_history(&h)))
+}
+
+fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    let records = load(&repo, as_of);
+    let ph = maybe_history(&repo)?;
+    let items = release_candidates(&repo, &records, ph.as_ref(), as_of);
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&items)? + "\n",
+        Format::Human => {
+            let mut s = String::new();
+            let mut by_owner: BTreeMap<&str, Vec<&ReleaseItem>> = BTreeMap::new();
+            for i in &items {
+                by_owner.entry(i.owner).or_default().push(i);
+            }
+            for (owner, list) in by_owner {
+                let _ = writeln!(s, "{}", paint(style::BOLD, owner));
+                for i in list {
+                    let state = if i.status.eligible {
+                        paint(
+                            style::ERROR,
+                            format!("eligible since {}", i.status.eligible_on),
+                        )
+                    } else {
+                        paint(
+                            style::WARNING,
+                            format!("eligible on {}", i.status.eligible_on),
+                        )
+                    };
+                    let _ = writeln!(
+                        s,
+                        "  {}  {state}  (no follow-up by the owner for {} days, last {})\n    {}",
+                        i.display_name,
+                        i.status.idle_days,
+                        i.status.last_activity,
+                        paint(style::DIM, i.path)
+                    );
+                }
+            }
+            let eligible = items.iter().filter(|i| i.status.eligible).count();
+            let _ = writeln!(
+                s,
+                "{eligible} eligible for release, {} soon",
+                items.len() - eligible
+            );
+            s
+        }
+    };
+    print(&text)?;
+    Ok(Status::Ok)
+}
+
+/// Write edited records all at once, then commit them if asked.
+fn write_and_commit(
+    repo: &Repo,
+    edits: &[(String, String)],
+    commit: Option<String>,
+) -> Result<String, Failure> {
+    let git = crate::git::GitRepo::open(&repo.root);
+    if commit.is_some() {
+        let g = git
+            .as_ref()
+            .ok_or_else(|| Failure::new("--commit needs a git repository"))?;
+        for (p, _) in edits {
+            if g.is_dirty(p)? {
+                return Err(Failure::new(format!(
+                    "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
+                )));
+            }
+        }
+    }
+    for (p, text) in edits {
+        write_atomic(&repo.root.join(p), text.as_bytes())
+            .map_err(|e| Failure::new(format!("cannot write {p}: {e}")))?;
+    }
+    match (commit, git) {
+        (Some(msg), Some(g)) => {
+            let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
+            let oid = g.commit_paths(&paths, &msg)?;
+            Ok(format!("committed {}\n", &oid.to_string()[..10]))
+        }
+        _ => Ok(String::new()),
+    }
+}
+
+fn read_text(repo: &Repo, rel: &str) -> Result<String, Failure> {
+    let bytes = std::fs::read(repo.root.join(rel))
+        .map_err(|e| Failure::new(format!("cannot read {rel}: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::new(format!("{rel} is not UTF-8 (run `folio check`)")))
+}
+
+const OWNER_AFTER: &[&str] = &["id", "name", "contact", "country"];
+const POOL_REASON_AFTER: &[&str] = &[
+    "id",
+    "name",
+    "contact",
+    "country",
+    "tier",
+    "type",
+    "stage",
+    "source",
+    "industry",
+    "city",
+    "address",
+    "website",
+    "tags",
+    "group",
+    "created",
+    "next_followup",
+    "lost_reason",
+];
+
+fn release(
+    ctx: &Ctx,
+    queries: &[String],
+    eligible: bool,
+    reason: &str,
+    as_of: NaiveDate,
+    commit: bool,
+) -> CmdResult {
+    if reason.trim().is_empty() {
+        return Err(Failure::new(
+            "--reason must say why the customers return to the pool",
+        ));
+    }
+    let repo = ctx.open_repo_strict()?;
+    let records = load(&repo, as_of);
+    let chosen: Vec<&Record> = if eligible {
+        let ph = maybe_history(&repo)?;
+        let ids: Vec<String> = release_candidates(&repo, &records, ph.as_ref(), as_of)
+            .into_iter()
+            .filter(|i| i.status.eligible)
+            .map(|i| i.id.to_string())
+            .collect();
+        records
+            .iter()
+            .filter(|r| ids.contains(&r.customer.id))
+            .collect()
+    } else if queries.is_empty() {
+        return Err(Failure::new(
+            "name the customers to release, or pass --eligible",
+        ));
+    } else {
+        resolve_all(&records, queries)?
+    };
+    let mut edits = Vec::new();
+    let mut out = String::new();
+    let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &chosen {
+        let Some(owner) = r.customer.owner.as_deref() else {
+            return Err(Failure::new(format!(
+                "{} ({}) is already in the pool",
+                r.customer.display_name(),
+                r.path
+            )));
+        };
+        let text = read_text(&repo, &r.path)?;
+        let t = remove_key(&text, "owner")
+            .and_then(|t| set_string(&t, "pool_reason", reason.trim(), POOL_REASON_AFTER));
+        let t = t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?;
+        edits.push((r.path.clone(), t));
+        *owners.entry(owner).or_default() += 1;
+        let _ = writeln!(out, "released {} from {owner}", r.customer.display_name());
+    }
+    if edits.is_empty() {
+        print("nothing to release\n")?;
+        return Ok(Status::Ok);
+    }
+    let trailers: Vec<String> = owners
+        .keys()
+        .map(|o| format!("Folio-Release: {o}"))
+        .collect();
+    let msg = format!(
+        "pool: release {} to the pool\n\nReason: {}\n\n{}",
+        crate::output::plural(edits.len(), "customer"),
+        reason.trim(),
+        trailers.join("\n")
+    );
+    out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+    print(&out)?;
+    Ok(Status::Ok)
+}
+
+fn held_by(records: &[Record], h: &str) -> usize {
+    records
+        .iter()
+        .filter(|r| r.customer.owner.as_deref() == Some(h))
+        .count()
+}
+
+fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
+    match repo.staff.get(h) {
+        None => Err(Failure::new(format!("`{h}` is not in staff.toml"))),
+        Some(m) if !m.active => Err(Failure::new(format!("`{h}` is not active in staff.toml"))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    check_staff(&repo, h)?;
+    let records = load(&repo, as_of);
+    let chosen = resolve_all(&records, queries)?;
+    let ph = maybe_history(&repo)?;
+    let empty = PoolHistory {
+        events: vec![],
+        signed: SignedDates::new(),
+        owned_since: HashMap::new(),
+        committed_owner: HashMap::new(),
+        held_before: vec![],
+        paths: vec![],
+    };
+    let ph = ph.as_ref().unwrap_or(&empty);
+    // Claims made in the working tree but not committed yet count as today's.
+    let uncommitted = records
+        .iter()
+        .filter(|r| r.customer.owner.as_deref() == Some(h))
+        .filter(|r| matches!(ph.committed_owner.get(&r.customer.id), Some(None)))
+        .count();
+    let held = held_by(&records, h);
+    let mut edits = Vec::new();
+    let mut out = String::new();
+    for (n, r) in chosen.iter().enumerate() {
+        if let Some(o) = &r.customer.owner {
+            return Err(Failure::new(format!(
+                "{} is not in the pool: {o} owns it (nothing was changed)",
+                r.customer.display_name()
+            )));
+        }
+        if let Err(why) = pool::check_claim(
+            h,
+            &r.customer.id,
+            ph.ledger(),
+            as_of,
+            uncommitted + n,
+            held,
+            &repo.config.pool,
+        ) {
+            let what = match &why {
+                pool::Refusal::Cooldown { .. } => "the cooldown".to_string(),
+                pool::Refusal::Limit { window, .. } if window == "held" => {
+                    "the hold limit".to_string()
+                }
+                pool::Refusal::Limit { window, .. } => format!(
+                    "the {}ly claim limit",
+                    if window == "day" { "dai" } else { window }
+                ),
+            };
+            return Err(Failure::new(format!(
+                "{h} cannot claim {}: it would break {what}: {h} {why} (nothing was changed)",
+                r.customer.display_name()
+            )));
+        }
+        let text = read_text(&repo, &r.path)?;
+        let t =
+            set_string(&text, "owner", h, OWNER_AFTER).and_then(|t| remove_key(&t, "pool_reason"));
+        edits.push((
+            r.path.clone(),
+            t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?,
+        ));
+        let _ = writeln!(out, "{h} claims {}", r.customer.display_name());
+    }
+    let msg = format!(
+        "pool: {h} claims {}\n\nFolio-Claim: {h}",
+        crate::output::plural(edits.len(), "customer")
+    );
+    out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+    print(&out)?;
+    Ok(Status::Ok)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assign(
+    ctx: &Ctx,
+    count: Option<usize>,
+    to: &[String],
+    weights: &str,
+    as_of: NaiveDate,
+    dry_run: bool,
+    commit: bool,
+) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    let receivers: Vec<String> = if to.is_empty() {
+        repo.staff
+            .iter()
+            .filter(|(_, m)| m.active)
+            .map(|(h, _)| h.to_string())
+            .collect()
+    } else {
+        for h in to {
+            check_staff(&repo, h)?;
+        }
+        to.to_vec()
+    };
+    if receivers.is_empty() {
+        return Err(Failure::new(
+            "nobody to assign to: no active person in staff.toml",
+        ));
+    }
+    let records = load(&repo, as_of);
+    let mut out = String::new();
+    let w: Vec<u32> = match weights {
+        "from-staff" => receivers
+            .iter()
+            .map(|h| repo.staff.get(h).map(|m| m.weight).unwrap_or(1))
+            .collect(),
+        "from-conversion" => {
+            let ph = maybe_history(&repo)?
+                .ok_or_else(|| Failure::new("--weights from-conversion needs the git history"))?;
+            let conv =
+                pool::conversion(&receivers, &ph.events, &ph.signed, as_of, &repo.config.pool);
+            let _ = writeln!(
+                out,
+                "conversion over the last {} days:",
+                repo.config.pool.conversion_days
+            );
+            for c in &conv {
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {} of {} signed ({:.0}%), weight {}",
+                    c.handle,
+                    c.signed,
+                    c.taken,
+                    c.rate * 100.0,
+                    c.weight
+                );
+            }
+            conv.iter().map(|c| c.weight).collect()
+        }
+        explicit => {
+            let w = pool::parse_weights(explicit).map_err(Failure::new)?;
+            if w.len() != receivers.len() {
+                return Err(Failure::new(format!(
+                    "{} weights for {} receivers",
+                    w.len(),
+                    receivers.len()
+                )));
+            }
+            w
+        }
+    };
+    let mut pool_recs: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.customer.owner.is_none())
+        .collect();
+    pool_recs.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
+    let n = count.unwrap_or(pool_recs.len()).min(pool_recs.len());
+    let room: Vec<usize> = receivers
+        .iter()
+        .map(|h| {
+            repo.config
+                .pool
+                .max_held
+                .saturating_sub(held_by(&records, h))
+        })
+        .collect();
+    let dealt = pool::deal(n, &w, &room);
+    let mut edits = Vec::new();
+    let mut got: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (r, &i) in pool_recs.iter().zip(&dealt) {
+        let h = receivers[i].as_str();
+        let _ = writeln!(out, "{} -> {h}", r.customer.display_name());
+        got.entry(h).or_default().push(r.customer.display_name());
+        if !dry_run {
+            let text = read_text(&repo, &r.path)?;
+            let t = set_string(&text, "owner", h, OWNER_AFTER)
+                .and_then(|t| remove_key(&t, "pool_reason"));
+            edits.push((
+                r.path.clone(),
+                t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?,
+            ));
+        }
+    }
+    if dealt.len() < n {
+        let _ = writeln!(
+            out,
+            "{} left in the pool: every receiver is at the hold limit",
+            n - dealt.len()
+        );
+    }
+    for (h, list) in &got {
+        let _ = writeln!(
+            out,
+            "{h}: {}",
+            crate::output::plural(list.len(), "customer")
+        );
+    }
+    if !dry_run && !edits.is_empty() {
+        let mut msg = format!(
+            "pool: assign {}\n\n",
+            crate::output::plural(edits.len(), "customer")
+        );
+        for (h, list) in &got {
+            let _ = writeln!(msg, "{h}: {}", list.join(", "));
+        }
+        msg.push('\n');
+        for h in got.keys() {
+            let _ = writeln!(msg, "Folio-Assign: {h}");
+        }
+        out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+    }
+    print(&out)?;
+    Ok(Status::Ok)
+}
+
+/// Claim-limit and cooldown breaches made by the commits in `rev..HEAD`,
+/// as diagnostics (for `folio check --changed-since`).
+pub fn breaches_since(
+    repo: &Repo,
+    git: &crate::git::GitRepo,
+    rev: &str,
+) -> Result<Vec<crate::diagnostics::Diagnostic>, Failure> {
+    use crate::diagnostics::{Code, Diagnostic};
+    let h = History::open(&repo.root, &repo.cache_dir()).map_err(Failure::from)?;
+    let ph = pool_history(&h);
+    let base = git
+        .repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(Failure::from)?;
+    let mut walk = git.repo.revwalk().map_err(Failure::from)?;
+    walk.push_head().map_err(Failure::from)?;
+    walk.hide(base.id()).map_err(Failure::from)?;
+    let new: std::collections::HashSet<String> =
+        walk.filter_map(Result::ok).map(|o| o.to_string()).collect();
+    let idx: Vec<usize> = ph
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| new.contains(&e.commit))
+        .map(|(i, _)| i)
+        .collect();
+    let found = pool::breaches(
+        &ph.events,
+        &idx,
+        &ph.signed,
+        |_, i| ph.held_before[i],
+        &repo.config.pool,
+    );
+    Ok(found
+        .into_iter()
+        .map(|b| {
+            let i = ph.events.iter().position(|e| *e == b.event).unwrap_or(0);
+            let who = b.event.to.clone().unwrap_or_default();
+            let short = &b.event.commit[..b.event.commit.len().min(10)];
+            let (code, what) = match &b.refusal {
+                pool::Refusal::Cooldown { .. } => (Code::Cooldown, "the reclaim cooldown".to_string()),
+                pool::Refusal::Limit { window, .. } if window == "held" => (Code::ClaimLimit, "the hold limit".to_string()),
+                pool::Refusal::Limit { window, .. } => (Code::ClaimLimit, format!("the claim limit per {window}")),
+            };
+            Diagnostic::error(
+                code,
+                ph.paths[i].clone(),
+                format!("claim by {who} in commit {short} on {} breaks {what}: {who} {}", b.event.date, b.refusal),
+            )
+            .with_field("owner")
+            .with_hint("return the customer to the pool, or have a manager assign it with `folio pool assign`")
+        })
+        .collect())
+}

@@ -1,0 +1,438 @@
+//! The public pool through the CLI, on histories built with pinned dates.
+
+mod common;
+use common::{TestRepo, run};
+
+/// Seconds of a day at 10:00 UTC.
+fn at(date: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp()
+}
+
+fn pool_record(i: usize, tier: &str) -> String {
+    format!(
+        "# pool customer {i}\nid = \"P{i}\"\nname = \"Pool Company {i}\"\ncontact = \"Buyer {i}\"\ncountry = \"DE\"\ntier = \"{tier}\"\nstage = \"contacted\"\ncreated = 2026-01-05\n"
+    )
+}
+
+fn path(i: usize) -> String {
+    format!("customers/de/pool-company-{i}--buyer-{i}--de.toml")
+}
+
+/// Ten pool customers committed on 2026-03-01.
+fn setup() -> TestRepo {
+    let t = TestRepo::new();
+    for i in 1..=10 {
+        t.write(
+            &path(i),
+            &pool_record(i, if i % 2 == 0 { "A" } else { "C" }),
+        );
+    }
+    t.git_init();
+    t.commit_all("import", "admin", at("2026-03-01"));
+    t
+}
+
+/// Give record `i` an owner and commit on `date`.
+fn claim_in_git(t: &TestRepo, i: usize, h: &str, date: &str) {
+    let text = t.read(&path(i)).replace(
+        "country = \"DE\"\n",
+        &format!("country = \"DE\"\nowner = \"{h}\"\n"),
+    );
+    t.write(&path(i), &text);
+    t.commit_all(&format!("claim {i}"), h, at(date));
+}
+
+#[test]
+fn daily_limit_at_the_boundary() {
+    let t = setup();
+    for i in 1..=4 {
+        claim_in_git(&t, i, "alice", "2026-03-10");
+    }
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P5",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-10",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "alice claims Pool Company 5-Buyer 5-DE\n");
+    assert_eq!(
+        t.read(&path(5)),
+        pool_record(5, "C").replace(
+            "country = \"DE\"\n",
+            "country = \"DE\"\nowner = \"alice\"\n"
+        )
+    );
+    // the uncommitted claim counts: the sixth is refused, nothing changes
+    let before = t.read(&path(6));
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P6",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-10",
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: alice cannot claim Pool Company 6-Buyer 6-DE: it would break the daily claim limit: alice 5 claims this day, the limit is 5; frees up on 2026-03-11 (nothing was changed)\n"
+    );
+    assert_eq!(t.read(&path(6)), before);
+    // several at once are refused as a whole
+    let (code, _, _) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P6",
+        "P7",
+        "--as",
+        "bob",
+        "--as-of",
+        "2026-03-10",
+    ]));
+    assert_eq!(code, 0, "bob has his own limit");
+    let (code, _, _) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P8",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-11",
+    ]));
+    assert_eq!(code, 0, "a new day frees the limit");
+}
+
+#[test]
+fn weekly_window_edges_and_signed_exemption() {
+    let t = setup();
+    t.write(
+        "folio.toml",
+        "[pool]\nmax_claims_per_day = 10\nmax_claims_per_week = 3\n",
+    );
+    t.commit_all("settings", "admin", at("2026-03-01"));
+    claim_in_git(&t, 1, "alice", "2026-03-02");
+    claim_in_git(&t, 2, "alice", "2026-03-05");
+    claim_in_git(&t, 3, "alice", "2026-03-05");
+    // 2026-03-08 is the last day the claim of 03-02 counts
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P4",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-08",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("alice 3 claims this week, the limit is 3; frees up on 2026-03-09"),
+        "{err}"
+    );
+    let (code, _, _) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P4",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-09",
+    ]));
+    assert_eq!(code, 0);
+    t.commit_all("claim 4", "alice", at("2026-03-09"));
+    // a claimed customer that reaches stage signed within the window does not count
+    let text = t
+        .read(&path(4))
+        .replace("stage = \"contacted\"", "stage = \"signed\"");
+    t.write(&path(4), &text);
+    t.commit_all("signed 4", "alice", at("2026-03-09"));
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P5",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-09",
+    ]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn cooldown_after_release() {
+    let t = setup();
+    claim_in_git(&t, 1, "alice", "2026-03-02");
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "release",
+        "P1",
+        "--reason",
+        "no reply for two months",
+        "--as-of",
+        "2026-03-04",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "released Pool Company 1-Buyer 1-DE from alice\n");
+    assert_eq!(
+        t.read(&path(1)),
+        pool_record(1, "C").replace(
+            "created = 2026-01-05\n",
+            "created = 2026-01-05\npool_reason = \"no reply for two months\"\n"
+        )
+    );
+    t.commit_all("release 1", "alice", at("2026-03-04"));
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P1",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-10",
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: alice cannot claim Pool Company 1-Buyer 1-DE: it would break the cooldown: alice released it on 2026-03-04; may reclaim it from 2026-03-11 (nothing was changed)\n"
+    );
+    let (code, _, _) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P1",
+        "--as",
+        "bob",
+        "--as-of",
+        "2026-03-10",
+    ]));
+    assert_eq!(code, 0, "someone else may take it");
+    let text = t.read(&path(1));
+    assert!(
+        text.contains("owner = \"bob\"") && !text.contains("pool_reason"),
+        "{text}"
+    );
+}
+
+#[test]
+fn release_needs_a_reason_and_unknown_claimants_are_refused() {
+    let t = setup();
+    let (code, _, err) = run(t.folio().args(["pool", "release", "P1", "--reason", " "]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            "error: --reason must say why the customers return to the pool\n"
+        )
+    );
+    let (code, _, err) = run(t.folio().args(["pool", "claim", "P1", "--as", "carol"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (2, "error: `carol` is not active in staff.toml\n")
+    );
+    let (code, _, err) = run(t.folio().args(["pool", "claim", "P1", "--as", "zed"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (2, "error: `zed` is not in staff.toml\n")
+    );
+}
+
+#[test]
+fn assign_deals_3_2_1_in_order_a_b_c_a_b_a() {
+    let t = setup();
+    t.write("staff.toml", "[staff.amy]\nname = \"A\"\nweight = 3\n[staff.ben]\nname = \"B\"\nweight = 2\n[staff.cat]\nname = \"C\"\n");
+    t.commit_all("staff", "admin", at("2026-03-01"));
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "assign",
+        "--count",
+        "6",
+        "--as-of",
+        "2026-03-02",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let receivers: Vec<&str> = out
+        .lines()
+        .take(6)
+        .map(|l| l.rsplit(" -> ").next().unwrap())
+        .collect();
+    assert_eq!(receivers.join("-"), "amy-ben-cat-amy-ben-amy");
+    // most promising first: the tier A customers (even numbers) are dealt first
+    assert!(
+        out.starts_with("Pool Company 10-Buyer 10-DE -> amy\n"),
+        "{out}"
+    );
+    let (code, _, _) = run(t.folio().args([
+        "pool",
+        "assign",
+        "--count",
+        "6",
+        "--weights",
+        "1:1:1",
+        "--as-of",
+        "2026-03-02",
+        "--commit",
+    ]));
+    assert_eq!(code, 0);
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert!(
+        head.message().unwrap().contains("Folio-Assign: amy"),
+        "{}",
+        head.message().unwrap()
+    );
+    // assignments are not claims: amy can still claim five today
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P3",
+        "P5",
+        "P7",
+        "P9",
+        "--as",
+        "amy",
+        "--as-of",
+        "2026-03-02",
+    ]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn conversion_weights_from_a_known_history() {
+    let t = setup();
+    claim_in_git(&t, 1, "alice", "2026-02-01");
+    claim_in_git(&t, 2, "alice", "2026-02-02");
+    claim_in_git(&t, 3, "bob", "2026-02-03");
+    let text = t
+        .read(&path(1))
+        .replace("stage = \"contacted\"", "stage = \"signed\"");
+    t.write(&path(1), &text);
+    t.commit_all("signed", "alice", at("2026-02-20"));
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "assign",
+        "--to",
+        "alice,bob",
+        "--weights",
+        "from-conversion",
+        "--count",
+        "3",
+        "--as-of",
+        "2026-03-01",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("conversion over the last 180 days:\n  alice        1 of 2 signed (50%), weight 5\n  bob          0 of 1 signed (0%), weight 1\n"), "{out}");
+}
+
+#[test]
+fn due_for_release_counts_from_the_owners_last_work() {
+    let t = setup();
+    claim_in_git(&t, 1, "alice", "2026-03-01");
+    let text = t
+        .read(&path(2))
+        .replace("country = \"DE\"\n", "country = \"DE\"\nowner = \"bob\"\n")
+        + "\n[[followups]]\ndate = 2026-03-20\nby = \"bob\"\nchannel = \"email\"\n";
+    t.write(&path(2), &text);
+    t.commit_all("bob", "bob", at("2026-03-02"));
+    let (code, out, _) = run(t
+        .folio()
+        .args(["pool", "due-for-release", "--as-of", "2026-03-29"]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "alice\n  Pool Company 1-Buyer 1-DE  eligible on 2026-03-31  (no follow-up by the owner for 28 days, last 2026-03-01)\n    customers/de/pool-company-1--buyer-1--de.toml\n0 eligible for release, 1 soon\n"
+    );
+    let (_, out, _) = run(t.folio().args([
+        "pool",
+        "due-for-release",
+        "--as-of",
+        "2026-04-20",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["id"], "P1");
+    assert_eq!(v[0]["eligible"], true);
+    assert_eq!(v[1]["id"], "P2");
+    assert_eq!(v[1]["eligible_on"], "2026-04-19");
+    let (code, out, _) = run(t.folio().args([
+        "pool",
+        "release",
+        "--eligible",
+        "--reason",
+        "cold",
+        "--as-of",
+        "2026-04-20",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "released Pool Company 1-Buyer 1-DE from alice\nreleased Pool Company 2-Buyer 2-DE from bob\n"
+    );
+}
+
+#[test]
+fn check_changed_since_catches_a_pull_request_that_grabs_too_many() {
+    let t = setup();
+    let base = t.commit_all("base", "admin", at("2026-03-01"));
+    for i in 1..=6 {
+        claim_in_git(&t, i, "alice", "2026-03-10");
+    }
+    let (code, out, _) = run(t
+        .folio()
+        .args(["check", "--as-of", "2026-03-11", "--changed-since"])
+        .arg(base.to_string()));
+    assert_eq!(code, 1, "{out}");
+    let heads: Vec<&str> = out.lines().filter(|l| l.contains("error[F70")).collect();
+    assert_eq!(heads.len(), 1, "{out}");
+    assert!(
+        heads[0].starts_with(&format!(
+            "{}:6:9: error[F701]: claim by alice in commit ",
+            path(6)
+        )),
+        "{}",
+        heads[0]
+    );
+    assert!(heads[0].ends_with("on 2026-03-10 breaks the claim limit per day: alice 5 claims this day, the limit is 5; frees up on 2026-03-11"), "{}", heads[0]);
+    // five claims in a day are within the limit
+    let t2 = setup();
+    let base = t2.commit_all("base", "admin", at("2026-03-01"));
+    for i in 1..=5 {
+        claim_in_git(&t2, i, "alice", "2026-03-10");
+    }
+    let (code, out, _) = run(t2
+        .folio()
+        .args(["check", "--as-of", "2026-03-11", "--changed-since"])
+        .arg(base.to_string()));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "ok: checked 5 files: no problems\n")
+    );
+}
+
+#[test]
+fn pool_list_most_promising_first() {
+    let t = setup();
+    let (code, out, _) = run(t.folio().args(["pool", "list", "--format", "json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["P10", "P2", "P4", "P6", "P8", "P1", "P3", "P5", "P7", "P9"]
+    );
+}
