@@ -3,10 +3,14 @@
 //! exit status (0 fine, 1 problems found, 2 usage, I/O or internal failure).
 
 mod check;
+mod due;
 mod fix;
+mod followup;
 mod init;
 mod new;
+mod review;
 mod schema;
+mod tags;
 
 use crate::repo::Repo;
 use chrono::NaiveDate;
@@ -50,6 +54,14 @@ pub enum Command {
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
+    /// List overdue and upcoming follow-ups by owner
+    Due(due::Args),
+    /// Log a follow-up in a customer's record
+    Followup(followup::Args),
+    /// Suggest tags from recent follow-ups, and add them
+    Tags(tags::Args),
+    /// List records whose file has not changed in git for a long time
+    Review(review::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -117,6 +129,10 @@ pub fn run(cli: Cli) -> u8 {
         Command::New(a) => new::run(&ctx, a),
         Command::Fix(a) => fix::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Due(a) => due::run(&ctx, a),
+        Command::Followup(a) => followup::run(&ctx, a),
+        Command::Tags(a) => tags::run(&ctx, a),
+        Command::Review(a) => review::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,
