@@ -12,7 +12,8 @@
 use crate::git::GitError;
 use chrono::NaiveDate;
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 /// The last change of one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,10 @@ pub struct History {
 /// A trie of the paths still to date.
 #[derive(Default)]
 struct Node {
+    name: Vec<u8>,
     children: HashMap<Vec<u8>, usize>,
+    /// Children that still hold an undated path.
+    live: HashSet<usize>,
     /// Paths below (or at) this node not yet dated.
     pending: usize,
     /// For a file: the index of the asked path.
@@ -70,6 +74,7 @@ impl Trie {
                 None => {
                     let n = self.nodes.len();
                     self.nodes.push(Node {
+                        name: part.as_bytes().to_vec(),
                         parent: at,
                         ..Default::default()
                     });
@@ -77,6 +82,7 @@ impl Trie {
                     n
                 }
             };
+            self.nodes[at].live.insert(next);
             self.nodes[next].pending += 1;
             at = next;
         }
@@ -93,7 +99,11 @@ impl Trie {
             if node == 0 {
                 break;
             }
-            node = self.nodes[node].parent;
+            let parent = self.nodes[node].parent;
+            if self.nodes[node].pending == 0 {
+                self.nodes[parent].live.remove(&node);
+            }
+            node = parent;
         }
     }
 }
@@ -105,64 +115,110 @@ fn entry_oid(tree: Option<&Tree>, name: &[u8]) -> Option<(Oid, bool)> {
     Some((e.id(), e.kind() == Some(ObjectType::Tree)))
 }
 
+/// git's order of tree entries: by name, a tree's name read as `name/`.
+fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> Ordering {
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        Ordering::Equal => {}
+        o => return o,
+    }
+    let end = |s: &[u8], tree: bool| s.get(n).copied().unwrap_or(if tree { b'/' } else { 0 });
+    end(a, a_tree).cmp(&end(b, b_tree))
+}
+
+/// Trees read for the previous commit and for this one: walking newest
+/// first, a commit's parent trees are the next commit's own trees, and
+/// libgit2 does not cache large trees.
+struct Trees<'r> {
+    repo: &'r Repository,
+    prev: HashMap<Oid, Tree<'r>>,
+    cur: HashMap<Oid, Tree<'r>>,
+}
+
+impl<'r> Trees<'r> {
+    fn get(&mut self, id: Oid) -> Option<Tree<'r>> {
+        if let Some(t) = self.cur.get(&id) {
+            return Some(t.clone());
+        }
+        let t = match self.prev.remove(&id) {
+            Some(t) => t,
+            None => self.repo.find_tree(id).ok()?,
+        };
+        self.cur.insert(id, t.clone());
+        Some(t)
+    }
+
+    fn next_commit(&mut self) {
+        self.prev = std::mem::take(&mut self.cur);
+    }
+}
+
 /// Pending file nodes under `node` whose entry differs between `new` and
 /// `old` (`old` absent for a root commit), by object id.
 fn changed(
-    repo: &Repository,
+    repo: &mut Trees,
     trie: &Trie,
     node: usize,
-    new: Option<&Tree>,
+    new: &Tree,
     old: Option<&Tree>,
     out: &mut Vec<usize>,
 ) {
     let n = &trie.nodes[node];
-    // With few pending children, look each up (binary search in each tree);
-    // otherwise scan the new tree's entries once.
-    let pending: Vec<(&Vec<u8>, usize)> = n
-        .children
-        .iter()
-        .filter(|(_, c)| trie.nodes[**c].pending > 0)
-        .map(|(k, c)| (k, *c))
-        .collect();
-    let scan = new.map(|t| t.len()).unwrap_or(0);
-    let mut visit = |name: &[u8], child: usize| {
-        let a = entry_oid(new, name);
-        let b = entry_oid(old, name);
-        let Some((a_id, a_tree)) = a else { return };
-        if b.map(|x| x.0) == Some(a_id) {
-            return;
-        }
-        let c = &trie.nodes[child];
-        if c.file.is_some() {
-            if !a_tree {
+    // One entry that differs: a file is dated; a folder is compared in turn.
+    let mut differs = |child: usize, new_id: Oid, new_tree: bool, old: Option<(Oid, bool)>| {
+        if trie.nodes[child].file.is_some() {
+            if !new_tree {
                 out.push(child);
             }
-        } else if a_tree {
-            let nt = repo.find_tree(a_id).ok();
-            let ot = match b {
-                Some((b_id, true)) => repo.find_tree(b_id).ok(),
+        } else if new_tree && let Some(nt) = repo.get(new_id) {
+            let ot = match old {
+                Some((id, true)) => repo.get(id),
                 _ => None,
             };
-            changed(repo, trie, child, nt.as_ref(), ot.as_ref(), out);
+            changed(repo, trie, child, &nt, ot.as_ref(), out);
         }
     };
-    if pending.len() * 8 < scan || new.is_none() {
-        for (name, child) in pending {
-            visit(name, child);
-        }
-    } else if let Some(t) = new {
-        for e in t.iter() {
-            let name = e.name_bytes();
-            if let Some(&child) = n.children.get(name)
-                && trie.nodes[child].pending > 0
-            {
-                // skip the lookup in `new`: compare with `old` directly
-                let b = entry_oid(old, name);
-                if b.map(|x| x.0) == Some(e.id()) {
-                    continue;
-                }
-                visit(name, child);
+    if n.live.len() * 8 < new.len() {
+        // Few paths left here: look each up (binary search in each tree).
+        for &child in &n.live {
+            let name = &trie.nodes[child].name;
+            let Some((a, a_tree)) = entry_oid(Some(new), name) else {
+                continue;
+            };
+            let b = entry_oid(old, name);
+            if b.map(|x| x.0) != Some(a) {
+                differs(child, a, a_tree, b);
             }
+        }
+        return;
+    }
+    // Otherwise walk both sorted entry lists side by side.
+    let mut olds = old.map(|t| t.iter()).into_iter().flatten().peekable();
+    for e in new.iter() {
+        let name = e.name_bytes();
+        let is_tree = e.kind() == Some(ObjectType::Tree);
+        let mut before = None;
+        while let Some(o) = olds.peek() {
+            let o_tree = o.kind() == Some(ObjectType::Tree);
+            match git_order(o.name_bytes(), o_tree, name, is_tree) {
+                Ordering::Less => {
+                    olds.next();
+                }
+                Ordering::Equal => {
+                    before = Some((o.id(), o_tree));
+                    olds.next();
+                    break;
+                }
+                Ordering::Greater => break,
+            }
+        }
+        if before.map(|x| x.0) == Some(e.id()) {
+            continue;
+        }
+        if let Some(&child) = n.children.get(name)
+            && trie.nodes[child].pending > 0
+        {
+            differs(child, e.id(), is_tree, before);
         }
     }
 }
@@ -180,7 +236,7 @@ fn commit_date(c: &git2::Commit) -> NaiveDate {
 pub fn last_changes(
     repo: &Repository,
     paths: &[String],
-    uncommitted: &std::collections::HashSet<String>,
+    uncommitted: &HashSet<String>,
 ) -> Result<History, GitError> {
     let err = |what: &str| {
         let what = what.to_string();
@@ -214,6 +270,14 @@ pub fn last_changes(
     walk.set_sorting(Sort::TIME)
         .map_err(err("cannot walk history"))?;
     walk.push(head.id()).map_err(err("cannot walk history"))?;
+    // Reading is all this does; checking each object's hash again costs
+    // more than the comparison itself.
+    git2::opts::strict_hash_verification(false);
+    let mut trees = Trees {
+        repo,
+        prev: HashMap::new(),
+        cur: HashMap::new(),
+    };
     for oid in walk {
         if trie.nodes[0].pending == 0 {
             break;
@@ -221,24 +285,28 @@ pub fn last_changes(
         let oid = oid.map_err(err("cannot walk history"))?;
         let commit = repo.find_commit(oid).map_err(err("cannot read a commit"))?;
         commits += 1;
-        let tree = commit.tree().map_err(err("cannot read a tree"))?;
+        trees.next_commit();
+        let tree = trees.get(commit.tree_id()).ok_or_else(|| GitError {
+            what: format!("cannot read the tree of commit {oid}"),
+            source: git2::Error::from_str("missing tree"),
+        })?;
         // Parents that are present (a shallow clone's boundary has none).
         let parents: Vec<Tree> = (0..commit.parent_count())
             .filter_map(|i| commit.parent(i).ok())
-            .filter_map(|p| p.tree().ok())
+            .filter_map(|p| trees.get(p.tree_id()))
             .collect();
         let boundary = parents.is_empty() && commit.parent_count() > 0;
         let mut hit = Vec::new();
         if parents.is_empty() {
-            changed(repo, &trie, 0, Some(&tree), None, &mut hit);
+            changed(&mut trees, &trie, 0, &tree, None, &mut hit);
         } else {
-            changed(repo, &trie, 0, Some(&tree), Some(&parents[0]), &mut hit);
+            changed(&mut trees, &trie, 0, &tree, Some(&parents[0]), &mut hit);
             for p in &parents[1..] {
                 if hit.is_empty() {
                     break;
                 }
                 let mut other = Vec::new();
-                changed(repo, &trie, 0, Some(&tree), Some(p), &mut other);
+                changed(&mut trees, &trie, 0, &tree, Some(p), &mut other);
                 hit.retain(|n| other.contains(n));
             }
         }
@@ -288,6 +356,14 @@ pub fn parse_age(s: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_tree_order() {
+        // git sorts "a.toml" (blob) before "a" (tree, read as "a/")
+        assert_eq!(git_order(b"a.toml", false, b"a", true), Ordering::Less);
+        assert_eq!(git_order(b"a", false, b"a.toml", false), Ordering::Less);
+        assert_eq!(git_order(b"de", true, b"de", true), Ordering::Equal);
+    }
 
     #[test]
     fn ages() {
