@@ -357,6 +357,281 @@ pub fn render_followup(f: &Followup) -> String {
     o.0
 }
 
+/// Why a format-preserving edit could not be made. Nothing is written when
+/// one of these comes back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("the file is not valid TOML: {0}")]
+    Parse(String),
+    #[error("`{key}` is {found}; folio can only edit {wanted}")]
+    Shape {
+        key: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    /// A safety net: the edited text does not read back as the original
+    /// plus the intended change.
+    #[error("the edit would change more than `{0}`; the file is left as it was")]
+    Verify(String),
+}
+
+/// The line ending a file uses: CRLF when its first line ends in CRLF.
+pub fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+fn with_ending(s: &str, nl: &str) -> String {
+    if nl == "\n" {
+        s.to_string()
+    } else {
+        s.replace('\n', nl)
+    }
+}
+
+/// Start of every `[table]` and `[[array]]` header, with the first key of
+/// its path (the top-level key it belongs to).
+fn headers(doc: &toml_edit::Document<&str>) -> Vec<(usize, String)> {
+    fn walk(t: &toml_edit::Table, top: Option<&str>, out: &mut Vec<(usize, String)>) {
+        for (k, item) in t.iter() {
+            let top = top.unwrap_or(k);
+            match item {
+                toml_edit::Item::Table(st) => {
+                    if let Some(s) = st.span() {
+                        out.push((s.start, top.to_string()));
+                    }
+                    walk(st, Some(top), out);
+                }
+                toml_edit::Item::ArrayOfTables(a) => {
+                    for st in a.iter() {
+                        if let Some(s) = st.span() {
+                            out.push((s.start, top.to_string()));
+                        }
+                        walk(st, Some(top), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc.as_table(), None, &mut out);
+    out.sort();
+    out
+}
+
+/// The start of the line that holds byte `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Walk back from `at` (a line start, or the end of the text) over blank
+/// and comment-only lines: comments just above a header belong to it. The
+/// result is just after the last line with content.
+fn after_last_content(text: &str, mut at: usize) -> usize {
+    while at > 0 {
+        let end = if text.as_bytes()[at - 1] == b'\n' {
+            at - 1
+        } else {
+            at
+        };
+        let start = line_start(text, end);
+        let line = text[start..end].trim();
+        if line.is_empty() || line.starts_with('#') {
+            at = start;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+fn parse_table(text: &str) -> Result<toml::Table, EditError> {
+    text.parse::<toml::Table>()
+        .map_err(|e| EditError::Parse(e.message().trim().to_string()))
+}
+
+/// Append a follow-up as a new `[[followups]]` table after the last one
+/// (or, if there is none, before `[consent]` or at the end), in the
+/// canonical layout: a blank line, the header, one key per line. Every
+/// other byte of `text` is kept: comments, blank lines, key order, CRLF
+/// line endings; a missing final newline is added only where the new table
+/// follows the last line.
+pub fn append_followup(text: &str, f: &Followup) -> Result<String, EditError> {
+    let doc = toml_edit::Document::parse(text).map_err(|e| EditError::Parse(e.to_string()))?;
+    let existing = match doc.as_table().get("followups") {
+        None => None,
+        Some(toml_edit::Item::ArrayOfTables(a)) => {
+            a.iter().filter_map(|t| t.span()).map(|s| s.start).max()
+        }
+        Some(other) => {
+            return Err(EditError::Shape {
+                key: "followups".into(),
+                found: match other {
+                    toml_edit::Item::Value(toml_edit::Value::Array(_)) => "an inline array",
+                    _ => "not an array of tables",
+                },
+                wanted: "follow-ups written as [[followups]] tables",
+            });
+        }
+    };
+    let heads = headers(&doc);
+    let boundary = match existing {
+        // the first header after the last follow-up that is not part of it
+        Some(last) => heads
+            .iter()
+            .find(|(s, top)| *s > last && top != "followups")
+            .map(|(s, _)| line_start(text, *s)),
+        None => heads
+            .iter()
+            .find(|(_, top)| top == "consent")
+            .map(|(s, _)| line_start(text, *s)),
+    }
+    .unwrap_or(text.len());
+    let at = after_last_content(text, boundary);
+    let nl = line_ending(text);
+    let mut insert = String::new();
+    if at > 0 && !text[..at].ends_with('\n') {
+        insert.push_str(nl);
+    }
+    if at > 0 {
+        insert.push_str(nl);
+    }
+    insert.push_str("[[followups]]");
+    insert.push_str(nl);
+    insert.push_str(&with_ending(&render_followup(f), nl));
+    let mut out = String::with_capacity(text.len() + insert.len());
+    out.push_str(&text[..at]);
+    out.push_str(&insert);
+    out.push_str(&text[at..]);
+
+    // Read both back: the result must be the original plus this follow-up.
+    let mut want = parse_table(text)?;
+    let new_item = parse_table(&render_followup(f))?;
+    match want.get_mut("followups") {
+        Some(toml::Value::Array(a)) => a.push(toml::Value::Table(new_item)),
+        _ => {
+            want.insert(
+                "followups".into(),
+                toml::Value::Array(vec![toml::Value::Table(new_item)]),
+            );
+        }
+    }
+    if parse_table(&out)? != want {
+        return Err(EditError::Verify("followups".into()));
+    }
+    Ok(out)
+}
+
+/// Keys that come before `tags` in the canonical layout.
+const BEFORE_TAGS: &[&str] = &[
+    "id", "name", "contact", "country", "owner", "tier", "type", "stage", "source", "industry",
+    "city", "address", "website",
+];
+
+/// Add tags to the record's `tags` array, keeping the array's own layout
+/// (the new items copy the spacing of the last one). Without a `tags` key,
+/// `tags = [...]` goes on a new line after the last key that precedes it in
+/// the canonical layout. Tags already present are skipped; returns `None`
+/// when there is nothing to add.
+pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError> {
+    let doc = toml_edit::Document::parse(text).map_err(|e| EditError::Parse(e.to_string()))?;
+    let root = doc.as_table();
+    let shape = |found| EditError::Shape {
+        key: "tags".into(),
+        found,
+        wanted: "an array of strings",
+    };
+    let current: Vec<String> = match root.get("tags") {
+        None => Vec::new(),
+        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| shape("an array with a non-string item"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(shape("not an array")),
+    };
+    let mut new: Vec<&String> = Vec::new();
+    for t in tags {
+        if !current.contains(t) && !new.contains(&t) {
+            new.push(t);
+        }
+    }
+    if new.is_empty() {
+        return Ok(None);
+    }
+    let out = match root.get("tags") {
+        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => {
+            let span = a.span().ok_or_else(|| EditError::Verify("tags".into()))?;
+            // Render through an owned (despanned) copy of the document.
+            let owned: toml_edit::DocumentMut = text
+                .parse()
+                .map_err(|e: toml_edit::TomlError| EditError::Parse(e.to_string()))?;
+            let mut arr = owned
+                .get("tags")
+                .and_then(|i| i.as_array())
+                .cloned()
+                .ok_or_else(|| EditError::Verify("tags".into()))?;
+            arr.decor_mut().clear();
+            if arr.to_string() != text[span.clone()] {
+                return Err(EditError::Verify("tags".into()));
+            }
+            // A single item on one line has no spacing to copy: use one space.
+            let n = arr.len();
+            let (prefix, suffix) = match arr.iter().last() {
+                Some(v) => {
+                    let p = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or(" ");
+                    let s = v.decor().suffix().and_then(|p| p.as_str()).unwrap_or("");
+                    let p = if n >= 2 || p.contains('\n') { p } else { " " };
+                    (p.to_string(), s.to_string())
+                }
+                None => (" ".to_string(), String::new()),
+            };
+            for t in &new {
+                let pre = if arr.is_empty() { "" } else { prefix.as_str() };
+                arr.push_formatted(
+                    toml_edit::Value::from(t.as_str()).decorated(pre, suffix.as_str()),
+                );
+            }
+            format!("{}{}{}", &text[..span.start], arr, &text[span.end..])
+        }
+        _ => {
+            // After the line of the last canonical key before `tags`.
+            let nl = line_ending(text);
+            let last = BEFORE_TAGS
+                .iter()
+                .filter_map(|k| root.get(k).and_then(|i| i.span()))
+                .map(|s| s.end)
+                .max();
+            let items: Vec<String> = new.iter().map(|t| quote(t)).collect();
+            let line = format!("tags = [{}]", items.join(", "));
+            match last {
+                Some(end) => {
+                    let eol = text[end..].find('\n').map(|i| end + i + 1);
+                    match eol {
+                        Some(at) => format!("{}{line}{nl}{}", &text[..at], &text[at..]),
+                        None => format!("{text}{nl}{line}{nl}"),
+                    }
+                }
+                None => format!("{line}{nl}{text}"),
+            }
+        }
+    };
+    let mut want = parse_table(text)?;
+    let mut all: Vec<toml::Value> = current.into_iter().map(toml::Value::String).collect();
+    all.extend(new.iter().map(|t| toml::Value::String(t.to_string())));
+    want.insert("tags".into(), toml::Value::Array(all));
+    if parse_table(&out)? != want {
+        return Err(EditError::Verify("tags".into()));
+    }
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,5 +695,91 @@ mod tests {
         let p = crate::records::parse(&text, "x.toml", &ctx);
         assert!(p.diagnostics.is_empty(), "{:?}\n{text}", p.diagnostics);
         assert_eq!(p.customer.unwrap(), c);
+    }
+
+    fn fu() -> Followup {
+        Followup {
+            date: NaiveDate::from_ymd_opt(2026, 2, 3),
+            by: Some("alice".into()),
+            channel: Some("email".into()),
+            summary: Some("Sent \"new\" quote".into()),
+            replied: Some(false),
+            next: None,
+            extra: Default::default(),
+        }
+    }
+
+    const NEW: &str = "[[followups]]\ndate = 2026-02-03\nby = \"alice\"\nchannel = \"email\"\nsummary = \"Sent \\\"new\\\" quote\"\nreplied = false\n";
+
+    #[test]
+    fn append_after_the_last_followup_keeps_everything_else() {
+        let text = "# header comment\nid = \"C1\"   # the id\nowner.x = 1\n\n[[followups]]\ndate = 2026-01-01 # first\n\n[[followups]]\ndate = 2026-01-02\n[followups.meta]\nk = 1\n\n# consent comment\n[consent]\ndate = 2026-01-01\n";
+        let out = append_followup(text, &fu()).unwrap();
+        let at = text.find("\n\n# consent").unwrap() + 1;
+        assert_eq!(out, format!("{}\n{NEW}{}", &text[..at], &text[at..]));
+    }
+
+    #[test]
+    fn append_without_followups_goes_before_consent_or_at_the_end() {
+        let text = "id = \"C1\"\n\n[[orders]]\ndate = 2026-01-01\n\n[consent]\nbasis = \"x\"\n";
+        let out = append_followup(text, &fu()).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "id = \"C1\"\n\n[[orders]]\ndate = 2026-01-01\n\n{NEW}\n[consent]\nbasis = \"x\"\n"
+            )
+        );
+        // no final newline, CRLF
+        let text = "id = \"C1\"\r\nname = \"N\"";
+        let out = append_followup(text, &fu()).unwrap();
+        assert_eq!(out, format!("{text}\r\n\r\n{}", NEW.replace('\n', "\r\n")));
+        // trailing comment stays last
+        let text = "id = \"C1\"\n\n# the end\n";
+        let out = append_followup(text, &fu()).unwrap();
+        assert_eq!(out, format!("id = \"C1\"\n\n{NEW}\n# the end\n"));
+    }
+
+    #[test]
+    fn append_refuses_inline_followups() {
+        let e = append_followup("followups = []\n", &fu()).unwrap_err();
+        assert!(matches!(e, EditError::Shape { .. }), "{e}");
+        assert!(matches!(
+            append_followup("a = [\n", &fu()),
+            Err(EditError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn add_tags_keeps_the_array_layout() {
+        let t = vec!["b".to_string(), "c".to_string()];
+        let out = add_tags("id = \"x\"\ntags = [\"a\", \"b\"] # mine\n", &t).unwrap();
+        assert_eq!(
+            out.unwrap(),
+            "id = \"x\"\ntags = [\"a\", \"b\", \"c\"] # mine\n"
+        );
+        let out = add_tags("tags = [\n  \"a\",\n]\nx = 1\n", &t).unwrap();
+        assert_eq!(
+            out.unwrap(),
+            "tags = [\n  \"a\",\n  \"b\",\n  \"c\",\n]\nx = 1\n"
+        );
+        let out = add_tags("tags = [\"a\"]\n", &t).unwrap();
+        assert_eq!(out.unwrap(), "tags = [\"a\", \"b\", \"c\"]\n");
+        let out = add_tags("tags = []\n", &t).unwrap();
+        assert_eq!(out.unwrap(), "tags = [\"b\", \"c\"]\n");
+        assert_eq!(add_tags("tags = [\"b\", \"c\"]\n", &t).unwrap(), None);
+    }
+
+    #[test]
+    fn add_tags_creates_the_key_in_canonical_place() {
+        let t = vec!["vip".to_string()];
+        let text = "id = \"x\"\r\nstage = \"signed\" # s\r\ncreated = 2026-01-01\r\n";
+        let out = add_tags(text, &t).unwrap().unwrap();
+        assert_eq!(
+            out,
+            "id = \"x\"\r\nstage = \"signed\" # s\r\ntags = [\"vip\"]\r\ncreated = 2026-01-01\r\n"
+        );
+        let out = add_tags("stage = \"signed\"", &t).unwrap().unwrap();
+        assert_eq!(out, "stage = \"signed\"\ntags = [\"vip\"]\n");
+        assert!(add_tags("tags = \"vip\"\n", &t).is_err());
     }
 }

@@ -11,6 +11,9 @@
 //! - [`config`], [`repo`]: settings, staff, and the repository's files
 //! - [`edit`]: atomic writes and format-preserving edits
 //! - [`git`]: the git operations the commands share
+//! - [`followups`]: due dates of follow-ups and tag hints (pure rules)
+//! - [`resolve`]: the record a command-line argument names
+//! - [`review`]: when each record last changed in git (stale records)
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
 
 pub mod check;
@@ -19,6 +22,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod duplicates;
 pub mod edit;
+pub mod followups;
 pub mod git;
 pub mod history;
 pub mod naming;
@@ -27,4 +31,5 @@ pub mod pool;
 pub mod records;
 pub mod repo;
 pub mod resolve;
+pub mod review;
 pub mod schema;

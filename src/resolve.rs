@@ -1,72 +1,85 @@
-//! Finding the one customer a command line names: an exact id, then a
-//! path, then a case-insensitive substring of the display name
-//! (`Company-Contact-CC`). Several matches are an error listing them.
+//! Finding the one record a command-line argument means: an id, a path, or
+//! a search that matches exactly one customer.
 
 use crate::repo::Record;
+use std::path::Path;
 
-/// Why a query names no single customer.
+/// Why a query does not name exactly one record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    #[error("no customer matches `{0}` (by id, path or name)")]
+    #[error("no customer matches `{0}` (by id, path, name or title)")]
     NotFound(String),
-    #[error("`{query}` matches {} customers: {}", .candidates.len(), .candidates.iter().map(|c| format!("{} ({})", c.1, c.0)).collect::<Vec<_>>().join(", "))]
+    #[error("`{query}` matches {} customers:{}", candidates.len(), list(candidates))]
     Ambiguous {
         query: String,
-        /// (id, display name, path), sorted by display name.
-        candidates: Vec<(String, String, String)>,
+        /// (path, display name) of each match, sorted by path.
+        candidates: Vec<(String, String)>,
     },
 }
 
-fn norm_path(p: &str) -> String {
-    let p = p.replace('\\', "/");
-    p.trim_start_matches("./").to_string()
+fn list(c: &[(String, String)]) -> String {
+    c.iter()
+        .map(|(p, n)| format!("\n  {p}  ({n})"))
+        .collect::<String>()
 }
 
-/// The record `query` names.
+/// The record `query` names: its exact id; else its path (relative to the
+/// repository root, or a file path relative to the current directory or
+/// absolute); else the records whose display name, company name or a legal
+/// title contains `query`, ignoring case. A search that matches several
+/// records is an error listing them, unless exactly one of them has that
+/// display name, name or title exactly (ignoring case).
 pub fn resolve<'a>(records: &'a [Record], query: &str) -> Result<&'a Record, ResolveError> {
     let q = query.trim();
+    if q.is_empty() {
+        return Err(ResolveError::NotFound(query.to_string()));
+    }
     if let Some(r) = records.iter().find(|r| r.customer.id == q) {
         return Ok(r);
     }
-    let qp = norm_path(q);
-    if let Some(r) = records.iter().find(|r| r.path == qp) {
+    let norm = q.replace('\\', "/");
+    let norm = norm.strip_prefix("./").unwrap_or(&norm);
+    if let Some(r) = records.iter().find(|r| r.path == norm) {
         return Ok(r);
     }
-    if qp.ends_with(".toml") {
-        let tail: Vec<&Record> = records
-            .iter()
-            .filter(|r| r.path.ends_with(&format!("/{qp}")))
-            .collect();
-        if tail.len() == 1 {
-            return Ok(tail[0]);
-        }
+    let p = Path::new(q);
+    if p.is_file()
+        && let Ok(abs) = p.canonicalize()
+        && let Some(r) = records.iter().find(|r| abs.ends_with(&r.path))
+    {
+        return Ok(r);
     }
     let needle = q.to_lowercase();
-    if needle.is_empty() {
-        return Err(ResolveError::NotFound(query.to_string()));
-    }
-    let hits: Vec<&Record> = records
+    let texts = |r: &Record| {
+        let c = &r.customer;
+        let mut t = vec![c.display_name().to_lowercase(), c.name.to_lowercase()];
+        t.extend(c.titles.iter().map(|x| x.name.to_lowercase()));
+        t
+    };
+    let mut hits: Vec<(&Record, bool)> = records
         .iter()
-        .filter(|r| r.customer.display_name().to_lowercase().contains(&needle))
+        .filter_map(|r| {
+            let t = texts(r);
+            t.iter()
+                .any(|s| s.contains(&needle))
+                .then(|| (r, t.contains(&needle)))
+        })
         .collect();
     match hits.len() {
         0 => Err(ResolveError::NotFound(query.to_string())),
-        1 => Ok(hits[0]),
+        1 => Ok(hits[0].0),
         _ => {
-            let mut candidates: Vec<(String, String, String)> = hits
-                .iter()
-                .map(|r| {
-                    (
-                        r.customer.id.clone(),
-                        r.customer.display_name(),
-                        r.path.clone(),
-                    )
-                })
-                .collect();
-            candidates.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            let exact: Vec<&Record> = hits.iter().filter(|h| h.1).map(|h| h.0).collect();
+            if exact.len() == 1 {
+                return Ok(exact[0]);
+            }
+            hits.sort_by(|a, b| a.0.path.cmp(&b.0.path));
             Err(ResolveError::Ambiguous {
                 query: query.to_string(),
-                candidates,
+                candidates: hits
+                    .iter()
+                    .map(|(r, _)| (r.path.clone(), r.customer.display_name()))
+                    .collect(),
             })
         }
     }
@@ -75,7 +88,7 @@ pub fn resolve<'a>(records: &'a [Record], query: &str) -> Result<&'a Record, Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Customer;
+    use crate::records::{Customer, Title};
 
     fn rec(id: &str, name: &str, path: &str) -> Record {
         Record {
@@ -83,33 +96,46 @@ mod tests {
             customer: Customer {
                 id: id.into(),
                 name: name.into(),
-                contact: "John Doe".into(),
-                country: "US".into(),
+                contact: "Jo".into(),
+                country: "DE".into(),
                 ..Default::default()
             },
         }
     }
 
     #[test]
-    fn id_then_path_then_name() {
-        let rs = vec![
-            rec("C1", "ABC Corp", "customers/us/abc.toml"),
-            rec("C2", "ABC Trading", "customers/us/abc-trading.toml"),
+    fn by_id_path_and_search() {
+        let mut rs = vec![
+            rec("A1", "Acme Pumps", "customers/de/acme-pumps.toml"),
+            rec("B2", "Acme", "customers/de/acme.toml"),
+            rec("C3", "Borg", "customers/de/borg.toml"),
         ];
-        assert_eq!(resolve(&rs, "C2").unwrap().customer.id, "C2");
+        rs[2].customer.titles.push(Title {
+            name: "Borg Holding 上海".into(),
+            registration: None,
+        });
+        assert_eq!(resolve(&rs, "B2").unwrap().customer.id, "B2");
         assert_eq!(
-            resolve(&rs, "./customers/us/abc.toml").unwrap().customer.id,
-            "C1"
+            resolve(&rs, "./customers/de/borg.toml")
+                .unwrap()
+                .customer
+                .id,
+            "C3"
         );
-        assert_eq!(resolve(&rs, "abc-trading.toml").unwrap().customer.id, "C2");
-        assert_eq!(resolve(&rs, "abc corp").unwrap().customer.id, "C1");
-        match resolve(&rs, "abc") {
-            Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
+        assert_eq!(resolve(&rs, "上海").unwrap().customer.id, "C3");
+        assert_eq!(resolve(&rs, "pumps").unwrap().customer.id, "A1");
+        // "acme" is contained in two names but equals one exactly
+        assert_eq!(resolve(&rs, "ACME").unwrap().customer.id, "B2");
+        match resolve(&rs, "acm") {
+            Err(ResolveError::Ambiguous { candidates, .. }) => {
+                assert_eq!(candidates.len(), 2);
+                assert_eq!(candidates[0].0, "customers/de/acme-pumps.toml");
+            }
             other => panic!("{other:?}"),
         }
-        assert_eq!(
+        assert!(matches!(
             resolve(&rs, "zzz"),
-            Err(ResolveError::NotFound("zzz".into()))
-        );
+            Err(ResolveError::NotFound(_))
+        ));
     }
 }

@@ -483,9 +483,9 @@ fn unknown_and_ambiguous_customers() {
     let (code, _, err) = run(f.root(), &["owners", "abc"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains(
-            "`abc` matches 2 customers: ABC Global-John Doe-US (C1), ABC Trading-Mary Roe-US (C9)"
-        ),
+        err.contains("`abc` matches 2 customers:\n")
+            && err.contains("  (ABC Global-John Doe-US)\n")
+            && err.contains("  customers/us/abc-trading--mary-roe--us.toml  (ABC Trading-Mary Roe-US)\n"),
         "{err}"
     );
 }

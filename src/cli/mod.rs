@@ -4,8 +4,10 @@
 
 mod check;
 mod diff;
+mod due;
 mod dupes;
 mod fix;
+mod followup;
 mod group;
 mod handover;
 mod handovers;
@@ -14,7 +16,9 @@ mod log;
 mod new;
 mod owners;
 pub(crate) mod pool;
+mod review;
 mod schema;
+mod tags;
 
 use crate::repo::Repo;
 use chrono::NaiveDate;
@@ -75,6 +79,14 @@ pub enum Command {
     /// The public pool: list, release, claim and assign unowned customers
     #[command(subcommand)]
     Pool(pool::Cmd),
+    /// List overdue and upcoming follow-ups by owner
+    Due(due::Args),
+    /// Log a follow-up in a customer's record
+    Followup(followup::Args),
+    /// Suggest tags from recent follow-ups, and add them
+    Tags(tags::Args),
+    /// List records whose file has not changed in git for a long time
+    Review(review::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -150,6 +162,10 @@ pub fn run(cli: Cli) -> u8 {
         Command::Handover(a) => handover::run(&ctx, a),
         Command::Diff(a) => diff::run(&ctx, a),
         Command::Pool(c) => pool::run(&ctx, c),
+        Command::Due(a) => due::run(&ctx, a),
+        Command::Followup(a) => followup::run(&ctx, a),
+        Command::Tags(a) => tags::run(&ctx, a),
+        Command::Review(a) => review::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,
