@@ -11,6 +11,7 @@
 //! - [`config`], [`repo`]: settings, staff, and the repository's files
 //! - [`edit`]: atomic writes and format-preserving edits
 //! - [`git`]: the git operations the commands share
+//! - [`search`]: the full-text index of the records, always fresh
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
 
 pub mod check;
@@ -25,3 +26,4 @@ pub mod output;
 pub mod records;
 pub mod repo;
 pub mod schema;
+pub mod search;

@@ -4,9 +4,11 @@
 
 mod check;
 mod fix;
+mod index;
 mod init;
 mod new;
 mod schema;
+mod search;
 
 use crate::repo::Repo;
 use chrono::NaiveDate;
@@ -50,6 +52,10 @@ pub enum Command {
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
+    /// Find customers by any word, field, phone, e-mail or date
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it with --full)
+    Index(index::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -117,6 +123,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::New(a) => new::run(&ctx, a),
         Command::Fix(a) => fix::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
+        Command::Search(a) => search::run(&ctx, a),
+        Command::Index(a) => index::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,
