@@ -24,8 +24,9 @@ const MATCH: Style = AnsiColor::Yellow.on_default().bold();
   next_followup:<2026-01-01  followup:2025-03
   a OR b, a AND b, NOT a, -a, (groups)")]
 pub struct Args {
-    /// What to look for (several words are joined by spaces)
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "QUERY")]
+    /// What to look for (several words are joined by spaces; put `--` before
+    /// a query that starts with `-`)
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     pub query: Vec<String>,
     /// Show at most N hits
     #[arg(long, default_value_t = 20, value_name = "N")]

@@ -16,6 +16,8 @@ pub struct Fields {
     pub path: Field,
     pub id: Field,
     pub display: Field,
+    /// Stored as written, for hits: id, owner, tier, stage.
+    pub shown: Field,
     pub owner: Field,
     /// 1 when the customer has no owner (in the pool).
     pub pool: Field,
@@ -60,12 +62,13 @@ impl Fields {
         let mut b = Schema::builder();
         let fields = Fields {
             path: b.add_text_field("path", STRING | STORED),
-            id: b.add_text_field("id", keyword() | STORED),
+            id: b.add_text_field("id", keyword()),
             display: b.add_text_field("display", STORED),
-            owner: b.add_text_field("owner", keyword() | STORED),
+            shown: b.add_text_field("shown", STORED),
+            owner: b.add_text_field("owner", keyword()),
             pool: b.add_u64_field("pool", INDEXED),
-            tier: b.add_text_field("tier", keyword() | STORED),
-            stage: b.add_text_field("stage", keyword() | STORED),
+            tier: b.add_text_field("tier", keyword()),
+            stage: b.add_text_field("stage", keyword()),
             kind: b.add_text_field("type", keyword()),
             country: b.add_text_field("country", keyword()),
             name: b.add_text_field("name", text_opts(false)),
@@ -163,8 +166,17 @@ pub fn document(f: &Fields, path: &str, c: &Customer) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     let display = c.display_name();
     d.add_text(f.path, path);
-    d.add_text(f.id, &c.id);
+    d.add_text(f.id, keyword_value(&c.id));
     d.add_text(f.display, &display);
+    // id, owner, tier, stage as written (in this order; owner "" for none)
+    for v in [
+        c.id.as_str(),
+        c.owner.as_deref().unwrap_or(""),
+        c.tier.as_str(),
+        c.stage.as_str(),
+    ] {
+        d.add_text(f.shown, v);
+    }
     d.add_u64(f.order, order_key(&display));
     match c.owner.as_deref().filter(|o| !o.trim().is_empty()) {
         Some(o) => d.add_text(f.owner, keyword_value(o)),

@@ -40,7 +40,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::indexer::NoMergePolicy;
-use tantivy::{DocAddress, Index, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
+};
 
 pub use query::QueryError;
 pub use snippet::Snippet;
@@ -150,6 +152,7 @@ struct Opened {
     name: String,
     dir: PathBuf,
     index: Index,
+    reader: IndexReader,
     fields: Fields,
     manifest: Manifest,
 }
@@ -292,10 +295,16 @@ impl<'r> Store<'r> {
             Some(p) if p.format == FORMAT_VERSION && p.generation >= manifest.generation => {}
             _ => return State::Broken("its commit does not match its manifest".into()),
         }
+        // opening every segment finds damaged or missing segment files
+        let reader = match guarded(|| Ok(reader_of(&index)?)) {
+            Ok(r) => r,
+            Err(e) => return State::Broken(format!("its segments do not open: {e}")),
+        };
         State::Ready(Opened {
             name,
             dir,
             index,
+            reader,
             fields,
             manifest,
         })
@@ -380,7 +389,7 @@ impl<'r> Store<'r> {
             };
             return Ok((o, report));
         }
-        match self.update(o, diff, scan_start, head) {
+        match guarded(|| self.update(o, diff, scan_start, head)) {
             Ok(x) => Ok(x),
             // an index that fails to take an update is rebuilt
             Err(SearchError::Index(e)) => {
@@ -459,6 +468,7 @@ impl<'r> Store<'r> {
             skipped: manifest.skipped().map(str::to_string).collect(),
             head,
         };
+        o.reader.reload()?;
         Ok((Opened { manifest, ..o }, report))
     }
 
@@ -537,11 +547,13 @@ impl<'r> Store<'r> {
         };
         let index = Index::open_in_dir(&dir)?;
         register(&index);
+        let reader = reader_of(&index)?;
         Ok((
             Opened {
                 name,
                 dir,
                 index,
+                reader,
                 fields: f,
                 manifest,
             },
@@ -579,31 +591,19 @@ impl<'r> Store<'r> {
                 "`{query}` has nothing to search for (no letters or digits)"
             ))
         })?;
-        let reader = o
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let searcher = reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1)).tweak_score(|seg: &SegmentReader| {
-            let col = seg.fast_fields().u64("order").ok();
-            move |doc, score| {
-                let key = col.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-                (score, key)
-            }
-        });
-        let (top, total) = searcher.search(&q, &(top, Count))?;
         let highlights = node.highlights();
-        let mut hits = Vec::with_capacity(top.len());
-        for ((score, _), addr) in top.into_iter().take(limit) {
-            hits.push(hit(&searcher, &o.fields, addr, score, &highlights)?);
-        }
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.display_name.cmp(&b.display_name))
-                .then_with(|| a.path.cmp(&b.path))
-        });
+        let (hits, total, o) = match guarded(|| answer(&o, &*q, limit, &highlights)) {
+            Ok((hits, total)) => (hits, total, o),
+            // damage that only shows when reading: rebuild and ask again
+            Err(SearchError::Index(e)) => {
+                drop(o);
+                let _lock = self.lock(obs)?;
+                let (o, _) = self.rebuild(format!("it failed to answer: {e}"), obs)?;
+                let (hits, total) = answer(&o, &*q, limit, &highlights)?;
+                (hits, total, o)
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Results {
             hits,
             total,
@@ -611,6 +611,61 @@ impl<'r> Store<'r> {
             skipped: o.manifest.skipped().map(str::to_string).collect(),
         })
     }
+}
+
+/// Run `f`, turning a panic inside tantivy (it panics on some damaged
+/// files) into an index error, so that the index is rebuilt.
+fn guarded<T>(f: impl FnOnce() -> Result<T, SearchError>) -> Result<T, SearchError> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    r.unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a damaged file".into());
+        Err(SearchError::Index(tantivy::TantivyError::InternalError(
+            msg,
+        )))
+    })
+}
+
+fn reader_of(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+}
+
+/// Run a compiled query: the best `limit` hits, and how many matched.
+fn answer(
+    o: &Opened,
+    q: &dyn tantivy::query::Query,
+    limit: usize,
+    highlights: &query::Highlights,
+) -> Result<(Vec<Hit>, usize), SearchError> {
+    let searcher = o.reader.searcher();
+    let top = TopDocs::with_limit(limit.max(1)).tweak_score(|seg: &SegmentReader| {
+        let col = seg.fast_fields().u64("order").ok();
+        move |doc, score| {
+            let key = col.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+            (score, key)
+        }
+    });
+    let (top, total) = searcher.search(q, &(top, Count))?;
+    let mut hits = Vec::with_capacity(top.len());
+    for ((score, _), addr) in top.into_iter().take(limit) {
+        hits.push(hit(&searcher, &o.fields, addr, score, highlights)?);
+    }
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.display_name.cmp(&b.display_name))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok((hits, total))
 }
 
 fn hit(
@@ -628,14 +683,16 @@ fn hit(
             .unwrap_or_default()
     };
     let lines: Vec<&str> = doc.get_all(f.text).filter_map(|v| v.as_str()).collect();
-    let owner = s(f.owner);
+    let shown: Vec<&str> = doc.get_all(f.shown).filter_map(|v| v.as_str()).collect();
+    let at = |i: usize| shown.get(i).copied().unwrap_or("").to_string();
+    let owner = at(1);
     Ok(Hit {
-        id: s(f.id),
+        id: at(0),
         path: s(f.path),
         display_name: s(f.display),
         owner: (!owner.is_empty()).then_some(owner),
-        tier: s(f.tier).to_uppercase(),
-        stage: s(f.stage),
+        tier: at(2),
+        stage: at(3),
         score,
         snippet: snippet::best(&lines, h),
     })
