@@ -33,7 +33,9 @@ fn stderr(o: &Output) -> String {
 fn ids(dir: &Path, query: &str) -> Vec<String> {
     let o = folio(
         dir,
-        &["search", "--format", "json", "--limit", "10000", "--", query],
+        &[
+            "search", "--format", "json", "--limit", "10000", "--", query,
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{query}: {}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -176,9 +178,21 @@ fn fixture() -> tempfile::TempDir {
     write(d, "staff.toml", STAFF);
     write(d, ATLAS_PATH, ATLAS);
     write(d, "customers/cn/bright-lighting--li-wei--cn.toml", BRIGHT);
-    write(d, "customers/jp/tokyo-trading-kk--yuki-tanaka--jp.toml", TOKYO);
-    write(d, "customers/ru/volga-machinery--ivan-petrov--ru.toml", VOLGA);
-    write(d, "customers/ae/gulf-foods-llc--ahmed-hassan--ae.toml", GULF);
+    write(
+        d,
+        "customers/jp/tokyo-trading-kk--yuki-tanaka--jp.toml",
+        TOKYO,
+    );
+    write(
+        d,
+        "customers/ru/volga-machinery--ivan-petrov--ru.toml",
+        VOLGA,
+    );
+    write(
+        d,
+        "customers/ae/gulf-foods-llc--ahmed-hassan--ae.toml",
+        GULF,
+    );
     t
 }
 
@@ -323,7 +337,17 @@ fn human_output_and_json_shape() {
     let keys: Vec<&str> = h.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["id", "path", "display_name", "owner", "tier", "stage", "score", "snippet", "highlights"]
+        [
+            "id",
+            "path",
+            "display_name",
+            "owner",
+            "tier",
+            "stage",
+            "score",
+            "snippet",
+            "highlights"
+        ]
     );
     assert_eq!(h["id"], "C1");
     assert_eq!(h["path"], ATLAS_PATH);
@@ -359,7 +383,10 @@ fn malformed_queries_are_usage_errors() {
         let o = folio(d, &["search", q]);
         assert_eq!(o.status.code(), Some(2), "{q}");
         let e = stderr(&o);
-        assert!(e.contains("error: bad query: ") && e.contains(msg), "{q}: {e}");
+        assert!(
+            e.contains("error: bad query: ") && e.contains(msg),
+            "{q}: {e}"
+        );
         assert!(stdout(&o).is_empty());
     }
 }
@@ -424,7 +451,13 @@ fn index_reports_changes_renames_and_deletes() {
     let o = folio(d, &["index", "--format", "json"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
-        (&v["added"], &v["modified"], &v["renamed"], &v["deleted"], &v["records"]),
+        (
+            &v["added"],
+            &v["modified"],
+            &v["renamed"],
+            &v["deleted"],
+            &v["records"]
+        ),
         (&1.into(), &1.into(), &1.into(), &1.into(), &5.into())
     );
     assert!(ids(d, "образцы").is_empty());
@@ -505,7 +538,13 @@ fn damaged_index_is_rebuilt() {
     // only one index directory is left
     let dirs = std::fs::read_dir(d.join(".folio/search"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("idx-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("idx-")
+        })
         .count();
     assert_eq!(dirs, 1);
 }
@@ -542,7 +581,11 @@ fn killed_index_never_serves_wrong_results() {
         // change a record so that a stale index would answer wrongly
         let rel = format!("customers/c{}/rec-{round}.toml", round % 7);
         let text = std::fs::read_to_string(d.join(&rel)).unwrap();
-        std::fs::write(d.join(&rel), text.replace("zebra", &format!("okapi{round}"))).unwrap();
+        std::fs::write(
+            d.join(&rel),
+            text.replace("zebra", &format!("okapi{round}")),
+        )
+        .unwrap();
         for args in [&["index", "--full"][..], &["index"][..]] {
             let mut child = std::process::Command::new(&bin)
                 .args(args)
@@ -555,7 +598,11 @@ fn killed_index_never_serves_wrong_results() {
             std::thread::sleep(std::time::Duration::from_millis(delay_ms));
             let _ = child.kill();
             let _ = child.wait();
-            assert_eq!(count(d, "zebra"), n - round, "after a kill at {delay_ms} ms");
+            assert_eq!(
+                count(d, "zebra"),
+                n - round,
+                "after a kill at {delay_ms} ms"
+            );
             assert_eq!(ids(d, &format!("okapi{round}")), [format!("C{round}")]);
             assert_eq!(count(d, "上海"), n);
         }
@@ -597,4 +644,23 @@ fn concurrent_processes_neither_corrupt_nor_fail() {
         }
     });
     assert_eq!(count(d, "zebra"), n);
+}
+
+#[test]
+fn no_refresh_answers_from_the_index_as_it_is() {
+    let t = fixture();
+    let d = t.path();
+    // no index yet: it is built even with --no-refresh
+    let o = folio(
+        d,
+        &["search", "--no-refresh", "shanghai", "--format", "json"],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["id"], "C1");
+    std::fs::write(d.join(ATLAS_PATH), ATLAS.replace("Shanghai", "Shenzhen")).unwrap();
+    // the edit is not seen without a refresh...
+    let o = folio(d, &["search", "--no-refresh", "shenzhen"]);
+    assert_eq!(stdout(&o), "");
+    // ...and is with one
+    assert_eq!(ids(d, "shenzhen"), ["C1"]);
 }

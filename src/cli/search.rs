@@ -34,6 +34,10 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Answer from the index as it is, without checking the files for
+    /// changes first (faster; misses edits made since the last refresh)
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 fn human(hits: &[Hit], plain: bool) -> String {
@@ -92,7 +96,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     }
     let repo = ctx.open_repo()?;
     let obs = CliObserver::new(true);
-    let results = match Store::new(&repo).search(&query, args.limit, &obs) {
+    let results = match Store::new(&repo).search(&query, args.limit, !args.no_refresh, &obs) {
         Ok(r) => r,
         Err(SearchError::Query(e)) => {
             return Err(Failure::new(format!("bad query: {e}"))

@@ -4,8 +4,7 @@ use super::tokenize::{self, NAME};
 use crate::records::Customer;
 use chrono::NaiveDate;
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{TantivyDocument, Term};
 
@@ -54,7 +53,7 @@ fn text_opts(stored: bool) -> TextOptions {
 
 /// A field indexed as exact, normalised values.
 fn keyword() -> TextOptions {
-    STRING.into()
+    STRING
 }
 
 impl Fields {
@@ -210,9 +209,16 @@ pub fn document(f: &Fields, path: &str, c: &Customer) -> TantivyDocument {
     line(&c.contact);
     for ct in &c.contacts {
         line(&ct.name);
-        for v in [&ct.role, &ct.email, &ct.phone, &ct.whatsapp, &ct.wechat, &ct.linkedin]
-            .into_iter()
-            .flatten()
+        for v in [
+            &ct.role,
+            &ct.email,
+            &ct.phone,
+            &ct.whatsapp,
+            &ct.wechat,
+            &ct.linkedin,
+        ]
+        .into_iter()
+        .flatten()
         {
             line(v);
         }

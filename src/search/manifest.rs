@@ -202,8 +202,18 @@ impl Manifest {
         }
     }
 
+    /// Write to a temporary file renamed into place. No fsync: tantivy's
+    /// commit before it is durable, and a manifest torn by a power loss
+    /// fails its checksum, which only costs a rebuild.
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        crate::edit::write_atomic(path, &self.to_bytes())
+        use std::io::Write;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".manifest-")
+            .tempfile_in(dir)?;
+        tmp.write_all(&self.to_bytes())?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
     }
 
     pub fn skipped(&self) -> impl Iterator<Item = &str> {

@@ -160,7 +160,7 @@ struct Opened {
 enum State {
     Missing,
     Broken(String),
-    Ready(Opened),
+    Ready(Box<Opened>),
 }
 
 #[derive(Serialize, serde::Deserialize)]
@@ -253,8 +253,8 @@ impl<'r> Store<'r> {
     fn current(&self) -> Option<String> {
         let s = std::fs::read_to_string(self.dir.join(CURRENT)).ok()?;
         let s = s.trim();
-        let ok = s.starts_with(INDEX_PREFIX)
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let ok =
+            s.starts_with(INDEX_PREFIX) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         ok.then(|| s.to_string())
     }
 
@@ -300,14 +300,14 @@ impl<'r> Store<'r> {
             Ok(r) => r,
             Err(e) => return State::Broken(format!("its segments do not open: {e}")),
         };
-        State::Ready(Opened {
+        State::Ready(Box::new(Opened {
             name,
             dir,
             index,
             reader,
             fields,
             manifest,
-        })
+        }))
     }
 
     /// Bring the index up to date (or rebuild it with `full`).
@@ -324,6 +324,7 @@ impl<'r> Store<'r> {
     /// The index, fresh; the report says what had to be done for it.
     fn fresh(&self, obs: &dyn Observer) -> Result<(Opened, Option<Report>), SearchError> {
         if let State::Ready(o) = self.open_state() {
+            let o = *o;
             let scan_start = fs_now(&self.dir)?;
             let found = manifest::walk(&self.repo.root)
                 .map_err(io_err("cannot read the customers folder"))?;
@@ -351,7 +352,7 @@ impl<'r> Store<'r> {
         obs: &dyn Observer,
     ) -> Result<(Opened, Report), SearchError> {
         let o = match self.open_state() {
-            State::Ready(o) => o,
+            State::Ready(o) => *o,
             State::Missing => return self.rebuild("there is no index yet".into(), obs),
             State::Broken(why) => {
                 return self.rebuild(format!("the index is damaged: {why}"), obs);
@@ -475,7 +476,10 @@ impl<'r> Store<'r> {
     /// Build a new index from scratch in a fresh directory, then switch to it.
     fn rebuild(&self, reason: String, obs: &dyn Observer) -> Result<(Opened, Report), SearchError> {
         self.ensure_dir()?;
-        let name = format!("{INDEX_PREFIX}{}", ulid::Ulid::new().to_string().to_lowercase());
+        let name = format!(
+            "{INDEX_PREFIX}{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
         let dir = self.dir.join(&name);
         std::fs::create_dir(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
         let scan_start = fs_now(&self.dir)?;
@@ -577,15 +581,21 @@ impl<'r> Store<'r> {
         }
     }
 
-    /// Answer `query` (refreshing the index first) with the best `limit` hits.
+    /// Answer `query` with the best `limit` hits, refreshing the index
+    /// first unless `refresh` is false (then only a missing or damaged
+    /// index is built).
     pub fn search(
         &self,
         query: &str,
         limit: usize,
+        refresh: bool,
         obs: &dyn Observer,
     ) -> Result<Results, SearchError> {
         let node = query::parse(query)?;
-        let (o, refreshed) = self.fresh(obs)?;
+        let (o, refreshed) = match (refresh, self.open_state()) {
+            (false, State::Ready(o)) => (*o, None),
+            _ => self.fresh(obs)?,
+        };
         let q = node.compile(&o.fields).ok_or_else(|| {
             QueryError(format!(
                 "`{query}` has nothing to search for (no letters or digits)"

@@ -512,7 +512,11 @@ fn field_node(f: &str, v: &str) -> Result<Node, QueryError> {
 /// A day, month or year as its first and last day.
 fn period(s: &str) -> Option<(NaiveDate, NaiveDate)> {
     let parts: Vec<&str> = s.split('-').collect();
-    let num = |p: &str| p.parse::<u32>().ok().filter(|_| p.chars().all(|c| c.is_ascii_digit()));
+    let num = |p: &str| {
+        p.parse::<u32>()
+            .ok()
+            .filter(|_| p.chars().all(|c| c.is_ascii_digit()))
+    };
     match parts.as_slice() {
         [y] if y.len() == 4 => {
             let y = num(y)? as i32;
@@ -809,7 +813,10 @@ mod tests {
 
     #[test]
     fn words_and_operators() {
-        assert_eq!(parse("muller pump").unwrap(), Node::And(vec![word("muller"), word("pump")]));
+        assert_eq!(
+            parse("muller pump").unwrap(),
+            Node::And(vec![word("muller"), word("pump")])
+        );
         assert_eq!(
             parse("a OR b AND -c").unwrap(),
             Node::Or(vec![
@@ -840,7 +847,10 @@ mod tests {
                 text: "Atlas Pump".into()
             }
         );
-        assert_eq!(parse("email:@ABC.example").unwrap(), Node::Email("abc.example".into()));
+        assert_eq!(
+            parse("email:@ABC.example").unwrap(),
+            Node::Email("abc.example".into())
+        );
         assert_eq!(parse("phone:+49-30").unwrap(), Node::Phone("4930".into()));
         let d = |s: &str| day_number(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
         assert_eq!(
@@ -860,7 +870,10 @@ mod tests {
             }
         );
         // a URL is a word, not a field
-        assert_eq!(parse("https://x.example").unwrap(), word("https://x.example"));
+        assert_eq!(
+            parse("https://x.example").unwrap(),
+            word("https://x.example")
+        );
     }
 
     #[test]

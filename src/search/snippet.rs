@@ -39,7 +39,11 @@ impl Snippet {
     }
 }
 
-fn line_matches(line: &str, h: &Highlights, toks: &mut Vec<tokenize::Tok>) -> (usize, Vec<(usize, usize)>) {
+fn line_matches(
+    line: &str,
+    h: &Highlights,
+    toks: &mut Vec<tokenize::Tok>,
+) -> (usize, Vec<(usize, usize)>) {
     let mut ranges = Vec::new();
     let mut distinct = std::collections::BTreeSet::new();
     tokenize::tokenize(line, Mode::Index, toks);
@@ -94,7 +98,9 @@ fn line_matches(line: &str, h: &Highlights, toks: &mut Vec<tokenize::Tok>) -> (u
 /// holds a highlighted term (a query of filters only).
 pub fn best(lines: &[&str], h: &Highlights) -> Snippet {
     let mut toks = Vec::new();
-    let mut best: Option<(usize, usize, Vec<(usize, usize)>)> = None;
+    // (distinct terms matched, line index, ranges)
+    type Best = (usize, usize, Vec<(usize, usize)>);
+    let mut best: Option<Best> = None;
     for (i, line) in lines.iter().enumerate() {
         let (score, ranges) = line_matches(line, h, &mut toks);
         if score > 0 && best.as_ref().is_none_or(|b| score > b.0) {
@@ -121,7 +127,9 @@ fn window(line: &str, ranges: Vec<(usize, usize)>) -> Snippet {
     }
     let first = ranges.first().map_or(0, |r| r.0);
     let first_char = line[..first].chars().count();
-    let start_char = first_char.saturating_sub(BEFORE).min(chars.saturating_sub(WIDTH));
+    let start_char = first_char
+        .saturating_sub(BEFORE)
+        .min(chars.saturating_sub(WIDTH));
     let byte_at = |n: usize| line.char_indices().nth(n).map_or(line.len(), |(i, _)| i);
     let start = byte_at(start_char);
     let end = byte_at(start_char + WIDTH);
@@ -149,8 +157,14 @@ mod tests {
 
     #[test]
     fn highlights_words_cjk_and_phones() {
-        let s = best(&["Atlas Pump GmbH", "客户正在对比上海某供应商的报价"], &h("上海"));
-        assert_eq!(s.marked(|m| format!("[{m}]")), "客户正在对比[上海]某供应商的报价");
+        let s = best(
+            &["Atlas Pump GmbH", "客户正在对比上海某供应商的报价"],
+            &h("上海"),
+        );
+        assert_eq!(
+            s.marked(|m| format!("[{m}]")),
+            "客户正在对比[上海]某供应商的报价"
+        );
         let s = best(&["Hans Müller", "x"], &h("muller"));
         assert_eq!(s.marked(|m| format!("[{m}]")), "Hans [Müller]");
         let s = best(&["+49 30 1234567"], &h("+49 30 123"));

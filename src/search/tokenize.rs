@@ -66,7 +66,8 @@ fn is_dropped(c: char) -> bool {
         | 0x0640            // Arabic tatweel
         | 0x200B..=0x200D   // zero-width space, joiners
         | 0xFEFF
-    ) || c == '\'' || c == '\u{2019}'
+    ) || c == '\''
+        || c == '\u{2019}'
 }
 
 fn is_latin_extended(c: char) -> bool {
@@ -164,7 +165,8 @@ impl Tokenizer<'_> {
             if !self.run.is_empty() && self.run_end != from {
                 self.flush(text);
             }
-            self.run.extend(s.char_indices().map(|(i, c)| (from + i, c)));
+            self.run
+                .extend(s.char_indices().map(|(i, c)| (from + i, c)));
             self.run_end = to;
             return;
         }
@@ -192,7 +194,11 @@ impl Tokenizer<'_> {
         if run.is_empty() {
             return;
         }
-        let end_of = |i: usize| run.get(i + 1).map(|x| x.0).unwrap_or_else(|| run[i].0 + run[i].1.len_utf8());
+        let end_of = |i: usize| {
+            run.get(i + 1)
+                .map(|x| x.0)
+                .unwrap_or_else(|| run[i].0 + run[i].1.len_utf8())
+        };
         if run.len() == 1 {
             let (from, _) = run[0];
             let to = end_of(0);
@@ -206,8 +212,7 @@ impl Tokenizer<'_> {
             self.position += 1;
             return;
         }
-        for i in 0..run.len() - 1 {
-            let from = run[i].0;
+        for (i, &(from, _)) in run.iter().enumerate().take(run.len() - 1) {
             let to = end_of(i + 1);
             self.out.push(Tok {
                 text: normalize(&text[from..to]),
@@ -300,7 +305,10 @@ mod tests {
 
     #[test]
     fn folds_latin_accents_and_case() {
-        assert_eq!(texts("Müller GROß Łódź", Mode::Query), ["muller", "gross", "lodz"]);
+        assert_eq!(
+            texts("Müller GROß Łódź", Mode::Query),
+            ["muller", "gross", "lodz"]
+        );
         assert_eq!(texts("Café  O'Brien", Mode::Query), ["cafe", "obrien"]);
         // decomposed accents fold the same way
         assert_eq!(texts("Mu\u{308}ller", Mode::Query), ["muller"]);
@@ -323,7 +331,13 @@ mod tests {
         let v: Vec<_> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
         assert_eq!(
             v,
-            [("对比", 0), ("比上", 1), ("上海", 2), ("海报", 3), ("报价", 4)]
+            [
+                ("对比", 0),
+                ("比上", 1),
+                ("上海", 2),
+                ("海报", 3),
+                ("报价", 4)
+            ]
         );
         let text = "对比上海报价";
         assert_eq!(&text[t[2].from..t[2].to], "上海");
@@ -354,7 +368,10 @@ mod tests {
             texts("ahmed.hassan@apex.example", Mode::Query),
             ["ahmed.hassan", "apex.example"]
         );
-        assert_eq!(texts("+49 (30) 123-45", Mode::Query), ["49", "30", "123", "45"]);
+        assert_eq!(
+            texts("+49 (30) 123-45", Mode::Query),
+            ["49", "30", "123", "45"]
+        );
         assert!(texts(" - / @ ", Mode::Query).is_empty());
         assert_eq!(digits("+49 (30) 123-45"), "493012345");
     }
