@@ -14,6 +14,7 @@
 //! - [`followups`]: due dates of follow-ups and tag hints (pure rules)
 //! - [`resolve`]: the record a command-line argument names
 //! - [`review`]: when each record last changed in git (stale records)
+//! - [`search`]: the full-text index of the records, always fresh
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
 
 pub mod check;
@@ -33,3 +34,4 @@ pub mod repo;
 pub mod resolve;
 pub mod review;
 pub mod schema;
+pub mod search;

@@ -11,6 +11,7 @@ mod followup;
 mod group;
 mod handover;
 mod handovers;
+mod index;
 mod init;
 mod log;
 mod new;
@@ -18,6 +19,7 @@ mod owners;
 pub(crate) mod pool;
 mod review;
 mod schema;
+mod search;
 mod tags;
 
 use crate::repo::Repo;
@@ -87,6 +89,10 @@ pub enum Command {
     Tags(tags::Args),
     /// List records whose file has not changed in git for a long time
     Review(review::Args),
+    /// Find customers by any word, field, phone, e-mail or date
+    Search(search::Args),
+    /// Bring the search index up to date (or rebuild it with --full)
+    Index(index::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -166,6 +172,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Followup(a) => followup::run(&ctx, a),
         Command::Tags(a) => tags::run(&ctx, a),
         Command::Review(a) => review::run(&ctx, a),
+        Command::Search(a) => search::run(&ctx, a),
+        Command::Index(a) => index::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,

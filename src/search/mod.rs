@@ -1,0 +1,748 @@
+//! Search: a tantivy index of the records in `.folio/search`, kept fresh
+//! with the working tree, multilingual, and safe against crashes and
+//! concurrent folio processes.
+//!
+//! Layout of `.folio/search/`:
+//!
+//! - `CURRENT`: the name of the index directory in use, replaced atomically;
+//! - `idx-<ULID>/`: a tantivy index plus `folio-manifest`, the file states
+//!   it reflects (see [`manifest`]);
+//! - `lock`: the writers' lock (one process writes at a time).
+//!
+//! A full rebuild is made in a fresh `idx-*` directory and only then named
+//! in `CURRENT`, so a killed rebuild leaves the previous index in use. An
+//! incremental update commits to tantivy first (atomic) and writes the
+//! manifest after: an index is never older than its manifest, and
+//! re-indexing a file twice is harmless, so a kill between the two steps
+//! only costs some repeated work. A missing or damaged manifest, a foreign
+//! format version, or an index that does not open is rebuilt.
+//!
+//! Readers never take the lock: they compare the manifest with a stat walk
+//! of `customers/` and answer at once when nothing changed; otherwise they
+//! take the lock, bring the index up to date, then answer.
+
+pub mod fields;
+pub mod manifest;
+pub mod query;
+pub mod snippet;
+pub mod tokenize;
+
+use crate::records::{self, Context, Customer};
+use crate::repo::Repo;
+use chrono::NaiveDate;
+use fields::Fields;
+use manifest::{Diff, Manifest};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::NoMergePolicy;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, SegmentReader, TantivyDocument,
+};
+
+pub use query::QueryError;
+pub use snippet::Snippet;
+
+/// Bumped whenever the schema, the tokenizer or the manifest change: an
+/// index of another version is rebuilt.
+pub const FORMAT_VERSION: u32 = 1;
+
+const SEARCH_DIR: &str = "search";
+const CURRENT: &str = "CURRENT";
+const LOCK: &str = "lock";
+const MANIFEST: &str = "folio-manifest";
+const INDEX_PREFIX: &str = "idx-";
+
+/// Why search or indexing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query is malformed (a usage error).
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> SearchError {
+    move |source| SearchError::Io {
+        what: what.into(),
+        source,
+    }
+}
+
+/// Progress of long operations, for the command line to show.
+pub trait Observer {
+    /// Another folio process holds the writer lock; this one waits.
+    fn waiting(&self) {}
+    /// A full rebuild of `total` records starts.
+    fn rebuilding(&self, _total: u64, _reason: &str) {}
+    /// `n` more records were indexed.
+    fn progress(&self, _n: u64) {}
+    /// The rebuild's records are indexed (committing follows).
+    fn indexed(&self) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// What an index run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// A full rebuild (with its reason), rather than an update.
+    pub full: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub added: usize,
+    pub modified: usize,
+    pub renamed: usize,
+    pub deleted: usize,
+    /// Records in the index afterwards.
+    pub records: usize,
+    /// Record files that do not parse, left out of the index.
+    pub skipped: Vec<String>,
+    /// The commit checked out, if the data is in a git repository.
+    pub head: Option<String>,
+}
+
+impl Report {
+    pub fn changes(&self) -> usize {
+        self.added + self.modified + self.renamed + self.deleted
+    }
+}
+
+/// One search hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub path: String,
+    pub display_name: String,
+    pub owner: Option<String>,
+    pub tier: String,
+    pub stage: String,
+    pub score: f32,
+    #[serde(skip)]
+    pub snippet: Snippet,
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    /// Matching records in all (hits are the best `limit` of them).
+    pub total: usize,
+    /// What the freshness check had to re-index first, if anything.
+    pub refreshed: Option<Report>,
+    /// Record files left out because they do not parse.
+    pub skipped: Vec<String>,
+}
+
+/// An opened index and the manifest it reflects.
+struct Opened {
+    name: String,
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    manifest: Manifest,
+}
+
+enum State {
+    Missing,
+    Broken(String),
+    Ready(Box<Opened>),
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct Payload {
+    format: u32,
+    generation: u64,
+}
+
+/// The search index of a repository.
+pub struct Store<'r> {
+    repo: &'r Repo,
+    dir: PathBuf,
+}
+
+fn register(index: &Index) {
+    index
+        .tokenizers()
+        .register(tokenize::NAME, tokenize::FolioTokenizer::default());
+}
+
+/// The commit checked out in the git repository around `root`, if any.
+fn head_of(root: &Path) -> Option<String> {
+    let g = crate::git::GitRepo::open(root)?;
+    let h = g.repo.head().ok()?;
+    h.target().map(|o| o.to_string())
+}
+
+/// The file system's idea of "now", read from a fresh file's mtime (the
+/// same clock and granularity as the records' mtimes).
+fn fs_now(dir: &Path) -> Result<i64, SearchError> {
+    let f = tempfile::Builder::new()
+        .prefix(".clock-")
+        .tempfile_in(dir)
+        .map_err(io_err(format!("cannot write in {}", dir.display())))?;
+    let m = f
+        .as_file()
+        .metadata()
+        .map_err(io_err("cannot read the clock file"))?;
+    Ok(manifest::Stat::of(&m).mtime)
+}
+
+impl<'r> Store<'r> {
+    pub fn new(repo: &'r Repo) -> Store<'r> {
+        Store {
+            repo,
+            dir: repo.cache_dir().join(SEARCH_DIR),
+        }
+    }
+
+    /// Where the index lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn ensure_dir(&self) -> Result<(), SearchError> {
+        let cache = self.repo.cache_dir();
+        if !cache.is_dir() {
+            std::fs::create_dir_all(&cache)
+                .map_err(io_err(format!("cannot create {}", cache.display())))?;
+            // the cache is never committed, whatever the repository's .gitignore
+            let _ = std::fs::write(cache.join(".gitignore"), "*\n");
+        }
+        std::fs::create_dir_all(&self.dir)
+            .map_err(io_err(format!("cannot create {}", self.dir.display())))
+    }
+
+    fn lock(&self, obs: &dyn Observer) -> Result<File, SearchError> {
+        self.ensure_dir()?;
+        let p = self.dir.join(LOCK);
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io_err(format!("cannot open {}", p.display())))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                obs.waiting();
+                f.lock()
+                    .map_err(io_err(format!("cannot lock {}", p.display())))?;
+                Ok(f)
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(io_err(format!("cannot lock {}", p.display()))(e))
+            }
+        }
+    }
+
+    fn current(&self) -> Option<String> {
+        let s = std::fs::read_to_string(self.dir.join(CURRENT)).ok()?;
+        let s = s.trim();
+        let ok =
+            s.starts_with(INDEX_PREFIX) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        ok.then(|| s.to_string())
+    }
+
+    fn open_state(&self) -> State {
+        let Some(name) = self.current() else {
+            return if self.dir.join(CURRENT).exists() {
+                State::Broken("its pointer file is damaged".into())
+            } else {
+                State::Missing
+            };
+        };
+        let dir = self.dir.join(&name);
+        let manifest = match Manifest::read(&dir.join(MANIFEST)) {
+            Ok(Some(m)) => m,
+            Ok(None) => return State::Broken("its manifest is missing or damaged".into()),
+            Err(e) => return State::Broken(format!("its manifest cannot be read: {e}")),
+        };
+        if manifest.version != FORMAT_VERSION {
+            return State::Broken(format!(
+                "it has format {}, this folio uses {FORMAT_VERSION}",
+                manifest.version
+            ));
+        }
+        let index = match Index::open_in_dir(&dir) {
+            Ok(i) => i,
+            Err(e) => return State::Broken(format!("it does not open: {e}")),
+        };
+        let Some(fields) = Fields::of(&index.schema()) else {
+            return State::Broken("its schema differs from this folio's".into());
+        };
+        register(&index);
+        let payload = index
+            .load_metas()
+            .ok()
+            .and_then(|m| m.payload)
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok());
+        match payload {
+            Some(p) if p.format == FORMAT_VERSION && p.generation >= manifest.generation => {}
+            _ => return State::Broken("its commit does not match its manifest".into()),
+        }
+        // opening every segment finds damaged or missing segment files
+        let reader = match guarded(|| Ok(reader_of(&index)?)) {
+            Ok(r) => r,
+            Err(e) => return State::Broken(format!("its segments do not open: {e}")),
+        };
+        State::Ready(Box::new(Opened {
+            name,
+            dir,
+            index,
+            reader,
+            fields,
+            manifest,
+        }))
+    }
+
+    /// Bring the index up to date (or rebuild it with `full`).
+    pub fn refresh(&self, full: bool, obs: &dyn Observer) -> Result<Report, SearchError> {
+        let _lock = self.lock(obs)?;
+        if full {
+            let (_, r) = self.rebuild("--full was asked for".into(), obs)?;
+            return Ok(r);
+        }
+        let (_, report) = self.refresh_locked(None, obs)?;
+        Ok(report)
+    }
+
+    /// The index, fresh; the report says what had to be done for it.
+    fn fresh(&self, obs: &dyn Observer) -> Result<(Opened, Option<Report>), SearchError> {
+        if let State::Ready(o) = self.open_state() {
+            let o = *o;
+            let scan_start = fs_now(&self.dir)?;
+            let found = manifest::walk(&self.repo.root)
+                .map_err(io_err("cannot read the customers folder"))?;
+            let diff = manifest::diff(&self.repo.root, &o.manifest, found);
+            if diff.is_empty() {
+                return Ok((o, None));
+            }
+            let _lock = self.lock(obs)?;
+            let prior = Some((o.name, o.manifest.generation, diff, scan_start));
+            let (o, r) = self.refresh_locked(prior, obs)?;
+            return Ok((o, Some(r)));
+        }
+        let _lock = self.lock(obs)?;
+        let (o, r) = self.refresh_locked(None, obs)?;
+        let changed = r.full || r.changes() > 0;
+        Ok((o, changed.then_some(r)))
+    }
+
+    /// Under the lock: update the index from `prior` (a diff computed
+    /// before the lock was taken, reused if the index did not move since),
+    /// from a new diff, or rebuild it when it is missing or broken.
+    fn refresh_locked(
+        &self,
+        prior: Option<(String, u64, Diff, i64)>,
+        obs: &dyn Observer,
+    ) -> Result<(Opened, Report), SearchError> {
+        let o = match self.open_state() {
+            State::Ready(o) => *o,
+            State::Missing => return self.rebuild("there is no index yet".into(), obs),
+            State::Broken(why) => {
+                return self.rebuild(format!("the index is damaged: {why}"), obs);
+            }
+        };
+        let (diff, scan_start) = match prior {
+            Some((name, generation, diff, scan_start))
+                if name == o.name && generation == o.manifest.generation =>
+            {
+                (diff, scan_start)
+            }
+            _ => {
+                let scan_start = fs_now(&self.dir)?;
+                let found = manifest::walk(&self.repo.root)
+                    .map_err(io_err("cannot read the customers folder"))?;
+                (
+                    manifest::diff(&self.repo.root, &o.manifest, found),
+                    scan_start,
+                )
+            }
+        };
+        let head = head_of(&self.repo.root);
+        if diff.is_empty() {
+            if head != o.manifest.head {
+                let mut m = o.manifest.clone();
+                m.head = head.clone();
+                m.write(&o.dir.join(MANIFEST))
+                    .map_err(io_err("cannot write the index manifest"))?;
+            }
+            let report = Report {
+                records: o.manifest.entries.iter().filter(|e| !e.skipped).count(),
+                skipped: o.manifest.skipped().map(str::to_string).collect(),
+                head,
+                ..Default::default()
+            };
+            return Ok((o, report));
+        }
+        match guarded(|| self.update(o, diff, scan_start, head)) {
+            Ok(x) => Ok(x),
+            // an index that fails to take an update is rebuilt
+            Err(SearchError::Index(e)) => {
+                self.rebuild(format!("the index failed to update: {e}"), obs)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn parse_context(&self) -> Context<'_> {
+        Context {
+            schema: &self.repo.schema,
+            staff: None,
+            as_of: NaiveDate::MAX,
+        }
+    }
+
+    fn parse(&self, path: &str, bytes: &[u8]) -> Option<Customer> {
+        let text = records::decode(bytes, path).ok()?;
+        records::parse(text, path, &self.parse_context()).customer
+    }
+
+    fn update(
+        &self,
+        o: Opened,
+        diff: Diff,
+        scan_start: i64,
+        head: Option<String>,
+    ) -> Result<(Opened, Report), SearchError> {
+        let f = o.fields;
+        let big = diff.changed.len() > 2000;
+        let mut writer: IndexWriter<TantivyDocument> = if big {
+            o.index.writer_with_num_threads(threads(), 200_000_000)?
+        } else {
+            o.index.writer_with_num_threads(1, 20_000_000)?
+        };
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        for p in &diff.removed {
+            writer.delete_term(f.path_term(p));
+        }
+        let parsed: Vec<Option<Customer>> = diff
+            .changed
+            .par_iter()
+            .map(|c| self.parse(&c.path, &c.bytes))
+            .collect();
+        let mut skipped = HashSet::new();
+        for (c, customer) in diff.changed.iter().zip(parsed) {
+            writer.delete_term(f.path_term(&c.path));
+            match customer {
+                Some(cu) => {
+                    writer.add_document(fields::document(&f, &c.path, &cu))?;
+                }
+                None => {
+                    skipped.insert(c.path.clone());
+                }
+            }
+        }
+        let generation = o.manifest.generation + 1;
+        commit(&mut writer, generation)?;
+        compact(&o.index, &mut writer)?;
+        writer.wait_merging_threads()?;
+        let renamed = diff.renames(&o.manifest);
+        let added = diff.changed.iter().filter(|c| c.added).count();
+        let manifest = manifest::apply(&o.manifest, &diff, &skipped, scan_start, head.clone());
+        manifest
+            .write(&o.dir.join(MANIFEST))
+            .map_err(io_err("cannot write the index manifest"))?;
+        let report = Report {
+            full: false,
+            reason: None,
+            added: added - renamed,
+            modified: diff.changed.len() - added,
+            renamed,
+            deleted: diff.removed.len() - renamed,
+            records: manifest.entries.iter().filter(|e| !e.skipped).count(),
+            skipped: manifest.skipped().map(str::to_string).collect(),
+            head,
+        };
+        o.reader.reload()?;
+        Ok((Opened { manifest, ..o }, report))
+    }
+
+    /// Build a new index from scratch in a fresh directory, then switch to it.
+    fn rebuild(&self, reason: String, obs: &dyn Observer) -> Result<(Opened, Report), SearchError> {
+        self.ensure_dir()?;
+        let name = format!(
+            "{INDEX_PREFIX}{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
+        let dir = self.dir.join(&name);
+        std::fs::create_dir(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+        let scan_start = fs_now(&self.dir)?;
+        let found =
+            manifest::walk(&self.repo.root).map_err(io_err("cannot read the customers folder"))?;
+        obs.rebuilding(found.len() as u64, &reason);
+        let (schema, f) = Fields::schema();
+        let index = Index::builder().schema(schema).create_in_dir(&dir)?;
+        register(&index);
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(threads(), 400_000_000)?;
+        let root = &self.repo.root;
+        let mut entries = Vec::with_capacity(found.len());
+        for chunk in found.chunks(2048) {
+            let docs: Vec<(manifest::Entry, Option<TantivyDocument>)> = chunk
+                .par_iter()
+                .filter_map(|x| {
+                    // a file deleted since the walk is simply not indexed
+                    let bytes = std::fs::read(root.join(&x.path)).ok()?;
+                    let hash = manifest::hash_bytes(&bytes);
+                    let doc = self
+                        .parse(&x.path, &bytes)
+                        .map(|c| fields::document(&f, &x.path, &c));
+                    Some((
+                        manifest::Entry {
+                            path: x.path.clone(),
+                            stat: x.stat,
+                            hash,
+                            skipped: doc.is_none(),
+                        },
+                        doc,
+                    ))
+                })
+                .collect();
+            for (e, doc) in docs {
+                if let Some(d) = doc {
+                    writer.add_document(d)?;
+                }
+                entries.push(e);
+            }
+            obs.progress(chunk.len() as u64);
+        }
+        obs.indexed();
+        commit(&mut writer, 1)?;
+        writer.wait_merging_threads()?;
+        let head = head_of(root);
+        let manifest = Manifest {
+            version: FORMAT_VERSION,
+            generation: 1,
+            scan_start,
+            head: head.clone(),
+            entries,
+        };
+        manifest
+            .write(&dir.join(MANIFEST))
+            .map_err(io_err("cannot write the index manifest"))?;
+        // the switch: one atomic rename
+        crate::edit::write_atomic(&self.dir.join(CURRENT), format!("{name}\n").as_bytes())
+            .map_err(io_err("cannot switch to the new index"))?;
+        self.collect_garbage(&name);
+        let report = Report {
+            full: true,
+            reason: Some(reason),
+            added: manifest.entries.iter().filter(|e| !e.skipped).count(),
+            records: manifest.entries.iter().filter(|e| !e.skipped).count(),
+            skipped: manifest.skipped().map(str::to_string).collect(),
+            head,
+            ..Default::default()
+        };
+        let index = Index::open_in_dir(&dir)?;
+        register(&index);
+        let reader = reader_of(&index)?;
+        Ok((
+            Opened {
+                name,
+                dir,
+                index,
+                reader,
+                fields: f,
+                manifest,
+            },
+            report,
+        ))
+    }
+
+    /// Remove index directories other than `keep` (left by an older index
+    /// or a killed rebuild). Readers that still have one open keep reading
+    /// their open files.
+    fn collect_garbage(&self, keep: &str) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            if n.starts_with(INDEX_PREFIX) && n != keep {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+
+    /// Answer `query` with the best `limit` hits, refreshing the index
+    /// first unless `refresh` is false (then only a missing or damaged
+    /// index is built).
+    pub fn search(
+        &self,
+        query: &str,
+        limit: usize,
+        refresh: bool,
+        obs: &dyn Observer,
+    ) -> Result<Results, SearchError> {
+        let node = query::parse(query)?;
+        let (o, refreshed) = match (refresh, self.open_state()) {
+            (false, State::Ready(o)) => (*o, None),
+            _ => self.fresh(obs)?,
+        };
+        let q = node.compile(&o.fields).ok_or_else(|| {
+            QueryError(format!(
+                "`{query}` has nothing to search for (no letters or digits)"
+            ))
+        })?;
+        let highlights = node.highlights();
+        let (hits, total, o) = match guarded(|| answer(&o, &*q, limit, &highlights)) {
+            Ok((hits, total)) => (hits, total, o),
+            // damage that only shows when reading: rebuild and ask again
+            Err(SearchError::Index(e)) => {
+                drop(o);
+                let _lock = self.lock(obs)?;
+                let (o, _) = self.rebuild(format!("it failed to answer: {e}"), obs)?;
+                let (hits, total) = answer(&o, &*q, limit, &highlights)?;
+                (hits, total, o)
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Results {
+            hits,
+            total,
+            refreshed,
+            skipped: o.manifest.skipped().map(str::to_string).collect(),
+        })
+    }
+}
+
+/// Run `f`, turning a panic inside tantivy (it panics on some damaged
+/// files) into an index error, so that the index is rebuilt.
+fn guarded<T>(f: impl FnOnce() -> Result<T, SearchError>) -> Result<T, SearchError> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    r.unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a damaged file".into());
+        Err(SearchError::Index(tantivy::TantivyError::InternalError(
+            msg,
+        )))
+    })
+}
+
+fn reader_of(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+}
+
+/// Run a compiled query: the best `limit` hits, and how many matched.
+fn answer(
+    o: &Opened,
+    q: &dyn tantivy::query::Query,
+    limit: usize,
+    highlights: &query::Highlights,
+) -> Result<(Vec<Hit>, usize), SearchError> {
+    let searcher = o.reader.searcher();
+    let top = TopDocs::with_limit(limit.max(1)).tweak_score(|seg: &SegmentReader| {
+        let col = seg.fast_fields().u64("order").ok();
+        move |doc, score| {
+            let key = col.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+            (score, key)
+        }
+    });
+    let (top, total) = searcher.search(q, &(top, Count))?;
+    let mut hits = Vec::with_capacity(top.len());
+    for ((score, _), addr) in top.into_iter().take(limit) {
+        hits.push(hit(&searcher, &o.fields, addr, score, highlights)?);
+    }
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.display_name.cmp(&b.display_name))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok((hits, total))
+}
+
+fn hit(
+    searcher: &tantivy::Searcher,
+    f: &Fields,
+    addr: DocAddress,
+    score: f32,
+    h: &query::Highlights,
+) -> Result<Hit, SearchError> {
+    use tantivy::schema::Value;
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let s = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let lines: Vec<&str> = doc.get_all(f.text).filter_map(|v| v.as_str()).collect();
+    let shown: Vec<&str> = doc.get_all(f.shown).filter_map(|v| v.as_str()).collect();
+    let at = |i: usize| shown.get(i).copied().unwrap_or("").to_string();
+    let owner = at(1);
+    Ok(Hit {
+        id: at(0),
+        path: s(f.path),
+        display_name: s(f.display),
+        owner: (!owner.is_empty()).then_some(owner),
+        tier: at(2),
+        stage: at(3),
+        score,
+        snippet: snippet::best(&lines, h),
+    })
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+fn commit(writer: &mut IndexWriter<TantivyDocument>, generation: u64) -> Result<(), SearchError> {
+    let payload = serde_json::to_string(&Payload {
+        format: FORMAT_VERSION,
+        generation,
+    })
+    .unwrap_or_default();
+    let mut pc = writer.prepare_commit()?;
+    pc.set_payload(&payload);
+    pc.commit()?;
+    Ok(())
+}
+
+/// Keep the segment count low after updates: merge the small segments
+/// together, and everything once the largest holds many deleted records.
+fn compact(index: &Index, writer: &mut IndexWriter<TantivyDocument>) -> Result<(), SearchError> {
+    let mut metas = index.searchable_segment_metas()?;
+    metas.sort_by_key(|m| std::cmp::Reverse(m.max_doc()));
+    let Some(largest) = metas.first() else {
+        return Ok(());
+    };
+    let deleted_share = largest.num_deleted_docs() as f64 / largest.max_doc().max(1) as f64;
+    let ids: Vec<_> = if deleted_share > 0.3 && metas.len() > 1 || deleted_share > 0.5 {
+        metas.iter().map(|m| m.id()).collect()
+    } else if metas.len() > 8 {
+        metas.iter().skip(1).map(|m| m.id()).collect()
+    } else {
+        return Ok(());
+    };
+    writer.merge(&ids).wait()?;
+    Ok(())
+}
