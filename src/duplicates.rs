@@ -532,7 +532,10 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             flat.push((space(k.kind), k.key.as_str(), i as u32, j as u32));
         }
     }
-    flat.sort_unstable();
+    {
+        use rayon::slice::ParallelSliceMut;
+        flat.par_sort_unstable();
+    }
     let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::new();
     for run in flat
         .chunk_by(|x, y| x.0 == y.0 && x.1 == y.1)
@@ -657,62 +660,56 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         .collect();
     const WINDOW: usize = 6;
     let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
-    for reversed in [false, true] {
+    // Candidate hits from both orders, in parallel; few survive the
+    // threshold, so they are merged into the map afterwards.
+    let hits_of = |reversed: bool| -> Vec<(usize, usize, f64, &str, &str)> {
+        use rayon::prelude::*;
         let mut sorted: Vec<(String, usize)> = prepared
             .iter()
             .enumerate()
-            .map(|(j, p)| {
-                (
-                    if reversed {
-                        p.2.chars().rev().collect()
-                    } else {
-                        p.2.clone()
-                    },
-                    j,
-                )
-            })
+            .map(|(j, p)| (if reversed { p.2.chars().rev().collect() } else { p.2.clone() }, j))
             .collect();
-        sorted.sort_unstable();
-        for x in 0..sorted.len() {
-            let (ra, fa, rare_a, va) = &prepared[sorted[x].1];
-            let full_scorer = rapidfuzz::distance::indel::BatchComparator::new(fa.chars());
-            let rare_scorer = rapidfuzz::distance::indel::BatchComparator::new(rare_a.chars());
-            for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
-                let (rb, fb, rare_b, vb) = &prepared[*jy];
-                if ra == rb || fa == fb {
-                    continue;
+        sorted.par_sort_unstable();
+        (0..sorted.len())
+            .into_par_iter()
+            .flat_map_iter(|x| {
+                let (ra, fa, rare_a, va) = &prepared[sorted[x].1];
+                let full_scorer = rapidfuzz::distance::indel::BatchComparator::new(fa.chars());
+                let rare_scorer = rapidfuzz::distance::indel::BatchComparator::new(rare_a.chars());
+                let mut out = Vec::new();
+                for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
+                    let (rb, fb, rare_b, vb) = &prepared[*jy];
+                    if ra == rb || fa == fb {
+                        continue;
+                    }
+                    let sim = full_scorer.normalized_similarity(fb.chars());
+                    if sim < threshold || rare_scorer.normalized_similarity(rare_b.chars()) < threshold {
+                        continue;
+                    }
+                    out.push(if ra < rb { (*ra, *rb, sim, *va, *vb) } else { (*rb, *ra, sim, *vb, *va) });
                 }
-                let sim = full_scorer.normalized_similarity(fb.chars());
-                if sim < threshold || rare_scorer.normalized_similarity(rare_b.chars()) < threshold
-                {
-                    continue;
-                }
-                let (a, b, va2, vb2) = if ra < rb {
-                    (*ra, *rb, *va, *vb)
-                } else {
-                    (*rb, *ra, *vb, *va)
-                };
-                if pairs
-                    .get(&(a, b))
-                    .is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title)))
-                {
-                    continue;
-                }
-                let e = fuzzy.entry((a, b)).or_insert_with(|| Match {
-                    key: Key::Similar,
-                    a: va2.to_string(),
-                    b: vb2.to_string(),
-                    a_field: "name".into(),
-                    b_field: "name".into(),
-                    similarity: sim,
-                    explanation: String::new(),
-                });
-                if sim > e.similarity {
-                    e.similarity = sim;
-                    e.a = va2.to_string();
-                    e.b = vb2.to_string();
-                }
-            }
+                out
+            })
+            .collect()
+    };
+    let (forward, backward) = rayon::join(|| hits_of(false), || hits_of(true));
+    for (a, b, sim, va, vb) in forward.into_iter().chain(backward) {
+        if pairs.get(&(a, b)).is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title))) {
+            continue;
+        }
+        let e = fuzzy.entry((a, b)).or_insert_with(|| Match {
+            key: Key::Similar,
+            a: va.to_string(),
+            b: vb.to_string(),
+            a_field: "name".into(),
+            b_field: "name".into(),
+            similarity: sim,
+            explanation: String::new(),
+        });
+        if sim > e.similarity {
+            e.similarity = sim;
+            e.a = va.to_string();
+            e.b = vb.to_string();
         }
     }
     for ((a, b), mut m) in fuzzy {

@@ -183,26 +183,6 @@ impl Customer {
             .max_by_key(|f| f.date)
     }
 
-    /// Drop what the cross-record rules of `folio check` do not read.
-    pub fn slim(&mut self) {
-        self.quotes = Vec::new();
-        self.orders = Vec::new();
-        self.followups = Vec::new();
-        self.consent = None;
-        self.extra = BTreeMap::new();
-        self.address = None;
-        self.lost_reason = None;
-        self.pool_reason = None;
-        self.tags = Vec::new();
-        self.incoterms = Vec::new();
-        for c in &mut self.contacts {
-            c.role = None;
-            c.linkedin = None;
-            c.wechat = None;
-            c.extra = BTreeMap::new();
-        }
-    }
-
     /// Tier as a rank, A = 0 (most valuable) to E = 4; unknown last.
     pub fn tier_rank(&self) -> u8 {
         match self.tier.as_str() {
@@ -266,6 +246,16 @@ pub fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, Diagnostic> {
 
 /// Parse and check one record.
 pub fn parse(text: &str, path: &str, ctx: &Context) -> Parsed {
+    parse_inner(text, path, ctx, false)
+}
+
+/// Parse and check one record, keeping in the customer only what the
+/// cross-record rules read (see `Customer::slim`); every check still runs.
+pub fn parse_slim(text: &str, path: &str, ctx: &Context) -> Parsed {
+    parse_inner(text, path, ctx, true)
+}
+
+fn parse_inner(text: &str, path: &str, ctx: &Context, slim: bool) -> Parsed {
     let (doc, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         let diagnostics = errors
@@ -287,7 +277,7 @@ pub fn parse(text: &str, path: &str, ctx: &Context) -> Parsed {
     let table = doc.get_ref();
     let mut diagnostics = Vec::new();
     ctx.schema.validate(table, path, &mut diagnostics);
-    let customer = build(table, ctx.schema);
+    let customer = build(table, ctx.schema, slim);
     cross_field(table, &customer, path, ctx, &mut diagnostics);
     for d in &mut diagnostics {
         d.locate(text);
@@ -423,7 +413,10 @@ const TOP: &[&str] = &[
     "consent",
 ];
 
-fn build(t: &Table, schema: &Schema) -> Customer {
+fn build(t: &Table, schema: &Schema, slim: bool) -> Customer {
+    if slim {
+        return build_slim(t);
+    }
     // Extra fields are only those the schema declares; unknown keys are
     // already reported and are not carried along.
     let declared = |k: &str| schema.field(k).is_some();
@@ -525,6 +518,42 @@ fn build(t: &Table, schema: &Schema) -> Customer {
                 extra: extras(x, &["date", "purpose", "basis"]),
             }),
         extra,
+    }
+}
+
+/// The parts of a customer the cross-record rules read.
+fn build_slim(t: &Table) -> Customer {
+    Customer {
+        id: string(t, "id").unwrap_or_default(),
+        name: string(t, "name").unwrap_or_default(),
+        contact: string(t, "contact").unwrap_or_default(),
+        country: string(t, "country").unwrap_or_default(),
+        owner: string(t, "owner"),
+        tier: string(t, "tier").unwrap_or_default(),
+        stage: string(t, "stage").unwrap_or_default(),
+        industry: string(t, "industry"),
+        city: string(t, "city"),
+        website: string(t, "website"),
+        group: string(t, "group"),
+        created: date(t, "created"),
+        titles: tables(t, "titles")
+            .into_iter()
+            .map(|x| Title {
+                name: string(x, "name").unwrap_or_default(),
+                registration: string(x, "registration"),
+            })
+            .collect(),
+        contacts: tables(t, "contacts")
+            .into_iter()
+            .map(|x| Contact {
+                name: string(x, "name").unwrap_or_default(),
+                email: string(x, "email"),
+                phone: string(x, "phone"),
+                whatsapp: string(x, "whatsapp"),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
     }
 }
 

@@ -309,20 +309,19 @@ impl Repo {
                 match records::decode(&bytes, &f.rel) {
                     Err(d) => (Err(f.rel.clone()), vec![d]),
                     Ok(text) => {
-                        let p = records::parse(text, &f.rel, &ctx);
+                        let p = if slim {
+                            records::parse_slim(text, &f.rel, &ctx)
+                        } else {
+                            records::parse(text, &f.rel, &ctx)
+                        };
                         match p.customer {
-                            Some(mut customer) => {
-                                if slim {
-                                    customer.slim();
-                                }
-                                (
-                                    Ok(Record {
-                                        path: f.rel.clone(),
-                                        customer,
-                                    }),
-                                    p.diagnostics,
-                                )
-                            }
+                            Some(customer) => (
+                                Ok(Record {
+                                    path: f.rel.clone(),
+                                    customer,
+                                }),
+                                p.diagnostics,
+                            ),
                             None => (Err(f.rel.clone()), p.diagnostics),
                         }
                     }

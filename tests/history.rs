@@ -485,7 +485,9 @@ fn unknown_and_ambiguous_customers() {
     assert!(
         err.contains("`abc` matches 2 customers:\n")
             && err.contains("  (ABC Global-John Doe-US)\n")
-            && err.contains("  customers/us/abc-trading--mary-roe--us.toml  (ABC Trading-Mary Roe-US)\n"),
+            && err.contains(
+                "  customers/us/abc-trading--mary-roe--us.toml  (ABC Trading-Mary Roe-US)\n"
+            ),
         "{err}"
     );
 }

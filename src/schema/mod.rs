@@ -300,7 +300,7 @@ impl Schema {
 
     /// Validate a parsed record; every problem is pushed to `out`.
     pub fn validate(&self, doc: &DeTable, path: &str, out: &mut Vec<Diagnostic>) {
-        validate_table(&self.fields, doc, 0..0, "", path, out);
+        validate_table(&self.fields, doc, 0..0, None, path, out);
     }
 
     /// A JSON Schema (Draft 4, which taplo and Even Better TOML read) of the
@@ -518,11 +518,25 @@ pub fn is_key(k: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
+/// A field's dotted path (`contacts[0].email`), rendered only when a
+/// diagnostic needs it: validation of a valid record allocates nothing.
+#[derive(Clone, Copy)]
+struct FieldPath<'a> {
+    parent: Option<&'a FieldPath<'a>>,
+    key: &'a str,
+    index: Option<usize>,
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}.")?;
+        }
+        f.write_str(self.key)?;
+        if let Some(i) = self.index {
+            write!(f, "[{i}]")?;
+        }
+        Ok(())
     }
 }
 
@@ -530,19 +544,23 @@ fn validate_table(
     fields: &[Field],
     table: &DeTable,
     table_span: Range<usize>,
-    prefix: &str,
+    prefix: Option<&FieldPath>,
     path: &str,
     out: &mut Vec<Diagnostic>,
 ) {
     for (k, v) in table {
         let key = k.get_ref().as_ref();
-        let fpath = join(prefix, key);
+        let fpath = FieldPath {
+            parent: prefix,
+            key,
+            index: None,
+        };
         match fields.iter().find(|f| f.name == key) {
             Some(f) => validate_value(f, v, &fpath, path, out),
             None => {
                 let mut d =
                     Diagnostic::error(Code::UnknownKey, path, format!("unknown key `{fpath}`"))
-                        .with_field(fpath.clone())
+                        .with_field(fpath.to_string())
                         .with_span(k.span());
                 d.hint = Some(
                     match did_you_mean(key, fields.iter().map(|f| f.name.as_str())) {
@@ -559,11 +577,15 @@ fn validate_table(
     }
     for f in fields.iter().filter(|f| f.required) {
         if table.get(f.name.as_str()).is_none() {
-            let fpath = join(prefix, &f.name);
-            let where_ = if prefix.is_empty() {
-                String::new()
-            } else {
-                format!(" in `{prefix}`")
+            let fpath = FieldPath {
+                parent: prefix,
+                key: &f.name,
+                index: None,
+            }
+            .to_string();
+            let where_ = match prefix {
+                None => String::new(),
+                Some(p) => format!(" in `{p}`"),
             };
             out.push(
                 Diagnostic::error(
@@ -613,7 +635,7 @@ fn type_matches(ty: Type, v: &DeValue) -> bool {
 fn validate_value(
     f: &Field,
     v: &Spanned<DeValue>,
-    fpath: &str,
+    fpath: &FieldPath,
     path: &str,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -628,7 +650,7 @@ fn validate_value(
                 type_name(val)
             ),
         )
-        .with_field(fpath)
+        .with_field(fpath.to_string())
         .with_span(v.span());
         d.hint = match (f.ty, val) {
             (Type::Date, DeValue::String(s)) if looks_like_date(s) => {
@@ -646,7 +668,10 @@ fn validate_value(
         DeValue::String(s) => check_string(f, s, v.span(), fpath, path, out),
         DeValue::Array(items) if f.ty == Type::Array => {
             for (i, item) in items.iter().enumerate() {
-                let ipath = format!("{fpath}[{i}]");
+                let ipath = FieldPath {
+                    index: Some(i),
+                    ..*fpath
+                };
                 let iv = item.get_ref();
                 let ok = match f.items {
                     Type::Date => type_matches(Type::Date, iv),
@@ -663,7 +688,7 @@ fn validate_value(
                                 type_name(iv)
                             ),
                         )
-                        .with_field(ipath)
+                        .with_field(ipath.to_string())
                         .with_span(item.span()),
                     );
                 } else if let DeValue::String(s) = iv {
@@ -674,18 +699,15 @@ fn validate_value(
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if let Some(t) = item.get_ref().as_table() {
-                    validate_table(
-                        &f.fields,
-                        t,
-                        item.span(),
-                        &format!("{fpath}[{i}]"),
-                        path,
-                        out,
-                    );
+                    let ipath = FieldPath {
+                        index: Some(i),
+                        ..*fpath
+                    };
+                    validate_table(&f.fields, t, item.span(), Some(&ipath), path, out);
                 }
             }
         }
-        DeValue::Table(t) => validate_table(&f.fields, t, v.span(), fpath, path, out),
+        DeValue::Table(t) => validate_table(&f.fields, t, v.span(), Some(fpath), path, out),
         _ => {}
     }
 }
@@ -698,7 +720,7 @@ fn check_string(
     f: &Field,
     s: &str,
     span: Range<usize>,
-    fpath: &str,
+    fpath: &FieldPath,
     path: &str,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -706,7 +728,7 @@ fn check_string(
         if f.required || f.format.is_some() || !f.enumeration.is_empty() {
             out.push(
                 Diagnostic::error(Code::BadFormat, path, format!("`{fpath}` is empty"))
-                    .with_field(fpath)
+                    .with_field(fpath.to_string())
                     .with_span(span)
                     .with_hint(format!("give a value or remove the `{}` line", f.name)),
             );
@@ -725,7 +747,7 @@ fn check_string(
             path,
             format!("`{fpath}` is \"{s}\", which is not allowed"),
         )
-        .with_field(fpath)
+        .with_field(fpath.to_string())
         .with_span(span);
         d.hint = Some(
             match did_you_mean(s, f.enumeration.iter().map(String::as_str)) {
@@ -738,7 +760,7 @@ fn check_string(
     }
     if let Some((msg, hint)) = f.format.and_then(|fmt| fmt.check(s)) {
         let mut d = Diagnostic::error(Code::BadFormat, path, format!("`{fpath}`: {msg}"))
-            .with_field(fpath)
+            .with_field(fpath.to_string())
             .with_span(span);
         d.hint = hint;
         out.push(d);
@@ -753,7 +775,7 @@ fn check_string(
                 path,
                 format!("`{fpath}`: `{s}` does not match the pattern the schema sets"),
             )
-            .with_field(fpath)
+            .with_field(fpath.to_string())
             .with_span(span)
             .with_hint(format!("pattern: {}", re.as_str())),
         );
