@@ -11,6 +11,7 @@
 //! - [`config`], [`repo`]: settings, staff, and the repository's files
 //! - [`edit`]: atomic writes and format-preserving edits
 //! - [`git`]: the git operations the commands share
+//! - [`import`], [`export`], [`merge`]: spreadsheets in and out, and merging duplicates
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
 
 pub mod check;
@@ -19,7 +20,10 @@ pub mod config;
 pub mod diagnostics;
 pub mod duplicates;
 pub mod edit;
+pub mod export;
 pub mod git;
+pub mod import;
+pub mod merge;
 pub mod naming;
 pub mod output;
 pub mod records;

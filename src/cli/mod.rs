@@ -4,9 +4,12 @@
 
 mod check;
 mod dupes;
+mod export;
 mod fix;
 mod group;
+mod import;
 mod init;
+mod merge;
 mod new;
 mod schema;
 
@@ -53,6 +56,12 @@ pub enum Command {
     Dupes(dupes::Args),
     /// Show a buyer group's members, titles and combined business
     Group(group::Args),
+    /// Import customers from a CSV or XLSX/XLS file
+    Import(import::Args),
+    /// Export records as CSV, XLSX, JSON or vCard
+    Export(export::Args),
+    /// Merge duplicate customers into one record
+    Merge(merge::Args),
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
@@ -124,6 +133,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Fix(a) => fix::run(&ctx, a),
         Command::Dupes(a) => dupes::run(&ctx, a),
         Command::Group(a) => group::run(&ctx, a),
+        Command::Import(a) => import::run(&ctx, a),
+        Command::Export(a) => export::run(&ctx, a),
+        Command::Merge(a) => merge::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
     };
     match result {
