@@ -15,6 +15,7 @@
 //! - [`resolve`]: the record a command-line argument names
 //! - [`review`]: when each record last changed in git (stale records)
 //! - [`search`]: the full-text index of the records, always fresh
+//! - [`import`], [`export`], [`merge`]: spreadsheets in and out, and merging duplicates
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
 
 pub mod check;
@@ -23,9 +24,12 @@ pub mod config;
 pub mod diagnostics;
 pub mod duplicates;
 pub mod edit;
+pub mod export;
 pub mod followups;
 pub mod git;
 pub mod history;
+pub mod import;
+pub mod merge;
 pub mod naming;
 pub mod output;
 pub mod pool;

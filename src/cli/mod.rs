@@ -6,14 +6,17 @@ mod check;
 mod diff;
 mod due;
 mod dupes;
+mod export;
 mod fix;
 mod followup;
 mod group;
 mod handover;
 mod handovers;
+mod import;
 mod index;
 mod init;
 mod log;
+mod merge;
 mod new;
 mod owners;
 pub(crate) mod pool;
@@ -65,6 +68,12 @@ pub enum Command {
     Dupes(dupes::Args),
     /// Show a buyer group's members, titles and combined business
     Group(group::Args),
+    /// Import customers from a CSV or XLSX/XLS file
+    Import(import::Args),
+    /// Export records as CSV, XLSX, JSON or vCard
+    Export(export::Args),
+    /// Merge duplicate customers into one record
+    Merge(merge::Args),
     /// Show or export the record schema
     #[command(subcommand)]
     Schema(schema::Cmd),
@@ -161,6 +170,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Fix(a) => fix::run(&ctx, a),
         Command::Dupes(a) => dupes::run(&ctx, a),
         Command::Group(a) => group::run(&ctx, a),
+        Command::Import(a) => import::run(&ctx, a),
+        Command::Export(a) => export::run(&ctx, a),
+        Command::Merge(a) => merge::run(&ctx, a),
         Command::Schema(c) => schema::run(&ctx, c),
         Command::Log(a) => log::run(&ctx, a),
         Command::Owners(a) => owners::run(&ctx, a),

@@ -1,0 +1,247 @@
+//! `folio merge`: duplicate customers into one record.
+
+use super::{CmdResult, Ctx, Failure, Format, Status, print};
+use crate::merge::{self, Conflict, Mode, Prefer};
+use crate::naming::RulePath;
+use crate::output::style::{self, paint};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The record to keep (id or path)
+    pub keep: String,
+    /// Records merged into it and removed (ids or paths)
+    #[arg(required = true)]
+    pub others: Vec<String>,
+    /// Settle conflicting values with the kept record's or the others'
+    #[arg(long, value_enum)]
+    pub prefer: Option<Prefer>,
+    /// Commit the change (message `merge <ids> into <id>`, one Folio-Merged trailer per id)
+    #[arg(long)]
+    pub commit: bool,
+    /// Report what would happen; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// "Today" for reading the records
+    #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct OtherReport {
+    id: String,
+    path: String,
+    changes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ConflictReport {
+    other: String,
+    #[serde(flatten)]
+    conflict: Conflict,
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    let loaded = repo.load(super::as_of(a.as_of));
+    let records = &loaded.records;
+    let find = |arg: &str| -> Result<usize, Failure> {
+        if let Some(i) = records.iter().position(|r| r.customer.id == arg) {
+            return Ok(i);
+        }
+        let rel = std::path::Path::new(arg)
+            .canonicalize()
+            .ok()
+            .and_then(|p| {
+                p.strip_prefix(&repo.root)
+                    .ok()
+                    .map(|r| repo.rel(&repo.root.join(r)))
+            })
+            .unwrap_or_else(|| arg.trim_start_matches("./").to_string());
+        records
+            .iter()
+            .position(|r| r.path == rel || r.path == arg)
+            .ok_or_else(|| {
+                let mut f = Failure::new(format!("no record with the id or path `{arg}`"));
+                if loaded.unreadable.iter().any(|u| u == &rel || u == arg) {
+                    f = f.hint("the file cannot be read; fix it first (folio check)");
+                }
+                f
+            })
+    };
+    let keep = find(&a.keep)?;
+    let mut others = Vec::new();
+    for o in &a.others {
+        let i = find(o)?;
+        if i == keep || others.contains(&i) {
+            return Err(Failure::new(format!(
+                "`{o}` ({}) is named twice",
+                records[i].path
+            )));
+        }
+        others.push(i);
+    }
+    let kept = &records[keep];
+    let mut merged = kept.customer.clone();
+    let mut conflicts = Vec::new();
+    let mut reports = Vec::new();
+    for &i in &others {
+        let r = merge::combine(&merged, &records[i].customer, Mode::Merge(a.prefer));
+        merged = r.customer;
+        conflicts.extend(r.conflicts.into_iter().map(|c| ConflictReport {
+            other: records[i].customer.id.clone(),
+            conflict: c,
+        }));
+        reports.push(OtherReport {
+            id: records[i].customer.id.clone(),
+            path: records[i].path.clone(),
+            changes: r.filled,
+        });
+    }
+    if !conflicts.is_empty() && a.prefer.is_none() {
+        if a.format == Format::Json {
+            let v = serde_json::json!({ "merged": false, "keep": kept.customer.id, "conflicts": conflicts });
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))?;
+        }
+        let mut f = Failure::new(format!(
+            "cannot merge: {} conflicting value{}; nothing was changed",
+            conflicts.len(),
+            if conflicts.len() == 1 { "" } else { "s" }
+        ));
+        for c in &conflicts {
+            f = f.hint(format!(
+                "{}: {} has \"{}\", {} has \"{}\"",
+                c.conflict.field, kept.customer.id, c.conflict.keep, c.other, c.conflict.other
+            ));
+        }
+        return Err(
+            f.hint("edit the records so they agree, or pass --prefer keep or --prefer other")
+        );
+    }
+    // The merged record's rule path, among the records that stay.
+    let rest: Vec<_> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != keep && !others.contains(i))
+        .map(|(_, r)| r.customer.naming_parts())
+        .collect();
+    let path = match crate::naming::rule_path_among(&repo.template, &merged.naming_parts(), &rest) {
+        RulePath::Path(p)
+            if p != kept.path
+                && !records.iter().any(|r| r.path.eq_ignore_ascii_case(&p))
+                && !repo.root.join(&p).exists() =>
+        {
+            p
+        }
+        _ => kept.path.clone(),
+    };
+    let text = std::fs::read_to_string(repo.root.join(&kept.path))
+        .map_err(|e| Failure::new(format!("cannot read {}: {e}", kept.path)))?;
+    let new_text = merge::rewrite(&text, &kept.customer, &merged);
+    let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
+    if path != kept.path {
+        removes.push(kept.path.clone());
+    }
+    let ids: Vec<&str> = others
+        .iter()
+        .map(|&i| records[i].customer.id.as_str())
+        .collect();
+    let mut commit = None;
+    if !a.dry_run {
+        crate::import::transact(
+            &repo.root,
+            &repo.cache_dir(),
+            &[(path.clone(), new_text)],
+            &removes,
+        )?;
+        if a.commit {
+            let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
+                Failure::new("--commit needs a git repository (the merge is done, not committed)")
+            })?;
+            let mut msg = format!("merge {} into {}\n\n", ids.join(" "), kept.customer.id);
+            for id in &ids {
+                let _ = writeln!(msg, "Folio-Merged: {id}");
+            }
+            let mut paths = removes.clone();
+            paths.push(path.clone());
+            commit = Some(git.commit_paths(&paths, &msg)?.to_string());
+        }
+    }
+    match a.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "merged": true,
+                "dry_run": a.dry_run,
+                "keep": kept.customer.id,
+                "path": path,
+                "moved_from": (path != kept.path).then(|| kept.path.clone()),
+                "others": reports,
+                "conflicts": conflicts,
+                "removed": removes,
+                "commit": commit,
+            });
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))?;
+        }
+        Format::Human => {
+            let mut o = String::new();
+            let verb = if a.dry_run { "would merge" } else { "merged" };
+            let _ = writeln!(
+                o,
+                "{} {} into {} ({})",
+                paint(style::GOOD, verb),
+                ids.join(", "),
+                path,
+                merged.display_name()
+            );
+            if path != kept.path {
+                let _ = writeln!(o, "  moved from {} (the naming rule)", kept.path);
+            }
+            for r in &reports {
+                let changes = if r.changes.is_empty() {
+                    "nothing new".to_string()
+                } else {
+                    r.changes.join(", ")
+                };
+                let _ = writeln!(o, "  from {} ({}): {changes}", r.id, r.path);
+            }
+            for c in &conflicts {
+                let took = match c.conflict.taken {
+                    Some(Prefer::Other) => &c.conflict.other,
+                    _ => &c.conflict.keep,
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} {}: {} \"{}\", {} \"{}\" -> \"{took}\"",
+                    paint(style::WARNING, "settled"),
+                    c.conflict.field,
+                    kept.customer.id,
+                    c.conflict.keep,
+                    c.other,
+                    c.conflict.other
+                );
+            }
+            for r in &removes {
+                let _ = writeln!(
+                    o,
+                    "  {} {r}",
+                    if a.dry_run { "would remove" } else { "removed" }
+                );
+            }
+            if let Some(c) = &commit {
+                let _ = writeln!(o, "committed {}", &c[..10.min(c.len())]);
+            }
+            print(&o)?;
+        }
+    }
+    Ok(Status::Ok)
+}

@@ -1,0 +1,765 @@
+//! Exporting records (issue 8): CSV with one row per customer (flattened
+//! titles and contacts, counts and the latest quote, order and follow-up),
+//! XLSX with contacts, quotes, orders and follow-ups on sheets of their own,
+//! JSON, and vCard 4.0 for address books; `--where` filters and
+//! `--redact` placeholders for personal data.
+
+use crate::records::{Contact, Customer};
+use crate::repo::Record;
+use serde_json::{Map, Value as J};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// A `--where FIELD=VALUE` filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub field: String,
+    pub value: String,
+}
+
+/// Fields `--where` can test.
+pub const FILTER_FIELDS: &[&str] = &[
+    "id", "name", "contact", "country", "owner", "tier", "type", "stage", "source", "industry",
+    "city", "group", "tag", "incoterm",
+];
+
+impl std::str::FromStr for Filter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Filter, String> {
+        let (f, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}` is not FIELD=VALUE (e.g. country=DE)"))?;
+        let f = f.trim();
+        let f = if f == "tags" { "tag" } else { f };
+        if !FILTER_FIELDS.contains(&f) {
+            return Err(format!(
+                "unknown field `{f}` (fields: {})",
+                FILTER_FIELDS.join(", ")
+            ));
+        }
+        Ok(Filter {
+            field: f.to_string(),
+            value: v.trim().to_string(),
+        })
+    }
+}
+
+fn filter_values(c: &Customer, field: &str) -> Vec<String> {
+    let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+    match field {
+        "id" => vec![c.id.clone()],
+        "name" => vec![c.name.clone()],
+        "contact" => vec![c.contact.clone()],
+        "country" => vec![c.country.clone()],
+        "owner" => one(&c.owner),
+        "tier" => vec![c.tier.clone()],
+        "type" => one(&c.kind),
+        "stage" => vec![c.stage.clone()],
+        "source" => one(&c.source),
+        "industry" => one(&c.industry),
+        "city" => one(&c.city),
+        "group" => one(&c.group),
+        "tag" => c.tags.clone(),
+        "incoterm" => c.incoterms.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a record passes the filters: the same field given twice is
+/// either value; different fields must all match. An empty value matches
+/// a missing field (`owner=`: the public pool). Case is ignored.
+pub fn matches(c: &Customer, filters: &[Filter]) -> bool {
+    let mut fields: Vec<&str> = filters.iter().map(|f| f.field.as_str()).collect();
+    fields.dedup();
+    fields.iter().all(|field| {
+        let have = filter_values(c, field);
+        filters.iter().filter(|f| f.field == *field).any(|f| {
+            if f.value.is_empty() {
+                have.iter().all(|v| v.is_empty())
+            } else {
+                have.iter().any(|v| {
+                    v.eq_ignore_ascii_case(&f.value) || v.to_lowercase() == f.value.to_lowercase()
+                })
+            }
+        })
+    })
+}
+
+/// Stable placeholders for personal data: the same value gets the same
+/// placeholder everywhere in one export, numbered in the order met.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    seen: HashMap<(u8, String), usize>,
+    next: [usize; 5],
+}
+
+impl Redactor {
+    fn token(&mut self, kind: u8, value: &str) -> usize {
+        let key = (kind, value.trim().to_lowercase());
+        if let Some(n) = self.seen.get(&key) {
+            return *n;
+        }
+        self.next[kind as usize] += 1;
+        let n = self.next[kind as usize];
+        self.seen.insert(key, n);
+        n
+    }
+    fn name(&mut self, v: &str) -> String {
+        format!("Contact {}", self.token(0, v))
+    }
+    fn email(&mut self, v: &str) -> String {
+        format!("contact{}@example.invalid", self.token(1, v))
+    }
+    fn phone(&mut self, v: &str) -> String {
+        let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+        format!("+000 {:07}", self.token(2, &digits))
+    }
+    fn handle(&mut self, kind: &str, v: &str) -> String {
+        format!("{kind}-{}", self.token(3, v))
+    }
+
+    /// Replace contact names, e-mails, phones and messaging handles.
+    pub fn customer(&mut self, c: &mut Customer) {
+        c.contact = self.name(&c.contact);
+        for x in &mut c.contacts {
+            x.name = self.name(&x.name);
+            x.email = x.email.as_deref().map(|v| self.email(v));
+            x.phone = x.phone.as_deref().map(|v| self.phone(v));
+            x.whatsapp = x.whatsapp.as_deref().map(|v| self.phone(v));
+            x.wechat = x.wechat.as_deref().map(|v| self.handle("wechat", v));
+            x.linkedin = x.linkedin.as_deref().map(|v| self.handle("linkedin", v));
+        }
+    }
+}
+
+/// The columns of a CSV export of these records, in order.
+pub fn csv_columns(records: &[&Record], flatten: bool) -> Vec<String> {
+    let mut cols: Vec<String> = [
+        "id",
+        "name",
+        "contact",
+        "country",
+        "owner",
+        "tier",
+        "type",
+        "stage",
+        "source",
+        "industry",
+        "city",
+        "address",
+        "website",
+        "tags",
+        "group",
+        "created",
+        "next_followup",
+        "lost_reason",
+        "pool_reason",
+        "incoterms",
+        "payment_terms",
+        "consent_date",
+        "consent_purpose",
+        "consent_basis",
+    ]
+    .map(String::from)
+    .to_vec();
+    let titles = records
+        .iter()
+        .map(|r| r.customer.titles.len())
+        .max()
+        .unwrap_or(0);
+    for i in 1..=titles {
+        cols.push(format!("title{i}_name"));
+        cols.push(format!("title{i}_registration"));
+    }
+    if flatten {
+        let contacts = records
+            .iter()
+            .map(|r| r.customer.contacts.len())
+            .max()
+            .unwrap_or(0);
+        for i in 1..=contacts {
+            for f in crate::import::mapping::CONTACT_FIELDS {
+                cols.push(format!("contact{i}_{f}"));
+            }
+        }
+        for c in [
+            "quotes",
+            "latest_quote_date",
+            "latest_quote_product",
+            "latest_quote_amount",
+            "latest_quote_currency",
+            "orders",
+            "latest_order_date",
+            "latest_order_number",
+            "latest_order_amount",
+            "latest_order_currency",
+            "followups",
+            "latest_followup_date",
+            "latest_followup_by",
+            "latest_followup_channel",
+            "latest_followup_summary",
+        ] {
+            cols.push(c.to_string());
+        }
+    }
+    let mut extra: Vec<&String> = records
+        .iter()
+        .flat_map(|r| r.customer.extra.keys())
+        .collect();
+    extra.sort();
+    extra.dedup();
+    cols.extend(extra.into_iter().cloned());
+    cols
+}
+
+fn text(v: &J) -> String {
+    match v {
+        J::Null => String::new(),
+        J::String(s) => s.clone(),
+        J::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn num(f: Option<f64>) -> String {
+    f.map(|x| {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{}", x as i64)
+        } else {
+            x.to_string()
+        }
+    })
+    .unwrap_or_default()
+}
+
+/// The value of one column for one customer, as text.
+pub fn cell(c: &Customer, col: &str) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let d = |v: Option<chrono::NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+    let numbered = |prefix: &str| -> Option<(usize, &str)> {
+        let rest = col.strip_prefix(prefix)?;
+        let (n, f) = rest.split_once('_')?;
+        Some((n.parse::<usize>().ok()?.checked_sub(1)?, f))
+    };
+    if let Some((i, f)) = numbered("title") {
+        let t = c.titles.get(i);
+        return match f {
+            "name" => t.map(|t| t.name.clone()).unwrap_or_default(),
+            _ => t.and_then(|t| t.registration.clone()).unwrap_or_default(),
+        };
+    }
+    if let Some((i, f)) = numbered("contact") {
+        let Some(x) = c.contacts.get(i) else {
+            return String::new();
+        };
+        return contact_field(x, f);
+    }
+    let latest_q = c
+        .quotes
+        .iter()
+        .filter(|q| q.date.is_some())
+        .max_by_key(|q| q.date);
+    let latest_o = c
+        .orders
+        .iter()
+        .filter(|q| q.date.is_some())
+        .max_by_key(|q| q.date);
+    let latest_f = c.latest_followup();
+    match col {
+        "id" => c.id.clone(),
+        "name" => c.name.clone(),
+        "contact" => c.contact.clone(),
+        "country" => c.country.clone(),
+        "owner" => o(&c.owner),
+        "tier" => c.tier.clone(),
+        "type" => o(&c.kind),
+        "stage" => c.stage.clone(),
+        "source" => o(&c.source),
+        "industry" => o(&c.industry),
+        "city" => o(&c.city),
+        "address" => o(&c.address),
+        "website" => o(&c.website),
+        "tags" => c.tags.join(", "),
+        "group" => o(&c.group),
+        "created" => d(c.created),
+        "next_followup" => d(c.next_followup),
+        "lost_reason" => o(&c.lost_reason),
+        "pool_reason" => o(&c.pool_reason),
+        "incoterms" => c.incoterms.join(", "),
+        "payment_terms" => o(&c.payment_terms),
+        "consent_date" => d(c.consent.as_ref().and_then(|x| x.date)),
+        "consent_purpose" => c
+            .consent
+            .as_ref()
+            .map(|x| o(&x.purpose))
+            .unwrap_or_default(),
+        "consent_basis" => c.consent.as_ref().map(|x| o(&x.basis)).unwrap_or_default(),
+        "quotes" => c.quotes.len().to_string(),
+        "latest_quote_date" => d(latest_q.and_then(|q| q.date)),
+        "latest_quote_product" => latest_q.map(|q| o(&q.product)).unwrap_or_default(),
+        "latest_quote_amount" => num(latest_q.and_then(|q| q.amount)),
+        "latest_quote_currency" => latest_q.map(|q| o(&q.currency)).unwrap_or_default(),
+        "orders" => c.orders.len().to_string(),
+        "latest_order_date" => d(latest_o.and_then(|q| q.date)),
+        "latest_order_number" => latest_o.map(|q| o(&q.number)).unwrap_or_default(),
+        "latest_order_amount" => num(latest_o.and_then(|q| q.amount)),
+        "latest_order_currency" => latest_o.map(|q| o(&q.currency)).unwrap_or_default(),
+        "followups" => c.followups.len().to_string(),
+        "latest_followup_date" => d(latest_f.and_then(|f| f.date)),
+        "latest_followup_by" => latest_f.map(|f| o(&f.by)).unwrap_or_default(),
+        "latest_followup_channel" => latest_f.map(|f| o(&f.channel)).unwrap_or_default(),
+        "latest_followup_summary" => latest_f.map(|f| o(&f.summary)).unwrap_or_default(),
+        other => c.extra.get(other).map(text).unwrap_or_default(),
+    }
+}
+
+fn contact_field(x: &Contact, f: &str) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    match f {
+        "name" => x.name.clone(),
+        "role" => o(&x.role),
+        "email" => o(&x.email),
+        "phone" => o(&x.phone),
+        "whatsapp" => o(&x.whatsapp),
+        "wechat" => o(&x.wechat),
+        "linkedin" => o(&x.linkedin),
+        other => x.extra.get(other).map(text).unwrap_or_default(),
+    }
+}
+
+/// Pick `--fields` out of the available columns, in the order given.
+pub fn select_columns(all: &[String], wanted: &[String]) -> Result<Vec<String>, String> {
+    if wanted.is_empty() {
+        return Ok(all.to_vec());
+    }
+    wanted
+        .iter()
+        .map(|w| {
+            if all.contains(w) {
+                Ok(w.clone())
+            } else {
+                Err(format!(
+                    "no column `{w}` in this export (columns: {})",
+                    all.join(", ")
+                ))
+            }
+        })
+        .collect()
+}
+
+/// A CSV file (UTF-8, comma, header row).
+pub fn to_csv(records: &[&Record], columns: &[String]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(columns)?;
+    for r in records {
+        w.write_record(columns.iter().map(|c| cell(&r.customer, c)))?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// A JSON array of records (the record's fields and its `path`), keys
+/// limited to `fields` when given.
+pub fn to_json(records: &[&Record], fields: &[String], with_path: bool) -> J {
+    J::Array(
+        records
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                if with_path {
+                    m.insert("path".into(), J::String(r.path.clone()));
+                }
+                if let Ok(J::Object(o)) = serde_json::to_value(&r.customer) {
+                    for (k, v) in o {
+                        if fields.is_empty() || fields.contains(&k) {
+                            m.insert(k, v);
+                        }
+                    }
+                }
+                J::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// Field names `--fields` accepts for JSON.
+pub const JSON_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "contact",
+    "country",
+    "owner",
+    "tier",
+    "type",
+    "stage",
+    "source",
+    "industry",
+    "city",
+    "address",
+    "website",
+    "tags",
+    "group",
+    "created",
+    "next_followup",
+    "lost_reason",
+    "pool_reason",
+    "incoterms",
+    "payment_terms",
+    "titles",
+    "contacts",
+    "quotes",
+    "orders",
+    "followups",
+    "consent",
+];
+
+/// An XLSX workbook: a Customers sheet (one row per customer), and
+/// Contacts, Quotes, Orders and Followups sheets keyed by customer id.
+pub fn to_xlsx(
+    records: &[&Record],
+    columns: &[String],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    enum Cell {
+        T(String),
+        D(Option<chrono::NaiveDate>),
+        N(Option<f64>),
+    }
+    fn sheet(
+        ws: &mut Worksheet,
+        name: &str,
+        head: &[String],
+        rows: Vec<Vec<Cell>>,
+        bold: &Format,
+        date_fmt: &Format,
+    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+        use chrono::Datelike;
+        ws.set_name(name)?;
+        for (i, h) in head.iter().enumerate() {
+            ws.write_string_with_format(0, i as u16, h, bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (i, c) in row.iter().enumerate() {
+                let i = i as u16;
+                match c {
+                    Cell::T(s) if s.is_empty() => {}
+                    Cell::T(s) => {
+                        ws.write_string(r, i, s)?;
+                    }
+                    Cell::D(Some(d)) => {
+                        let x = ExcelDateTime::from_ymd(
+                            u16::try_from(d.year()).unwrap_or(1900),
+                            d.month() as u8,
+                            d.day() as u8,
+                        )?;
+                        ws.write_date_with_format(r, i, &x, date_fmt)?;
+                    }
+                    Cell::N(Some(n)) => {
+                        ws.write_number(r, i, *n)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        if !head.is_empty() {
+            ws.autofilter(0, 0, rows.len() as u32, head.len() as u16 - 1)?;
+        }
+        ws.autofit();
+        Ok(())
+    }
+    let date_cols = ["created", "next_followup", "consent_date"];
+    let rows = records
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| {
+                    let v = cell(&r.customer, c);
+                    if date_cols.contains(&c.as_str()) {
+                        Cell::D(chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok())
+                    } else {
+                        Cell::T(v)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    sheet(
+        wb.add_worksheet(),
+        "Customers",
+        columns,
+        rows,
+        &bold,
+        &date_fmt,
+    )?;
+    let key = |r: &Record| {
+        vec![
+            Cell::T(r.customer.id.clone()),
+            Cell::T(r.customer.name.clone()),
+        ]
+    };
+    let heads = |more: &[&str]| {
+        ["customer_id", "customer"]
+            .iter()
+            .chain(more)
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    };
+    let o = |v: &Option<String>| Cell::T(v.clone().unwrap_or_default());
+    let mut rows = Vec::new();
+    for r in records {
+        for x in &r.customer.contacts {
+            let mut row = key(r);
+            row.extend(
+                crate::import::mapping::CONTACT_FIELDS
+                    .iter()
+                    .map(|f| Cell::T(contact_field(x, f))),
+            );
+            rows.push(row);
+        }
+    }
+    let mut ch = heads(&[]);
+    ch.extend(
+        crate::import::mapping::CONTACT_FIELDS
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    sheet(wb.add_worksheet(), "Contacts", &ch, rows, &bold, &date_fmt)?;
+    let mut rows = Vec::new();
+    for r in records {
+        for q in &r.customer.quotes {
+            let mut row = key(r);
+            row.extend([
+                Cell::D(q.date),
+                o(&q.product),
+                Cell::N(q.amount),
+                o(&q.currency),
+                o(&q.incoterm),
+                o(&q.status),
+            ]);
+            rows.push(row);
+        }
+    }
+    let h = heads(&[
+        "date", "product", "amount", "currency", "incoterm", "status",
+    ]);
+    sheet(wb.add_worksheet(), "Quotes", &h, rows, &bold, &date_fmt)?;
+    let mut rows = Vec::new();
+    for r in records {
+        for q in &r.customer.orders {
+            let mut row = key(r);
+            row.extend([
+                Cell::D(q.date),
+                o(&q.number),
+                Cell::N(q.amount),
+                o(&q.currency),
+                o(&q.payment),
+            ]);
+            rows.push(row);
+        }
+    }
+    let h = heads(&["date", "number", "amount", "currency", "payment"]);
+    sheet(wb.add_worksheet(), "Orders", &h, rows, &bold, &date_fmt)?;
+    let mut rows = Vec::new();
+    for r in records {
+        for f in &r.customer.followups {
+            let mut row = key(r);
+            row.extend([
+                Cell::D(f.date),
+                o(&f.by),
+                o(&f.channel),
+                o(&f.summary),
+                Cell::T(f.replied.map(|b| b.to_string()).unwrap_or_default()),
+                Cell::D(f.next),
+            ]);
+            rows.push(row);
+        }
+    }
+    let h = heads(&["date", "by", "channel", "summary", "replied", "next"]);
+    sheet(wb.add_worksheet(), "Followups", &h, rows, &bold, &date_fmt)?;
+    wb.save_to_buffer()
+}
+
+/// Escape a vCard text value (RFC 6350 §3.4).
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            ',' => o.push_str("\\,"),
+            ';' => o.push_str("\\;"),
+            '\n' => o.push_str("\\n"),
+            '\r' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Fold a content line at 75 octets (continuation lines start with a
+/// space), never inside a UTF-8 character; end it with CRLF.
+fn fold_line(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        let n = c.len_utf8();
+        if width + n > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += n;
+    }
+    out.push_str("\r\n");
+}
+
+/// vCard 4.0, one card per contact person (a customer without contacts
+/// gives one card for its primary contact).
+pub fn to_vcf(records: &[&Record]) -> String {
+    let mut out = String::new();
+    for r in records {
+        let c = &r.customer;
+        let mut people: Vec<Contact> = c.contacts.clone();
+        if !c.contact.is_empty() && !people.iter().any(|p| p.name.trim() == c.contact.trim()) {
+            people.insert(
+                0,
+                Contact {
+                    name: c.contact.clone(),
+                    ..Default::default()
+                },
+            );
+        }
+        for (i, p) in people.iter().enumerate() {
+            let mut lines: Vec<String> = vec!["BEGIN:VCARD".into(), "VERSION:4.0".into()];
+            lines.push(format!("UID:urn:folio:{}:{}", esc(&c.id), i + 1));
+            lines.push(format!("FN:{}", esc(&p.name)));
+            let (given, family) = match p.name.trim().rsplit_once(' ') {
+                Some((g, f)) => (g.trim(), f.trim()),
+                None => ("", p.name.trim()),
+            };
+            lines.push(format!("N:{};{};;;", esc(family), esc(given)));
+            lines.push(format!("ORG:{}", esc(&c.name)));
+            if let Some(role) = &p.role {
+                lines.push(format!("TITLE:{}", esc(role)));
+            }
+            if let Some(e) = &p.email {
+                lines.push(format!("EMAIL;TYPE=work:{}", esc(e)));
+            }
+            if let Some(t) = &p.phone {
+                lines.push(format!("TEL;TYPE=work,voice;VALUE=text:{}", esc(t)));
+            }
+            if let Some(t) = &p.whatsapp {
+                let digits: String = t
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                lines.push(format!("IMPP;X-SERVICE-TYPE=WhatsApp:whatsapp:{digits}"));
+            }
+            if let Some(w) = &p.wechat {
+                lines.push(format!("IMPP;X-SERVICE-TYPE=WeChat:weixin:{}", esc(w)));
+            }
+            if let Some(l) = &p.linkedin {
+                lines.push(format!("URL;TYPE=linkedin:{l}"));
+            }
+            let country = crate::import::countries::english_name(&c.country).unwrap_or(&c.country);
+            lines.push(format!(
+                "ADR;TYPE=work:;;{};{};;;{}",
+                esc(c.address.as_deref().unwrap_or("")),
+                esc(c.city.as_deref().unwrap_or("")),
+                esc(country)
+            ));
+            if let Some(w) = &c.website {
+                lines.push(format!("URL;TYPE=work:{w}"));
+            }
+            if !c.tags.is_empty() {
+                lines.push(format!(
+                    "CATEGORIES:{}",
+                    c.tags.iter().map(|t| esc(t)).collect::<Vec<_>>().join(",")
+                ));
+            }
+            lines.push("END:VCARD".into());
+            for l in lines {
+                fold_line(&l, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A short summary line for the human report.
+pub fn describe(n: usize, format: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "exported {n} customer{} as {format}",
+        if n == 1 { "" } else { "s" }
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_and_escaping() {
+        let mut o = String::new();
+        fold_line(&format!("NOTE:{}", "é".repeat(60)), &mut o);
+        for line in o.split("\r\n") {
+            assert!(line.len() <= 75, "{line}");
+        }
+        assert_eq!(
+            o.replace("\r\n ", ""),
+            format!("NOTE:{}\r\n", "é".repeat(60))
+        );
+        assert_eq!(esc("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
+    }
+
+    #[test]
+    fn filters() {
+        let c = Customer {
+            country: "DE".into(),
+            tags: vec!["vip".into()],
+            ..Default::default()
+        };
+        let f = |s: &str| s.parse::<Filter>().unwrap();
+        assert!(matches(&c, &[f("country=de")]));
+        assert!(matches(
+            &c,
+            &[f("country=FR"), f("country=DE"), f("tag=vip")]
+        ));
+        assert!(!matches(&c, &[f("country=DE"), f("tag=new")]));
+        assert!(matches(&c, &[f("owner=")]));
+        assert!("colour=red".parse::<Filter>().is_err());
+    }
+
+    #[test]
+    fn redaction_is_stable() {
+        let mut r = Redactor::default();
+        let mut c = Customer {
+            contact: "Ann Lee".into(),
+            contacts: vec![Contact {
+                name: "ann lee".into(),
+                email: Some("ann@x.de".into()),
+                phone: Some("+49 30 1234567".into()),
+                whatsapp: Some("+49-30-1234567".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        r.customer(&mut c);
+        assert_eq!(c.contact, "Contact 1");
+        assert_eq!(c.contacts[0].name, "Contact 1");
+        assert_eq!(
+            c.contacts[0].email.as_deref(),
+            Some("contact1@example.invalid")
+        );
+        assert_eq!(c.contacts[0].phone, c.contacts[0].whatsapp);
+        assert!(crate::schema::is_phone(
+            c.contacts[0].phone.as_deref().unwrap()
+        ));
+    }
+}

@@ -1,0 +1,1159 @@
+//! Importing customers from spreadsheets (issue 8): read a CSV or workbook,
+//! map its columns to record fields, turn each row into a record, find the
+//! rows that duplicate an existing record or an earlier row (the rules of
+//! `folio check`), and plan the files to write. [`apply`] then writes them
+//! all or none.
+//!
+//! Every bad row is kept as [`Problem`]s (row, column, reason) and the rest
+//! go on; nothing here prints.
+
+pub mod countries;
+pub mod mapping;
+pub mod sheet;
+
+use crate::config::{DuplicatesConfig, Staff};
+use crate::diagnostics::Severity;
+use crate::merge::{self, Mode};
+use crate::naming::{RulePath, Template};
+use crate::records::{Consent, Contact, Customer, Title};
+use crate::repo::Record;
+use crate::schema::Schema;
+use chrono::NaiveDate;
+pub use mapping::{FieldSpec, Mapping, OnInvalid, Target};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// What to do with a row that duplicates a record or an earlier row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDuplicate {
+    /// Leave the row out (the default).
+    Skip,
+    /// Fill the existing record's empty fields; list conflicting values.
+    Update,
+    /// Write nothing at all.
+    Fail,
+}
+
+/// Where new ids come from.
+#[derive(Debug, Clone)]
+pub enum Ids {
+    Ulid,
+    /// `PREFIX1`, `PREFIX2`, ... in row order (for tests and scripted runs).
+    Sequential(String),
+}
+
+/// One problem with one cell (or a whole row, with column `-`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub row: usize,
+    pub column: String,
+    pub field: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// A row that becomes a new record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Created {
+    pub row: usize,
+    pub path: String,
+    pub id: String,
+    #[serde(skip)]
+    pub customer: Customer,
+}
+
+/// A conflicting value an update left alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateConflict {
+    pub row: usize,
+    pub field: String,
+    pub existing: String,
+    pub imported: String,
+}
+
+/// An existing record that rows fill in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Updated {
+    pub path: String,
+    pub id: String,
+    pub rows: Vec<usize>,
+    /// Fields that were empty and are now filled.
+    pub filled: Vec<String>,
+    pub conflicts: Vec<UpdateConflict>,
+    #[serde(skip)]
+    pub original: Customer,
+    #[serde(skip)]
+    pub customer: Customer,
+}
+
+/// A duplicate row left out (or, with `fail`, the reason to stop).
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub row: usize,
+    /// The existing record's path, or `row N`.
+    pub duplicate_of: String,
+    pub reason: String,
+}
+
+/// Everything an import would do.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    /// Data rows read.
+    pub rows: usize,
+    pub created: Vec<Created>,
+    pub updated: Vec<Updated>,
+    /// Rows that updated a record created by an earlier row of the import.
+    pub merged_into_new: Vec<Skipped>,
+    pub skipped: Vec<Skipped>,
+    /// Every problem of every rejected row.
+    pub rejected: Vec<Problem>,
+    pub rejected_rows: usize,
+    /// Values left out under `on_invalid = "drop"` (their rows imported).
+    pub dropped: Vec<Problem>,
+    /// `--on-duplicate fail` met a duplicate: nothing is to be written.
+    pub stopped: bool,
+}
+
+impl Plan {
+    /// Rows that updated a record (existing or new).
+    pub fn updated_rows(&self) -> usize {
+        self.updated.iter().map(|u| u.rows.len()).sum::<usize>() + self.merged_into_new.len()
+    }
+}
+
+/// The repository side of an import.
+pub struct Env<'a> {
+    pub schema: &'a Schema,
+    pub staff: &'a Staff,
+    pub template: &'a Template,
+    pub duplicates: &'a DuplicatesConfig,
+    pub as_of: NaiveDate,
+    pub on_duplicate: OnDuplicate,
+    pub ids: Ids,
+}
+
+/// Check that a mapping can make records at all.
+pub fn check_mapping(m: &Mapping) -> Result<(), String> {
+    let has = |t: &Target| m.get(t).is_some();
+    if !has(&Target::Top("name")) {
+        return Err("no column feeds the company name (`name`)".into());
+    }
+    if !has(&Target::Top("contact")) && !has(&Target::Contact(1, "name")) {
+        return Err("no column feeds the contact (`contact` or `contact1.name`)".into());
+    }
+    if !has(&Target::Top("country")) {
+        return Err(
+            "no column feeds the country (`country`; or give `country = { default = \"DE\" }`)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A row made into a customer.
+struct Candidate {
+    row: usize,
+    customer: Customer,
+    /// Fields that took a default rather than a cell.
+    defaulted: Vec<Target>,
+    dropped: Vec<Problem>,
+}
+
+struct Converter<'a> {
+    specs: Vec<(&'a FieldSpec, Vec<usize>)>,
+    mapping: &'a Mapping,
+    env: &'a Env<'a>,
+    /// Staff handles by folded handle, name and e-mail.
+    staff_keys: HashMap<String, String>,
+}
+
+impl<'a> Converter<'a> {
+    fn new(sheet: &sheet::Sheet, mapping: &'a Mapping, env: &'a Env<'a>) -> Self {
+        let specs = mapping
+            .fields
+            .iter()
+            .map(|f| {
+                let idx = f
+                    .columns
+                    .iter()
+                    .filter_map(|c| sheet.headers.iter().position(|h| h == c))
+                    .collect();
+                (f, idx)
+            })
+            .collect();
+        let mut staff_keys = HashMap::new();
+        for (h, m) in env.staff.iter() {
+            staff_keys.insert(countries::fold(&m.name), h.to_string());
+            if let Some(e) = &m.email {
+                staff_keys.insert(e.trim().to_lowercase(), h.to_string());
+            }
+        }
+        // handles win over names
+        for (h, _) in env.staff.iter() {
+            staff_keys.insert(h.to_lowercase(), h.to_string());
+        }
+        Converter {
+            specs,
+            mapping,
+            env,
+            staff_keys,
+        }
+    }
+
+    fn column_of(&self, t: &Target) -> String {
+        self.mapping
+            .get(t)
+            .map(|s| {
+                if s.columns.is_empty() {
+                    "(default)".to_string()
+                } else {
+                    s.columns.join(" + ")
+                }
+            })
+            .unwrap_or_else(|| "-".into())
+    }
+
+    fn convert(&self, row: &sheet::SheetRow) -> Result<Candidate, Vec<Problem>> {
+        let mut c = Customer::default();
+        let mut contacts: BTreeMap<usize, Contact> = BTreeMap::new();
+        let mut titles: BTreeMap<usize, Title> = BTreeMap::new();
+        let mut consent = Consent::default();
+        let mut errors = Vec::new();
+        let mut dropped = Vec::new();
+        let mut defaulted = Vec::new();
+        for (spec, idx) in &self.specs {
+            let cells: Vec<&str> = idx
+                .iter()
+                .filter_map(|&i| row.cells.get(i).map(String::as_str))
+                .filter(|s| !s.is_empty())
+                .collect();
+            let mut raw = cells.join(&spec.join);
+            if raw.is_empty() {
+                match &spec.default {
+                    Some(d) => {
+                        raw = d.clone();
+                        defaulted.push(spec.target.clone());
+                    }
+                    None => continue,
+                }
+            }
+            if let Some((_, to)) = spec
+                .values
+                .iter()
+                .find(|(from, _)| *from == raw)
+                .or_else(|| {
+                    spec.values
+                        .iter()
+                        .find(|(from, _)| from.to_lowercase() == raw.to_lowercase())
+                })
+            {
+                raw = to.clone();
+            }
+            let column = if spec.columns.is_empty() {
+                "(default)".to_string()
+            } else {
+                spec.columns.join(" + ")
+            };
+            let problem = |reason: String| Problem {
+                row: row.number,
+                column: column.clone(),
+                field: spec.target.name(),
+                value: raw.clone(),
+                reason,
+            };
+            match self.value(spec, &raw) {
+                Ok(v) => set(
+                    &mut c,
+                    &mut contacts,
+                    &mut titles,
+                    &mut consent,
+                    &spec.target,
+                    v,
+                ),
+                Err(reason) => {
+                    if spec.target.checked() && spec.on_invalid == OnInvalid::Drop {
+                        dropped.push(problem(reason));
+                    } else {
+                        errors.push(problem(reason));
+                    }
+                }
+            }
+        }
+        let whole = |reason: &str, t: &Target| Problem {
+            row: row.number,
+            column: self.column_of(t),
+            field: t.name(),
+            value: String::new(),
+            reason: reason.to_string(),
+        };
+        if c.contact.is_empty()
+            && let Some(first) = contacts.values().next()
+        {
+            c.contact = first.name.clone();
+        }
+        for (n, ct) in contacts.iter_mut() {
+            if ct.name.is_empty() {
+                if *n == 1 && !c.contact.is_empty() {
+                    ct.name = c.contact.clone();
+                } else {
+                    errors.push(whole(
+                        &format!("contact {n} has details but no name"),
+                        &Target::Contact(*n, "name"),
+                    ));
+                }
+            }
+        }
+        for (n, t) in titles.iter_mut() {
+            if t.name.is_empty() {
+                if *n == 1 && !c.name.is_empty() {
+                    t.name = c.name.clone();
+                } else {
+                    errors.push(whole(
+                        &format!("title {n} has a registration but no name"),
+                        &Target::Title(*n, "name"),
+                    ));
+                }
+            }
+        }
+        for (t, what) in [
+            ("name", "a company name"),
+            ("contact", "a contact"),
+            ("country", "a country"),
+        ] {
+            let empty = match t {
+                "name" => c.name.is_empty(),
+                "contact" => c.contact.is_empty(),
+                _ => c.country.is_empty(),
+            };
+            if empty && !errors.iter().any(|e| e.field == t) {
+                errors.push(whole(
+                    &format!("empty: every customer needs {what}"),
+                    &Target::Top(t),
+                ));
+            }
+        }
+        if c.tier.is_empty() {
+            c.tier = "D".into();
+            defaulted.push(Target::Top("tier"));
+        }
+        if c.stage.is_empty() {
+            c.stage = "prospect".into();
+            defaulted.push(Target::Top("stage"));
+        }
+        if c.created.is_none() {
+            c.created = Some(self.env.as_of);
+            defaulted.push(Target::Top("created"));
+        }
+        let contact_numbers: Vec<usize> = contacts.keys().copied().collect();
+        let title_numbers: Vec<usize> = titles.keys().copied().collect();
+        c.contacts = contacts.into_values().collect();
+        c.titles = titles.into_values().collect();
+        if consent != Consent::default() {
+            c.consent = Some(consent);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Validate exactly what will be written, with the repository's rules.
+        c.id = "IMPORT".into();
+        let text = crate::edit::render(&c);
+        let ctx = crate::records::Context {
+            schema: self.env.schema,
+            staff: Some(self.env.staff),
+            as_of: self.env.as_of,
+        };
+        let parsed = crate::records::parse(&text, "(row)", &ctx);
+        for d in parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            let field = d.field.clone().unwrap_or_default();
+            let target = target_of(&field, &contact_numbers, &title_numbers);
+            let column = target
+                .as_ref()
+                .map(|t| self.column_of(t))
+                .unwrap_or_else(|| "-".into());
+            let mut reason = d.message.clone();
+            if let Some(h) = &d.hint {
+                reason.push_str(&format!(" ({h})"));
+            }
+            errors.push(Problem {
+                row: row.number,
+                column,
+                field: target.map(|t| t.name()).unwrap_or(field),
+                value: String::new(),
+                reason,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Candidate {
+            row: row.number,
+            customer: c,
+            defaulted,
+            dropped,
+        })
+    }
+
+    /// A cell's text as the value of its field.
+    fn value(&self, spec: &FieldSpec, raw: &str) -> Result<Value, String> {
+        let list = |raw: &str| -> Vec<String> {
+            match &spec.separator {
+                Some(sep) => raw
+                    .split(sep.as_str())
+                    .map(str::to_string)
+                    .collect::<Vec<String>>(),
+                None => raw
+                    .split([',', ';', '|', '、', '，', '；'])
+                    .map(str::to_string)
+                    .collect(),
+            }
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+        };
+        Ok(match &spec.target {
+            Target::Top("country") => Value::Text(
+                countries::country_code(raw, &self.mapping.countries).ok_or_else(|| {
+                    format!(
+                        "`{raw}` is not a country folio knows (write an ISO 3166-1 code such as \"DE\", or add the name under [countries] in the mapping)"
+                    )
+                })?,
+            ),
+            Target::Top("owner") => {
+                let key = raw.trim().to_lowercase();
+                let h = self
+                    .staff_keys
+                    .get(&key)
+                    .or_else(|| self.staff_keys.get(&countries::fold(raw)))
+                    .ok_or_else(|| {
+                        format!(
+                            "`{raw}` is nobody in staff.toml (give a handle, a name or an e-mail of a staff member)"
+                        )
+                    })?;
+                Value::Text(h.clone())
+            }
+            Target::Top("tier") => Value::Text(raw.trim().to_uppercase()),
+            Target::Top("stage") => Value::Text(raw.trim().to_lowercase()),
+            Target::Top("type") => Value::Text(
+                raw.trim()
+                    .to_lowercase()
+                    .replace([' ', '_'], "-"),
+            ),
+            Target::Top("website") => Value::Text(website(raw)?),
+            Target::Top("tags") => {
+                let mut v: Vec<String> = Vec::new();
+                for t in list(raw) {
+                    let s = crate::naming::slug(&t);
+                    if s.is_empty() {
+                        return Err(format!("tag `{t}` has no letters or digits"));
+                    }
+                    if !v.contains(&s) {
+                        v.push(s);
+                    }
+                }
+                Value::List(v)
+            }
+            Target::Top("incoterms") => {
+                let mut v: Vec<String> = Vec::new();
+                for t in list(raw) {
+                    let s = t.to_uppercase();
+                    if !v.contains(&s) {
+                        v.push(s);
+                    }
+                }
+                Value::List(v)
+            }
+            Target::Top("created" | "next_followup" | "consent.date") => {
+                Value::Date(date(raw, spec.format.as_deref())?)
+            }
+            Target::Contact(_, "email") => Value::Text(email(raw)?),
+            Target::Contact(_, "phone" | "whatsapp") => Value::Text(phone(raw)?),
+            _ => Value::Text(raw.trim().to_string()),
+        })
+    }
+}
+
+enum Value {
+    Text(String),
+    List(Vec<String>),
+    Date(NaiveDate),
+}
+
+fn set(
+    c: &mut Customer,
+    contacts: &mut BTreeMap<usize, Contact>,
+    titles: &mut BTreeMap<usize, Title>,
+    consent: &mut Consent,
+    t: &Target,
+    v: Value,
+) {
+    match v {
+        Value::List(l) => match t {
+            Target::Top("tags") => c.tags = l,
+            Target::Top("incoterms") => c.incoterms = l,
+            _ => {}
+        },
+        Value::Date(d) => match t {
+            Target::Top("created") => c.created = Some(d),
+            Target::Top("next_followup") => c.next_followup = Some(d),
+            Target::Top("consent.date") => consent.date = Some(d),
+            _ => {}
+        },
+        Value::Text(s) => {
+            let o = Some(s.clone());
+            match t {
+                Target::Top(f) => match *f {
+                    "name" => c.name = s,
+                    "contact" => c.contact = s,
+                    "country" => c.country = s,
+                    "owner" => c.owner = o,
+                    "tier" => c.tier = s,
+                    "type" => c.kind = o,
+                    "stage" => c.stage = s,
+                    "source" => c.source = o,
+                    "industry" => c.industry = o,
+                    "city" => c.city = o,
+                    "address" => c.address = o,
+                    "website" => c.website = o,
+                    "group" => c.group = o,
+                    "lost_reason" => c.lost_reason = o,
+                    "pool_reason" => c.pool_reason = o,
+                    "payment_terms" => c.payment_terms = o,
+                    "consent.purpose" => consent.purpose = o,
+                    "consent.basis" => consent.basis = o,
+                    _ => {}
+                },
+                Target::Contact(n, f) => {
+                    let ct = contacts.entry(*n).or_default();
+                    match *f {
+                        "name" => ct.name = s,
+                        "role" => ct.role = o,
+                        "email" => ct.email = o,
+                        "phone" => ct.phone = o,
+                        "whatsapp" => ct.whatsapp = o,
+                        "wechat" => ct.wechat = o,
+                        "linkedin" => ct.linkedin = o,
+                        _ => {}
+                    }
+                }
+                Target::Title(n, f) => {
+                    let ti = titles.entry(*n).or_default();
+                    if *f == "name" {
+                        ti.name = s;
+                    } else {
+                        ti.registration = o;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The mapping target of a diagnostic's field (`contacts[0].email`).
+fn target_of(field: &str, contacts: &[usize], titles: &[usize]) -> Option<Target> {
+    let (head, rest) = field.split_once('.').unwrap_or((field, ""));
+    let index = |p: &str| -> Option<usize> {
+        p.split_once('[')?
+            .1
+            .trim_end_matches(']')
+            .parse::<usize>()
+            .ok()
+    };
+    if head.starts_with("contacts[") {
+        let n = *contacts.get(index(head)?)?;
+        return Target::parse(&format!("contact{n}.{rest}"));
+    }
+    if head.starts_with("titles[") {
+        let n = *titles.get(index(head)?)?;
+        return Target::parse(&format!("title{n}.{rest}"));
+    }
+    Target::parse(field)
+}
+
+/// A date cell: ISO `YYYY-MM-DD` (what workbooks give for date cells) or
+/// the column's format.
+pub fn date(raw: &str, format: Option<&str>) -> Result<NaiveDate, String> {
+    let s = raw.trim();
+    let day = s.split(['T', ' ']).next().unwrap_or(s);
+    if let Some(f) = format
+        && let Ok(d) =
+            NaiveDate::parse_from_str(s, f).or_else(|_| NaiveDate::parse_from_str(day, f))
+    {
+        return Ok(d);
+    }
+    // a year first (four digits): ISO and its usual variants
+    if day.len() > 4 && day.is_char_boundary(4) && day[..4].bytes().all(|b| b.is_ascii_digit()) {
+        for f in ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"] {
+            if let Ok(d) = NaiveDate::parse_from_str(day, f) {
+                return Ok(d);
+            }
+        }
+    }
+    Err(match format {
+        Some(f) => format!("`{raw}` is not a date in the format {f}"),
+        None => format!(
+            "`{raw}` is not a date (YYYY-MM-DD; give the column's `format` in the mapping, e.g. \"%d/%m/%Y\")"
+        ),
+    })
+}
+
+/// An e-mail cell, without `mailto:` and spaces around it.
+pub fn email(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let s = s.strip_prefix("mailto:").unwrap_or(s).trim();
+    if crate::schema::is_email(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{raw}` is not an e-mail address"))
+    }
+}
+
+/// A phone cell: dots and slashes become spaces; an extension is refused,
+/// as a record has no place for it.
+pub fn phone(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let lower = s.to_lowercase();
+    let ext = ["ext.", "ext", " x", "x", "#"]
+        .iter()
+        .filter_map(|m| lower.find(m).map(|i| (i, m.len())))
+        .find(|(i, _)| *i > 0);
+    if let Some((i, _)) = ext {
+        let (number, extension) = s.split_at(i);
+        let head = number.replace(['.', '/'], " ");
+        if crate::schema::is_phone(head.trim()) {
+            return Err(format!(
+                "`{raw}` has an extension (`{}`), which a record cannot hold; set on_invalid = \"drop\" to import the row without the phone",
+                extension.trim()
+            ));
+        }
+        return Err(format!("`{raw}` is not a phone number"));
+    }
+    let v = s.replace(['.', '/'], " ");
+    let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+    if crate::schema::is_phone(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "`{raw}` is not a phone number (+ and the country code, then 7 to 15 digits: \"+49 30 1234567\")"
+        ))
+    }
+}
+
+/// A web-site cell; `www.acme.de` gets `https://`.
+pub fn website(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let v = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
+    if crate::schema::is_url(&v) {
+        Ok(v)
+    } else {
+        Err(format!("`{raw}` is not a web address"))
+    }
+}
+
+/// Plan an import of `sheet` into a repository holding `existing`
+/// records. `taken` tells whether a path is already used on disk.
+pub fn plan(
+    sheet: &sheet::Sheet,
+    mapping: &Mapping,
+    existing: Vec<Record>,
+    env: &Env,
+    taken: &(dyn Fn(&str) -> bool + Sync),
+) -> Plan {
+    let conv = Converter::new(sheet, mapping, env);
+    let converted: Vec<Result<Candidate, Vec<Problem>>> =
+        sheet.rows.par_iter().map(|r| conv.convert(r)).collect();
+    let mut out = Plan {
+        rows: sheet.rows.len(),
+        ..Default::default()
+    };
+    let n_existing = existing.len();
+    let mut all = existing;
+    let mut cands: Vec<Candidate> = Vec::new();
+    for r in converted {
+        match r {
+            Ok(c) => {
+                out.dropped.extend(c.dropped.iter().cloned());
+                all.push(Record {
+                    path: format!("(row {})", c.row),
+                    customer: c.customer.clone(),
+                });
+                cands.push(c);
+            }
+            Err(p) => {
+                out.rejected_rows += 1;
+                out.rejected.extend(p);
+            }
+        }
+    }
+    // Duplicates: the pairs of `folio check`, found once over everything.
+    let mut partners: Vec<Vec<(usize, String)>> = vec![Vec::new(); cands.len()];
+    for p in crate::duplicates::find_pairs(&all, env.duplicates) {
+        if p.exempt.is_some() || !p.is_error() || p.b < n_existing {
+            continue;
+        }
+        // p.a < p.b: the later one duplicates the earlier one
+        let m = p
+            .matches
+            .iter()
+            .find(|m| {
+                !matches!(
+                    m.key,
+                    crate::duplicates::Key::Similar
+                        | crate::duplicates::Key::Domain
+                        | crate::duplicates::Key::Phone
+                )
+            })
+            .unwrap_or(&p.matches[0]);
+        let why = format!(
+            "same {}: \"{}\" ~ \"{}\" ({})",
+            m.key.as_str(),
+            m.a,
+            m.b,
+            m.explanation
+        );
+        partners[p.b - n_existing].push((p.a, why));
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Created,
+        Dup(usize),
+        Rejected,
+    }
+    let mut state = vec![State::Created; cands.len()];
+    let describe = |i: usize, all: &[Record]| -> String {
+        if i < n_existing {
+            format!("{} ({})", all[i].path, all[i].customer.display_name())
+        } else {
+            format!("row {}", cands[i - n_existing].row)
+        }
+    };
+    let mut updated: BTreeMap<usize, Updated> = BTreeMap::new();
+    for j in 0..cands.len() {
+        let mut targets: Vec<(usize, &str)> = Vec::new();
+        for (p, why) in &partners[j] {
+            let t = if *p < n_existing {
+                Some(*p)
+            } else {
+                match state[p - n_existing] {
+                    State::Created => Some(*p),
+                    State::Dup(t) => Some(t),
+                    State::Rejected => None,
+                }
+            };
+            if let Some(t) = t
+                && !targets.iter().any(|(x, _)| *x == t)
+            {
+                targets.push((t, why));
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        targets.sort_by_key(|(t, _)| *t);
+        let row = cands[j].row;
+        let (target, why) = targets[0];
+        match env.on_duplicate {
+            OnDuplicate::Skip | OnDuplicate::Fail => {
+                state[j] = State::Dup(target);
+                out.stopped |= env.on_duplicate == OnDuplicate::Fail;
+                out.skipped.push(Skipped {
+                    row,
+                    duplicate_of: describe(target, &all),
+                    reason: why.to_string(),
+                });
+            }
+            OnDuplicate::Update if targets.len() > 1 => {
+                state[j] = State::Rejected;
+                out.rejected_rows += 1;
+                out.rejected.push(Problem {
+                    row,
+                    column: "-".into(),
+                    field: "-".into(),
+                    value: String::new(),
+                    reason: format!(
+                        "duplicates several records ({}); merge them first with `folio merge`",
+                        targets
+                            .iter()
+                            .map(|(t, _)| describe(*t, &all))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            OnDuplicate::Update => {
+                state[j] = State::Dup(target);
+                // Only what the row's cells say: defaults never fill or conflict.
+                let mut incoming = cands[j].customer.clone();
+                for t in &cands[j].defaulted {
+                    match t {
+                        Target::Top("tier") => incoming.tier.clear(),
+                        Target::Top("stage") => incoming.stage.clear(),
+                        Target::Top("created") => incoming.created = None,
+                        other => set_empty(&mut incoming, other),
+                    }
+                }
+                let before = all[target].customer.clone();
+                let r = merge::combine(&before, &incoming, Mode::Fill);
+                all[target].customer = r.customer;
+                let conflicts = r.conflicts.into_iter().map(|c| UpdateConflict {
+                    row,
+                    field: c.field,
+                    existing: c.keep,
+                    imported: c.other,
+                });
+                if target < n_existing {
+                    let u = updated.entry(target).or_insert_with(|| Updated {
+                        path: all[target].path.clone(),
+                        id: before.id.clone(),
+                        rows: Vec::new(),
+                        filled: Vec::new(),
+                        conflicts: Vec::new(),
+                        original: before.clone(),
+                        customer: Customer::default(),
+                    });
+                    u.rows.push(row);
+                    for f in r.filled {
+                        if !u.filled.contains(&f) {
+                            u.filled.push(f);
+                        }
+                    }
+                    u.conflicts.extend(conflicts);
+                } else {
+                    out.merged_into_new.push(Skipped {
+                        row,
+                        duplicate_of: describe(target, &all),
+                        reason: why.to_string(),
+                    });
+                    // conflicts with an earlier row are reported there
+                    for c in conflicts {
+                        out.dropped.push(Problem {
+                            row,
+                            column: "-".into(),
+                            field: c.field,
+                            value: c.imported,
+                            reason: format!(
+                                "conflicts with row {}'s \"{}\"; the earlier row's value is kept",
+                                cands[target - n_existing].row,
+                                c.existing
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for (i, mut u) in updated {
+        u.customer = all[i].customer.clone();
+        out.updated.push(u);
+    }
+    // Paths by the naming rule, among all records; a row whose path is
+    // taken or ambiguous is rejected (the earliest row keeps the path).
+    let existing_paths: HashSet<String> = all[..n_existing]
+        .iter()
+        .map(|r| r.path.to_lowercase())
+        .collect();
+    let mut paths: HashMap<usize, String> = HashMap::new();
+    for _round in 0..4 {
+        let live: Vec<usize> = (0..n_existing)
+            .chain(
+                (0..cands.len())
+                    .filter(|&j| state[j] == State::Created)
+                    .map(|j| j + n_existing),
+            )
+            .collect();
+        let parts: Vec<_> = live
+            .iter()
+            .map(|&i| all[i].customer.naming_parts())
+            .collect();
+        let rules = crate::naming::rule_paths(env.template, &parts);
+        let mut changed = false;
+        paths.clear();
+        for (k, rule) in rules.into_iter().enumerate() {
+            let i = live[k];
+            if i < n_existing {
+                continue;
+            }
+            let j = i - n_existing;
+            let reject = |why: String, state: &mut Vec<State>, out: &mut Plan| {
+                state[j] = State::Rejected;
+                out.rejected_rows += 1;
+                out.rejected.push(Problem {
+                    row: cands[j].row,
+                    column: "-".into(),
+                    field: "name".into(),
+                    value: String::new(),
+                    reason: why,
+                });
+            };
+            match rule {
+                RulePath::Path(p) => {
+                    if existing_paths.contains(&p.to_lowercase()) || taken(&p) {
+                        reject(
+                            format!(
+                                "{p} already exists; tell the customers apart with a city or industry column"
+                            ),
+                            &mut state,
+                            &mut out,
+                        );
+                        changed = true;
+                    } else {
+                        paths.insert(j, p);
+                    }
+                }
+                RulePath::Ambiguous { base, others } => {
+                    let first = others.iter().map(|&o| live[o]).min().unwrap_or(i);
+                    if first < i {
+                        reject(
+                            format!(
+                                "the naming rule gives it the path {base}, like {}; add a city or industry column to tell them apart",
+                                describe(first, &all)
+                            ),
+                            &mut state,
+                            &mut out,
+                        );
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut seq = 0usize;
+    let existing_ids: HashSet<&str> = all[..n_existing]
+        .iter()
+        .map(|r| r.customer.id.as_str())
+        .collect();
+    for (j, cand) in cands.iter().enumerate() {
+        if state[j] != State::Created {
+            continue;
+        }
+        let Some(path) = paths.remove(&j) else {
+            continue;
+        };
+        let id = match &env.ids {
+            Ids::Ulid => ulid::Ulid::new().to_string(),
+            Ids::Sequential(prefix) => loop {
+                seq += 1;
+                let id = format!("{prefix}{seq}");
+                if !existing_ids.contains(id.as_str()) {
+                    break id;
+                }
+            },
+        };
+        let mut customer = all[j + n_existing].customer.clone();
+        customer.id = id.clone();
+        out.created.push(Created {
+            row: cand.row,
+            path,
+            id,
+            customer,
+        });
+    }
+    out.rejected.sort_by_key(|p| p.row);
+    out
+}
+
+/// Clear a defaulted optional field of `c` (the defaults of a mapping
+/// neither fill nor conflict in an update).
+fn set_empty(c: &mut Customer, t: &Target) {
+    match t {
+        Target::Top(f) => match *f {
+            "owner" => c.owner = None,
+            "type" => c.kind = None,
+            "source" => c.source = None,
+            "industry" => c.industry = None,
+            "city" => c.city = None,
+            "address" => c.address = None,
+            "website" => c.website = None,
+            "group" => c.group = None,
+            "tags" => c.tags.clear(),
+            "incoterms" => c.incoterms.clear(),
+            "next_followup" => c.next_followup = None,
+            "lost_reason" => c.lost_reason = None,
+            "pool_reason" => c.pool_reason = None,
+            "payment_terms" => c.payment_terms = None,
+            _ => {}
+        },
+        Target::Contact(..) | Target::Title(..) => {}
+    }
+}
+
+/// Why writing the import failed (nothing was changed).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct ApplyError {
+    pub what: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Write a plan all or nothing (see [`transact`]). Returns the paths
+/// written, relative to `root`.
+pub fn apply(root: &Path, staging: &Path, plan: &Plan) -> Result<Vec<String>, ApplyError> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for u in &plan.updated {
+        let abs = root.join(&u.path);
+        let text = std::fs::read_to_string(&abs).map_err(|source| ApplyError {
+            what: format!("cannot read {}", u.path),
+            source,
+        })?;
+        files.push((
+            u.path.clone(),
+            merge::rewrite(&text, &u.original, &u.customer),
+        ));
+    }
+    for c in &plan.created {
+        files.push((c.path.clone(), crate::edit::render(&c.customer)));
+    }
+    transact(root, staging, &files, &[])?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Write files and remove files (paths relative to `root`) all or nothing:
+/// every new text goes to a temporary file under `staging` (inside the
+/// repository, so renames stay on one file system), then all are renamed
+/// into place, the files to remove moved aside; if any step fails, what was
+/// done is undone. No file is ever half written.
+pub fn transact(
+    root: &Path,
+    staging: &Path,
+    writes: &[(String, String)],
+    removes: &[String],
+) -> Result<(), ApplyError> {
+    if writes.is_empty() && removes.is_empty() {
+        return Ok(());
+    }
+    let dir = staging.join(format!("tx-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).map_err(|source| ApplyError {
+        what: format!("cannot create {}", dir.display()),
+        source,
+    })?;
+    let cleanup = |e: ApplyError| {
+        let _ = std::fs::remove_dir_all(&dir);
+        e
+    };
+    let staged: Vec<PathBuf> = (0..writes.len())
+        .map(|i| dir.join(format!("{i}.toml")))
+        .collect();
+    writes
+        .par_iter()
+        .zip(staged.par_iter())
+        .try_for_each(|((rel, text), tmp)| {
+            std::fs::write(tmp, text.as_bytes()).map_err(|source| ApplyError {
+                what: format!("cannot stage {rel}; nothing was changed"),
+                source,
+            })
+        })
+        .map_err(cleanup)?;
+    // (target, backup of what was there)
+    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    let mut failed = None;
+    for (i, rel) in removes.iter().enumerate() {
+        let target = root.join(rel);
+        let backup = dir.join(format!("{i}.removed"));
+        match std::fs::rename(&target, &backup) {
+            Ok(()) => done.push((target, Some(backup))),
+            Err(e) => {
+                failed = Some((rel.clone(), e));
+                break;
+            }
+        }
+    }
+    if failed.is_none() {
+        for (i, (rel, _)) in writes.iter().enumerate() {
+            let target = root.join(rel);
+            let step = (|| -> std::io::Result<Option<PathBuf>> {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let backup = if target.exists() {
+                    let b = dir.join(format!("{i}.orig"));
+                    std::fs::hard_link(&target, &b)?;
+                    Some(b)
+                } else {
+                    None
+                };
+                std::fs::rename(&staged[i], &target)?;
+                Ok(backup)
+            })();
+            match step {
+                Ok(b) => done.push((target, b)),
+                Err(e) => {
+                    failed = Some((rel.clone(), e));
+                    break;
+                }
+            }
+        }
+    }
+    if let Some((rel, source)) = failed {
+        for (target, backup) in done.into_iter().rev() {
+            match backup {
+                Some(b) => {
+                    let _ = std::fs::rename(b, &target);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&target);
+                }
+            }
+        }
+        return Err(cleanup(ApplyError {
+            what: format!("cannot write {rel}; nothing was changed"),
+            source,
+        }));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells() {
+        assert_eq!(phone("229.077.5154").unwrap(), "229 077 5154");
+        assert!(
+            phone("001-808-617-6467x12895")
+                .unwrap_err()
+                .contains("extension")
+        );
+        assert!(phone("-1199").is_err());
+        assert_eq!(email(" mailto:a@b.de ").unwrap(), "a@b.de");
+        assert_eq!(website("www.acme.de").unwrap(), "https://www.acme.de");
+        assert_eq!(
+            date("24/8/20", Some("%d/%m/%y")).unwrap(),
+            NaiveDate::from_ymd_opt(2020, 8, 24).unwrap()
+        );
+        assert_eq!(
+            date("2024年3月5日", None).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()
+        );
+        assert!(date("31/02/21", Some("%d/%m/%y")).is_err());
+    }
+
+    #[test]
+    fn diagnostic_fields_map_to_targets() {
+        assert_eq!(
+            target_of("contacts[1].email", &[1, 3], &[]),
+            Some(Target::Contact(3, "email"))
+        );
+        assert_eq!(target_of("tier", &[], &[]), Some(Target::Top("tier")));
+        assert_eq!(
+            target_of("consent.date", &[], &[]),
+            Some(Target::Top("consent.date"))
+        );
+    }
+}

@@ -1,0 +1,728 @@
+//! Merging duplicate customers into one record (`folio merge`), and filling
+//! a record's empty fields from an imported row (`folio import
+//! --on-duplicate update`): one set of rules for both.
+//!
+//! The kept record's values win; empty fields are filled from the others;
+//! lists (titles, contacts, quotes, orders, follow-ups, tags, incoterms) are
+//! united without duplicates; a scalar that differs is a [`Conflict`],
+//! settled by [`Prefer`] or left for the user. [`rewrite`] then edits the
+//! kept file in place with toml_edit, keeping its comments and layout.
+
+use crate::duplicates::normalise_name;
+use crate::records::{Consent, Contact, Customer, Followup, Order, Quote, Title};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Which side wins a conflicting scalar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Prefer {
+    /// The kept record's value.
+    Keep,
+    /// The other record's value.
+    Other,
+}
+
+/// How two records are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// An imported row fills empty fields only; every differing value,
+    /// company and contact names included, is a conflict left alone.
+    Fill,
+    /// `folio merge`: the other company name becomes a title, the other
+    /// primary contact a contact, the earliest `created` is kept; other
+    /// differing scalars are conflicts, settled by `Prefer` if given.
+    Merge(Option<Prefer>),
+}
+
+/// A scalar on which the records differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub field: String,
+    pub keep: String,
+    pub other: String,
+    /// `keep` or `other` when settled by `--prefer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken: Option<Prefer>,
+}
+
+/// The result of combining two records.
+#[derive(Debug, Clone)]
+pub struct Combined {
+    pub customer: Customer,
+    /// What changed in the kept record: `city`, `contacts[1]`, `titles: +X`.
+    pub filled: Vec<String>,
+    pub conflicts: Vec<Conflict>,
+}
+
+fn fold(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+struct Acc<'a> {
+    mode: Mode,
+    filled: &'a mut Vec<String>,
+    conflicts: &'a mut Vec<Conflict>,
+}
+
+impl Acc<'_> {
+    /// One optional text field.
+    fn opt(&mut self, field: &str, keep: &mut Option<String>, other: &Option<String>) {
+        let Some(o) = other.as_ref().filter(|o| !o.trim().is_empty()) else {
+            return;
+        };
+        match keep {
+            Some(k) if !k.trim().is_empty() => {
+                if k.trim() != o.trim() {
+                    self.conflict(field, k, o);
+                    if self.mode == Mode::Merge(Some(Prefer::Other)) {
+                        *k = o.clone();
+                    }
+                }
+            }
+            _ => {
+                *keep = Some(o.clone());
+                self.filled.push(field.to_string());
+            }
+        }
+    }
+
+    /// One required text field (empty means missing).
+    fn req(&mut self, field: &str, keep: &mut String, other: &str) {
+        let mut k = Some(keep.clone()).filter(|k| !k.is_empty());
+        self.opt(field, &mut k, &Some(other.to_string()));
+        *keep = k.unwrap_or_default();
+    }
+
+    fn date(&mut self, field: &str, keep: &mut Option<NaiveDate>, other: &Option<NaiveDate>) {
+        let mut k = keep.map(|d| d.to_string());
+        self.opt(field, &mut k, &other.map(|d| d.to_string()));
+        *keep = k.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    }
+
+    fn conflict(&mut self, field: &str, keep: &str, other: &str) {
+        let taken = match self.mode {
+            Mode::Merge(p) => p,
+            Mode::Fill => None,
+        };
+        self.conflicts.push(Conflict {
+            field: field.to_string(),
+            keep: keep.to_string(),
+            other: other.to_string(),
+            taken,
+        });
+    }
+
+    fn list(&mut self, field: &str, keep: &mut Vec<String>, other: &[String]) {
+        for o in other {
+            if !keep.contains(o) {
+                keep.push(o.clone());
+                self.filled.push(format!("{field}: +{o}"));
+            }
+        }
+    }
+
+    fn json(
+        &mut self,
+        prefix: &str,
+        keep: &mut BTreeMap<String, serde_json::Value>,
+        other: &BTreeMap<String, serde_json::Value>,
+    ) {
+        for (k, v) in other {
+            let field = format!("{prefix}{k}");
+            match keep.get_mut(k) {
+                None => {
+                    keep.insert(k.clone(), v.clone());
+                    self.filled.push(field);
+                }
+                Some(x) if x != v => {
+                    self.conflict(&field, &x.to_string(), &v.to_string());
+                    if self.mode == Mode::Merge(Some(Prefer::Other)) {
+                        *x = v.clone();
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Combine `other` into `keep`.
+pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
+    let mut c = keep.clone();
+    let mut filled = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut a = Acc {
+        mode,
+        filled: &mut filled,
+        conflicts: &mut conflicts,
+    };
+    let merging = matches!(mode, Mode::Merge(_));
+    // identity
+    let same_name = |x: &str, y: &str| {
+        x == y || {
+            let (nx, ny) = (normalise_name(x, &[]).key, normalise_name(y, &[]).key);
+            !nx.is_empty() && nx == ny
+        }
+    };
+    if !other.name.is_empty() && !same_name(&c.name, &other.name) {
+        if merging && c.name.is_empty() {
+            c.name = other.name.clone();
+        } else if merging {
+            // the other company name is another legal title of this customer
+            if !c.titles.iter().any(|t| same_name(&t.name, &other.name)) {
+                c.titles.push(Title {
+                    name: other.name.clone(),
+                    registration: None,
+                });
+                a.filled.push(format!("titles: +{}", other.name));
+            }
+        } else {
+            a.conflict("name", &c.name, &other.name);
+        }
+    }
+    if !other.contact.is_empty() && fold(&c.contact) != fold(&other.contact) {
+        if merging {
+            let known = c
+                .contacts
+                .iter()
+                .chain(other.contacts.iter())
+                .any(|x| fold(&x.name) == fold(&other.contact));
+            if !known {
+                c.contacts.push(Contact {
+                    name: other.contact.clone(),
+                    ..Default::default()
+                });
+                a.filled.push(format!("contacts: +{}", other.contact));
+            }
+        } else {
+            a.req("contact", &mut c.contact, &other.contact);
+        }
+    }
+    a.req("country", &mut c.country, &other.country);
+    a.opt("owner", &mut c.owner, &other.owner);
+    a.req("tier", &mut c.tier, &other.tier);
+    a.opt("type", &mut c.kind, &other.kind);
+    a.req("stage", &mut c.stage, &other.stage);
+    a.opt("source", &mut c.source, &other.source);
+    a.opt("industry", &mut c.industry, &other.industry);
+    a.opt("city", &mut c.city, &other.city);
+    a.opt("address", &mut c.address, &other.address);
+    a.opt("website", &mut c.website, &other.website);
+    a.list("tags", &mut c.tags, &other.tags);
+    a.opt("group", &mut c.group, &other.group);
+    match (c.created, other.created) {
+        (Some(k), Some(o)) if merging && o < k => {
+            c.created = Some(o);
+            a.filled.push(format!("created: {k} -> {o} (the earliest)"));
+        }
+        (Some(_), _) if merging => {}
+        _ => a.date("created", &mut c.created, &other.created),
+    }
+    a.date("next_followup", &mut c.next_followup, &other.next_followup);
+    a.opt("lost_reason", &mut c.lost_reason, &other.lost_reason);
+    a.opt("pool_reason", &mut c.pool_reason, &other.pool_reason);
+    a.list("incoterms", &mut c.incoterms, &other.incoterms);
+    a.opt("payment_terms", &mut c.payment_terms, &other.payment_terms);
+    a.json("", &mut c.extra, &other.extra);
+    // titles by normalised name
+    for t in &other.titles {
+        match c.titles.iter().position(|x| same_name(&x.name, &t.name)) {
+            Some(i) => {
+                let f = format!("titles[{i}].registration");
+                let mut r = c.titles[i].registration.clone();
+                a.opt(&f, &mut r, &t.registration);
+                c.titles[i].registration = r;
+            }
+            None if same_name(&c.name, &t.name) => {
+                // the kept name itself: keep its registration as a title
+                if t.registration.is_some() {
+                    c.titles.push(t.clone());
+                    a.filled.push(format!("titles: +{}", t.name));
+                }
+            }
+            None => {
+                c.titles.push(t.clone());
+                a.filled.push(format!("titles: +{}", t.name));
+            }
+        }
+    }
+    // contacts by e-mail, else by name
+    for o in &other.contacts {
+        let email = |x: &Contact| x.email.as_deref().map(|e| e.trim().to_lowercase());
+        let pos = c
+            .contacts
+            .iter()
+            .position(|x| email(x).is_some() && email(x) == email(o))
+            .or_else(|| {
+                c.contacts
+                    .iter()
+                    .position(|x| fold(&x.name) == fold(&o.name))
+            });
+        match pos {
+            Some(i) => {
+                let k = &mut c.contacts[i];
+                let p = format!("contacts[{i}].");
+                let mut name = Some(k.name.clone());
+                a.opt(&format!("{p}name"), &mut name, &Some(o.name.clone()));
+                k.name = name.unwrap_or_default();
+                a.opt(&format!("{p}role"), &mut k.role, &o.role);
+                a.opt(&format!("{p}email"), &mut k.email, &o.email);
+                a.opt(&format!("{p}phone"), &mut k.phone, &o.phone);
+                a.opt(&format!("{p}whatsapp"), &mut k.whatsapp, &o.whatsapp);
+                a.opt(&format!("{p}wechat"), &mut k.wechat, &o.wechat);
+                a.opt(&format!("{p}linkedin"), &mut k.linkedin, &o.linkedin);
+                a.json(&p, &mut k.extra, &o.extra);
+            }
+            None => {
+                // a contact added by name only from `contact` above
+                c.contacts.push(o.clone());
+                let label = format!("contacts: +{}", o.name);
+                if !a.filled.contains(&label) {
+                    a.filled.push(label);
+                }
+            }
+        }
+    }
+    // the contact pushed by name may now be a duplicate of a full one
+    dedup_contacts(&mut c.contacts);
+    fn union<T: PartialEq + Clone>(keep: &mut Vec<T>, other: &[T]) -> usize {
+        let mut n = 0;
+        for o in other {
+            if !keep.contains(o) {
+                keep.push(o.clone());
+                n += 1;
+            }
+        }
+        n
+    }
+    for (name, n) in [
+        ("quotes", union::<Quote>(&mut c.quotes, &other.quotes)),
+        ("orders", union::<Order>(&mut c.orders, &other.orders)),
+        (
+            "followups",
+            union::<Followup>(&mut c.followups, &other.followups),
+        ),
+    ] {
+        if n > 0 {
+            a.filled.push(format!("{name}: +{n}"));
+        }
+    }
+    if let Some(oc) = &other.consent {
+        let k = c.consent.get_or_insert_with(Consent::default);
+        a.date("consent.date", &mut k.date, &oc.date);
+        a.opt("consent.purpose", &mut k.purpose, &oc.purpose);
+        a.opt("consent.basis", &mut k.basis, &oc.basis);
+        a.json("consent.", &mut k.extra, &oc.extra);
+    }
+    Combined {
+        customer: c,
+        filled,
+        conflicts,
+    }
+}
+
+/// Drop a name-only contact when another contact has the same name.
+fn dedup_contacts(list: &mut Vec<Contact>) {
+    let mut i = 0;
+    while i < list.len() {
+        let bare = Contact {
+            name: list[i].name.clone(),
+            ..Default::default()
+        };
+        let dup = list[i] == bare
+            && list
+                .iter()
+                .enumerate()
+                .any(|(j, x)| j != i && fold(&x.name) == fold(&bare.name));
+        if dup {
+            list.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Editing the kept file in place
+
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
+
+fn s(v: &Option<String>) -> Option<Value> {
+    v.as_ref().map(|x| Value::from(x.as_str()))
+}
+fn req(v: &str) -> Option<Value> {
+    Some(Value::from(v))
+}
+fn d(v: &Option<NaiveDate>) -> Option<Value> {
+    v.and_then(date_value)
+}
+fn date_value(d: NaiveDate) -> Option<Value> {
+    use chrono::Datelike;
+    Some(Value::from(toml_edit::Datetime {
+        date: Some(toml_edit::Date {
+            year: u16::try_from(d.year()).ok()?,
+            month: d.month() as u8,
+            day: d.day() as u8,
+        }),
+        time: None,
+        offset: None,
+    }))
+}
+fn f(v: &Option<f64>) -> Option<Value> {
+    v.map(Value::from)
+}
+fn b(v: &Option<bool>) -> Option<Value> {
+    v.map(Value::from)
+}
+fn l(v: &[String]) -> Option<Value> {
+    (!v.is_empty()).then(|| Value::Array(v.iter().map(String::as_str).collect()))
+}
+fn j(v: &serde_json::Value) -> Option<Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        J::Null => return None,
+        J::Bool(x) => Value::from(*x),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::from(i),
+            None => Value::from(n.as_f64()?),
+        },
+        J::String(x) => match NaiveDate::parse_from_str(x, "%Y-%m-%d") {
+            Ok(dt) if x.len() == 10 => date_value(dt)?,
+            _ => Value::from(x.as_str()),
+        },
+        J::Array(a) => Value::Array(a.iter().filter_map(j).collect()),
+        J::Object(o) => {
+            let mut t = toml_edit::InlineTable::new();
+            for (k, x) in o {
+                if let Some(x) = j(x) {
+                    t.insert(k, x);
+                }
+            }
+            Value::InlineTable(t)
+        }
+    })
+}
+
+type Kv = Vec<(String, Option<Value>)>;
+
+fn extras(kv: &mut Kv, m: &BTreeMap<String, serde_json::Value>) {
+    for (k, v) in m {
+        kv.push((k.clone(), j(v)));
+    }
+}
+
+fn top(c: &Customer) -> Kv {
+    let mut kv: Kv = [
+        ("id", req(&c.id)),
+        ("name", req(&c.name)),
+        ("contact", req(&c.contact)),
+        ("country", req(&c.country)),
+        ("owner", s(&c.owner)),
+        ("tier", req(&c.tier)),
+        ("type", s(&c.kind)),
+        ("stage", req(&c.stage)),
+        ("source", s(&c.source)),
+        ("industry", s(&c.industry)),
+        ("city", s(&c.city)),
+        ("address", s(&c.address)),
+        ("website", s(&c.website)),
+        ("tags", l(&c.tags)),
+        ("group", s(&c.group)),
+        ("created", d(&c.created)),
+        ("next_followup", d(&c.next_followup)),
+        ("lost_reason", s(&c.lost_reason)),
+        ("pool_reason", s(&c.pool_reason)),
+        ("incoterms", l(&c.incoterms)),
+        ("payment_terms", s(&c.payment_terms)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    extras(&mut kv, &c.extra);
+    kv
+}
+
+fn title_kv(t: &Title) -> Kv {
+    vec![
+        ("name".into(), req(&t.name)),
+        ("registration".into(), s(&t.registration)),
+    ]
+}
+fn contact_kv(x: &Contact) -> Kv {
+    let mut kv: Kv = vec![
+        ("name".into(), req(&x.name)),
+        ("role".into(), s(&x.role)),
+        ("email".into(), s(&x.email)),
+        ("phone".into(), s(&x.phone)),
+        ("whatsapp".into(), s(&x.whatsapp)),
+        ("wechat".into(), s(&x.wechat)),
+        ("linkedin".into(), s(&x.linkedin)),
+    ];
+    extras(&mut kv, &x.extra);
+    kv
+}
+fn quote_kv(x: &Quote) -> Kv {
+    let mut kv: Kv = vec![
+        ("date".into(), d(&x.date)),
+        ("product".into(), s(&x.product)),
+        ("amount".into(), f(&x.amount)),
+        ("currency".into(), s(&x.currency)),
+        ("incoterm".into(), s(&x.incoterm)),
+        ("status".into(), s(&x.status)),
+    ];
+    extras(&mut kv, &x.extra);
+    kv
+}
+fn order_kv(x: &Order) -> Kv {
+    let mut kv: Kv = vec![
+        ("date".into(), d(&x.date)),
+        ("number".into(), s(&x.number)),
+        ("amount".into(), f(&x.amount)),
+        ("currency".into(), s(&x.currency)),
+        ("payment".into(), s(&x.payment)),
+    ];
+    extras(&mut kv, &x.extra);
+    kv
+}
+fn followup_kv(x: &Followup) -> Kv {
+    let mut kv: Kv = vec![
+        ("date".into(), d(&x.date)),
+        ("by".into(), s(&x.by)),
+        ("channel".into(), s(&x.channel)),
+        ("summary".into(), s(&x.summary)),
+        ("replied".into(), b(&x.replied)),
+        ("next".into(), d(&x.next)),
+    ];
+    extras(&mut kv, &x.extra);
+    kv
+}
+fn consent_kv(x: &Consent) -> Kv {
+    let mut kv: Kv = vec![
+        ("date".into(), d(&x.date)),
+        ("purpose".into(), s(&x.purpose)),
+        ("basis".into(), s(&x.basis)),
+    ];
+    extras(&mut kv, &x.extra);
+    kv
+}
+
+fn same(a: &Option<Value>, b: &Option<Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => x.to_string().trim() == y.to_string().trim(),
+        _ => false,
+    }
+}
+
+/// Set the keys of `t` that differ between `old` and `new`, keeping each
+/// replaced value's comments and spacing.
+fn apply_kv(t: &mut Table, old: &Kv, new: &Kv) {
+    let get = |kv: &Kv, k: &str| kv.iter().find(|(x, _)| x == k).and_then(|(_, v)| v.clone());
+    let mut keys: Vec<&String> = old.iter().map(|(k, _)| k).collect();
+    for (k, _) in new {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for k in keys {
+        let (o, n) = (get(old, k), get(new, k));
+        if same(&o, &n) {
+            continue;
+        }
+        match n {
+            None => {
+                t.remove(k);
+            }
+            Some(mut v) => match t.get_mut(k) {
+                Some(item) => {
+                    if let Some(prev) = item.as_value() {
+                        *v.decor_mut() = prev.decor().clone();
+                    }
+                    *item = Item::Value(v);
+                }
+                None => {
+                    t.insert(k, Item::Value(v));
+                }
+            },
+        }
+    }
+}
+
+fn table_of(kv: &Kv) -> Table {
+    let mut t = Table::new();
+    for (k, v) in kv {
+        if let Some(v) = v {
+            t.insert(k, Item::Value(v.clone()));
+        }
+    }
+    t
+}
+
+/// Edit the array of tables `key` from `old` to `new` items, where the new
+/// list keeps the old items in place (filled in) and appends the rest.
+fn apply_list(doc: &mut Table, key: &str, old: &[Kv], new: &[Kv]) -> Option<()> {
+    if new.len() < old.len() {
+        return None;
+    }
+    if old.len() == new.len() && old.iter().zip(new).all(|(a, b)| kv_same(a, b)) {
+        return Some(());
+    }
+    if !doc.contains_key(key) {
+        if !old.is_empty() {
+            return None;
+        }
+        doc.insert(key, Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    let aot = doc.get_mut(key)?.as_array_of_tables_mut()?;
+    if aot.len() != old.len() {
+        return None;
+    }
+    for (i, n) in new.iter().enumerate() {
+        match old.get(i) {
+            Some(o) => apply_kv(aot.get_mut(i)?, o, n),
+            None => aot.push(table_of(n)),
+        }
+    }
+    Some(())
+}
+
+fn kv_same(a: &Kv, b: &Kv) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+}
+
+/// The kept file's text with `old` changed into `new`, comments and layout
+/// kept; the canonical layout when the file's shape does not allow an edit
+/// in place (inline arrays of contacts, for instance).
+pub fn rewrite(text: &str, old: &Customer, new: &Customer) -> String {
+    try_rewrite(text, old, new).unwrap_or_else(|| crate::edit::render(new))
+}
+
+fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
+    let mut doc: DocumentMut = text.parse().ok()?;
+    let root = doc.as_table_mut();
+    apply_kv(root, &top(old), &top(new));
+    let kvs = |v: &[Title]| v.iter().map(title_kv).collect::<Vec<_>>();
+    apply_list(root, "titles", &kvs(&old.titles), &kvs(&new.titles))?;
+    let kvs = |v: &[Contact]| v.iter().map(contact_kv).collect::<Vec<_>>();
+    apply_list(root, "contacts", &kvs(&old.contacts), &kvs(&new.contacts))?;
+    let kvs = |v: &[Quote]| v.iter().map(quote_kv).collect::<Vec<_>>();
+    apply_list(root, "quotes", &kvs(&old.quotes), &kvs(&new.quotes))?;
+    let kvs = |v: &[Order]| v.iter().map(order_kv).collect::<Vec<_>>();
+    apply_list(root, "orders", &kvs(&old.orders), &kvs(&new.orders))?;
+    let kvs = |v: &[Followup]| v.iter().map(followup_kv).collect::<Vec<_>>();
+    apply_list(
+        root,
+        "followups",
+        &kvs(&old.followups),
+        &kvs(&new.followups),
+    )?;
+    match (&old.consent, &new.consent) {
+        (None, None) => {}
+        (Some(o), Some(n)) => {
+            let t = root.get_mut("consent")?.as_table_mut()?;
+            apply_kv(t, &consent_kv(o), &consent_kv(n));
+        }
+        (None, Some(n)) => {
+            root.insert("consent", Item::Table(table_of(&consent_kv(n))));
+        }
+        (Some(_), None) => {
+            root.remove("consent");
+        }
+    }
+    let out = doc.to_string();
+    // The edit must read back as the new record; else use the canonical layout.
+    let schema = crate::schema::Schema::builtin();
+    let ctx = crate::records::Context {
+        schema: &schema,
+        staff: None,
+        as_of: NaiveDate::MAX,
+    };
+    let mut back = crate::records::parse(&out, "(merged)", &ctx).customer?;
+    let mut want = new.clone();
+    back.extra.clear();
+    want.extra.clear();
+    (back == want).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, name: &str, contact: &str) -> Customer {
+        Customer {
+            id: id.into(),
+            name: name.into(),
+            contact: contact.into(),
+            country: "DE".into(),
+            tier: "B".into(),
+            stage: "contacted".into(),
+            created: NaiveDate::from_ymd_opt(2025, 1, 10),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn fill_lists_conflicts_and_fills_empties() {
+        let mut keep = rec("A", "Acme GmbH", "Ann");
+        keep.city = Some("Berlin".into());
+        let mut row = rec("", "ACME GmbH", "Ann");
+        row.city = Some("Hamburg".into());
+        row.industry = Some("pumps".into());
+        row.tags = vec!["vip".into()];
+        let r = combine(&keep, &row, Mode::Fill);
+        assert_eq!(r.customer.city.as_deref(), Some("Berlin"));
+        assert_eq!(r.customer.industry.as_deref(), Some("pumps"));
+        assert_eq!(r.filled, ["industry", "tags: +vip"]);
+        assert_eq!(r.conflicts.len(), 1);
+        assert_eq!(r.conflicts[0].field, "city");
+    }
+
+    #[test]
+    fn merge_adds_titles_contacts_and_keeps_earliest() {
+        let keep = rec("A", "Acme GmbH", "Ann");
+        let mut other = rec("B", "Acme Trading Ltd", "Bob");
+        other.created = NaiveDate::from_ymd_opt(2024, 5, 1);
+        other.tier = "A".into();
+        let r = combine(&keep, &other, Mode::Merge(None));
+        assert_eq!(r.customer.titles[0].name, "Acme Trading Ltd");
+        assert_eq!(r.customer.contacts[0].name, "Bob");
+        assert_eq!(r.customer.created, NaiveDate::from_ymd_opt(2024, 5, 1));
+        assert_eq!(r.conflicts[0].field, "tier");
+        assert_eq!(r.customer.tier, "B");
+        let r = combine(&keep, &other, Mode::Merge(Some(Prefer::Other)));
+        assert_eq!(r.customer.tier, "A");
+    }
+
+    #[test]
+    fn rewrite_keeps_comments() {
+        let text = "# Acme\nid = \"A\"\nname = \"Acme GmbH\" # legal name\ncontact = \"Ann\"\ncountry = \"DE\"\ntier = \"B\"\nstage = \"contacted\"\ncreated = 2025-01-10\n\n[[contacts]]\nname = \"Ann\" # buyer\n";
+        let old = {
+            let mut c = rec("A", "Acme GmbH", "Ann");
+            c.contacts = vec![Contact {
+                name: "Ann".into(),
+                ..Default::default()
+            }];
+            c
+        };
+        let mut new = old.clone();
+        new.city = Some("Berlin".into());
+        new.contacts[0].email = Some("ann@acme.de".into());
+        new.contacts.push(Contact {
+            name: "Bob".into(),
+            ..Default::default()
+        });
+        let out = rewrite(text, &old, &new);
+        assert_eq!(
+            out,
+            "# Acme\nid = \"A\"\nname = \"Acme GmbH\" # legal name\ncontact = \"Ann\"\ncountry = \"DE\"\ntier = \"B\"\nstage = \"contacted\"\ncreated = 2025-01-10\ncity = \"Berlin\"\n\n[[contacts]]\nname = \"Ann\" # buyer\nemail = \"ann@acme.de\"\n\n[[contacts]]\nname = \"Bob\"\n"
+        );
+    }
+}
