@@ -40,7 +40,7 @@ struct OtherReport {
 
 #[derive(Serialize)]
 struct ConflictReport {
-    other: String,
+    other_id: String,
     #[serde(flatten)]
     conflict: Conflict,
 }
@@ -93,7 +93,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         let r = merge::combine(&merged, &records[i].customer, Mode::Merge(a.prefer));
         merged = r.customer;
         conflicts.extend(r.conflicts.into_iter().map(|c| ConflictReport {
-            other: records[i].customer.id.clone(),
+            other_id: records[i].customer.id.clone(),
             conflict: c,
         }));
         reports.push(OtherReport {
@@ -118,7 +118,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         for c in &conflicts {
             f = f.hint(format!(
                 "{}: {} has \"{}\", {} has \"{}\"",
-                c.conflict.field, kept.customer.id, c.conflict.keep, c.other, c.conflict.other
+                c.conflict.field, kept.customer.id, c.conflict.keep, c.other_id, c.conflict.other
             ));
         }
         return Err(
@@ -226,7 +226,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     c.conflict.field,
                     kept.customer.id,
                     c.conflict.keep,
-                    c.other,
+                    c.other_id,
                     c.conflict.other
                 );
             }

@@ -538,18 +538,14 @@ pub fn guess_date_format<'a>(values: impl Iterator<Item = &'a str>) -> Option<St
         (false, false, false, false, 0);
     for v in values.filter(|v| !v.is_empty()).take(1000) {
         let s = v.split([' ', 'T']).next().unwrap_or(v);
-        let Some(c) = s.chars().find(|c| "/.-".contains(*c)) else {
-            return None;
-        };
+        let c = s.chars().find(|c| "/.-".contains(*c))?;
         if sep.is_some_and(|x| x != c) {
             return None;
         }
         sep = Some(c);
         let parts: Vec<&str> = s.split(c).collect();
         let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
-        let Some(nums) = nums.filter(|n| n.len() == 3) else {
-            return None;
-        };
+        let nums = nums.filter(|n| n.len() == 3)?;
         n += 1;
         if parts[0].len() == 4 {
             year_first = true;
