@@ -667,7 +667,16 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         let mut sorted: Vec<(String, usize)> = prepared
             .iter()
             .enumerate()
-            .map(|(j, p)| (if reversed { p.2.chars().rev().collect() } else { p.2.clone() }, j))
+            .map(|(j, p)| {
+                (
+                    if reversed {
+                        p.2.chars().rev().collect()
+                    } else {
+                        p.2.clone()
+                    },
+                    j,
+                )
+            })
             .collect();
         sorted.par_sort_unstable();
         (0..sorted.len())
@@ -683,10 +692,16 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                         continue;
                     }
                     let sim = full_scorer.normalized_similarity(fb.chars());
-                    if sim < threshold || rare_scorer.normalized_similarity(rare_b.chars()) < threshold {
+                    if sim < threshold
+                        || rare_scorer.normalized_similarity(rare_b.chars()) < threshold
+                    {
                         continue;
                     }
-                    out.push(if ra < rb { (*ra, *rb, sim, *va, *vb) } else { (*rb, *ra, sim, *vb, *va) });
+                    out.push(if ra < rb {
+                        (*ra, *rb, sim, *va, *vb)
+                    } else {
+                        (*rb, *ra, sim, *vb, *va)
+                    });
                 }
                 out
             })
@@ -694,7 +709,10 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
     };
     let (forward, backward) = rayon::join(|| hits_of(false), || hits_of(true));
     for (a, b, sim, va, vb) in forward.into_iter().chain(backward) {
-        if pairs.get(&(a, b)).is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title))) {
+        if pairs
+            .get(&(a, b))
+            .is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title)))
+        {
             continue;
         }
         let e = fuzzy.entry((a, b)).or_insert_with(|| Match {

@@ -811,3 +811,58 @@ fn merge_three_records() {
     assert_eq!(code, 2);
     assert!(err.contains("no record with the id or path `ZZ9`"), "{err}");
 }
+
+/// `folio export QUERY` exports only what the search selects.
+#[test]
+fn export_takes_a_search_query() {
+    let t = common_export_repo();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["export", "--format", "json", "--repo"])
+        .arg(t.path())
+        .arg("country:DE")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Müller Maschinenbau GmbH"]);
+}
+
+fn common_export_repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("folio.toml"), "").unwrap();
+    std::fs::write(
+        d.path().join("staff.toml"),
+        "[staff.alice]\nname = \"Alice\"\n",
+    )
+    .unwrap();
+    for (cc, name, contact) in [
+        ("de", "Müller Maschinenbau GmbH", "Jürgen Weiß"),
+        ("us", "ABC Corp", "John Doe"),
+    ] {
+        let dir = d.path().join("customers").join(cc);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = format!(
+            "{}--{}--{cc}.toml",
+            folio::naming::slug(name),
+            folio::naming::slug(contact)
+        );
+        let text = format!(
+            "id = \"{}\"\nname = \"{name}\"\ncontact = \"{contact}\"\ncountry = \"{}\"\ntier = \"B\"\nstage = \"prospect\"\ncreated = 2025-01-01\n",
+            cc.to_uppercase(),
+            cc.to_uppercase()
+        );
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    d
+}

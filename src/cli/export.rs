@@ -21,6 +21,9 @@ pub enum ExportFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Export only the records this search selects (the `folio search` query language)
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
     /// Columns (CSV, XLSX) or keys (JSON) to export, in this order (comma-separated)
@@ -43,9 +46,19 @@ pub struct Args {
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let loaded = repo.load(super::as_of(a.as_of));
+    let selected: Option<std::collections::HashSet<String>> = match &a.query {
+        Some(q) => {
+            let results = crate::search::Store::new(&repo)
+                .search(q, loaded.records.len().max(1), true, &crate::search::Quiet)
+                .map_err(|e| Failure::new(e.to_string()))?;
+            Some(results.hits.into_iter().map(|h| h.path).collect())
+        }
+        None => None,
+    };
     let mut records: Vec<Record> = loaded
         .records
         .into_iter()
+        .filter(|r| selected.as_ref().is_none_or(|s| s.contains(&r.path)))
         .filter(|r| export::matches(&r.customer, &a.filters))
         .collect();
     if a.redact {
