@@ -32,10 +32,19 @@ fn matches(filter: &Option<String>, owner: Option<&str>) -> bool {
     }
 }
 
+/// One change of owner: the commit, the customer's id and path, old and new owner.
+type Row<'a> = (
+    CommitInfo,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let h = open_history(&repo)?;
-    let rows: Vec<(CommitInfo, &str, &str, Option<&str>, Option<&str>)> = h
+    let rows: Vec<Row> = h
         .state_changes()
         .into_iter()
         .filter(|s| s.owner_changed())

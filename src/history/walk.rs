@@ -340,8 +340,10 @@ pub fn scan_meta(bytes: &[u8]) -> MetaText {
             None => unusual = true,
         }
     }
-    if unusual || m.id.is_none() {
-        if let Ok(doc) = toml::de::DeTable::parse(text) {
+    if (unusual || m.id.is_none())
+        && let Ok(doc) = toml::de::DeTable::parse(text)
+    {
+        {
             let t = doc.get_ref();
             let s = |k: &str| {
                 t.get(k)
