@@ -55,7 +55,13 @@ pub fn resolve<'a>(records: &'a [Record], query: &str) -> Result<&'a Record, Res
         _ => {
             let mut candidates: Vec<(String, String, String)> = hits
                 .iter()
-                .map(|r| (r.customer.id.clone(), r.customer.display_name(), r.path.clone()))
+                .map(|r| {
+                    (
+                        r.customer.id.clone(),
+                        r.customer.display_name(),
+                        r.path.clone(),
+                    )
+                })
                 .collect();
             candidates.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
             Err(ResolveError::Ambiguous {
@@ -91,13 +97,19 @@ mod tests {
             rec("C2", "ABC Trading", "customers/us/abc-trading.toml"),
         ];
         assert_eq!(resolve(&rs, "C2").unwrap().customer.id, "C2");
-        assert_eq!(resolve(&rs, "./customers/us/abc.toml").unwrap().customer.id, "C1");
+        assert_eq!(
+            resolve(&rs, "./customers/us/abc.toml").unwrap().customer.id,
+            "C1"
+        );
         assert_eq!(resolve(&rs, "abc-trading.toml").unwrap().customer.id, "C2");
         assert_eq!(resolve(&rs, "abc corp").unwrap().customer.id, "C1");
         match resolve(&rs, "abc") {
             Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
             other => panic!("{other:?}"),
         }
-        assert_eq!(resolve(&rs, "zzz"), Err(ResolveError::NotFound("zzz".into())));
+        assert_eq!(
+            resolve(&rs, "zzz").unwrap_err(),
+            ResolveError::NotFound("zzz".into())
+        );
     }
 }

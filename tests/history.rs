@@ -81,7 +81,12 @@ impl Fixture {
         index.update_all(["*"].iter(), None).unwrap();
         index.write().unwrap();
         let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = Signature::new(who, &format!("{}@example.com", who.to_lowercase()), &Time::new(time, 0)).unwrap();
+        let sig = Signature::new(
+            who,
+            &format!("{}@example.com", who.to_lowercase()),
+            &Time::new(time, 0),
+        )
+        .unwrap();
         let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let parents: Vec<&git2::Commit> = parent.iter().collect();
         self.repo
@@ -94,8 +99,17 @@ impl Fixture {
     }
 }
 
-fn record(id: &str, name: &str, contact: &str, owner: Option<&str>, tier: &str, extra: &str) -> String {
-    let owner = owner.map(|o| format!("owner = \"{o}\"\n")).unwrap_or_default();
+fn record(
+    id: &str,
+    name: &str,
+    contact: &str,
+    owner: Option<&str>,
+    tier: &str,
+    extra: &str,
+) -> String {
+    let owner = owner
+        .map(|o| format!("owner = \"{o}\"\n"))
+        .unwrap_or_default();
     format!(
         "id = \"{id}\"\nname = \"{name}\"\ncontact = \"{contact}\"\ncountry = \"US\"\n{owner}tier = \"{tier}\"\nstage = \"prospect\"\ncreated = 2026-01-01\n{extra}"
     )
@@ -109,15 +123,39 @@ const ABX: &str = "customers/us/abc-global--john-doe--us.toml";
 fn story() -> (Fixture, Vec<Oid>) {
     let f = Fixture::new();
     let mut commits = Vec::new();
-    f.write(ABC, &record("C1", "ABC Corp", "John Doe", Some("alice"), "B", "\n[[contacts]]\nname = \"John Doe\"\nemail = \"john@abc.example\"\n"));
+    f.write(
+        ABC,
+        &record(
+            "C1",
+            "ABC Corp",
+            "John Doe",
+            Some("alice"),
+            "B",
+            "\n[[contacts]]\nname = \"John Doe\"\nemail = \"john@abc.example\"\n",
+        ),
+    );
     commits.push(f.commit("Alice", at(0, 9), "add ABC Corp"));
-    let v2 = record("C1", "ABC Corp", "John Doe", Some("alice"), "A", "\n[[contacts]]\nname = \"John Doe\"\nemail = \"john@abc.example\"\n\n[[followups]]\ndate = 2026-01-10\nby = \"alice\"\nchannel = \"email\"\nsummary = \"Sent revised quote\"\n");
+    let v2 = record(
+        "C1",
+        "ABC Corp",
+        "John Doe",
+        Some("alice"),
+        "A",
+        "\n[[contacts]]\nname = \"John Doe\"\nemail = \"john@abc.example\"\n\n[[followups]]\ndate = 2026-01-10\nby = \"alice\"\nchannel = \"email\"\nsummary = \"Sent revised quote\"\n",
+    );
     f.write(ABC, &v2);
-    commits.push(f.commit("Bob", at(9, 10), "regrade ABC to A\n\nAfter the call.\n\nReviewed-by: Carol <carol@example.com>\n"));
+    commits.push(f.commit(
+        "Bob",
+        at(9, 10),
+        "regrade ABC to A\n\nAfter the call.\n\nReviewed-by: Carol <carol@example.com>\n",
+    ));
     std::fs::remove_file(f.root().join(ABC)).unwrap();
     f.write(ABX, &v2.replace("ABC Corp", "ABC Global"));
     commits.push(f.commit("Carol", at(20, 11), "rename ABC Corp to ABC Global"));
-    f.write(ABX, &f.read(ABX).replace("owner = \"alice\"", "owner = \"bob\""));
+    f.write(
+        ABX,
+        &f.read(ABX).replace("owner = \"alice\"", "owner = \"bob\""),
+    );
     commits.push(f.commit("Alice", at(30, 12), "hand ABC over to bob"));
     (f, commits)
 }
@@ -162,10 +200,19 @@ fn log_gives_exact_field_changes_newest_first() {
     );
     assert_eq!(out, expect);
     // --field, and the old path still names the customer.
-    let v = json_of(f.root(), &["log", ABC, "--field", "owner", "--format", "json"]);
+    let v = json_of(
+        f.root(),
+        &["log", ABC, "--field", "owner", "--format", "json"],
+    );
     assert_eq!(v.as_array().unwrap().len(), 1);
-    assert_eq!(v[0]["changes"], json!([{"field": "owner", "old": "alice", "new": "bob"}]));
-    let v = json_of(f.root(), &["log", ABX, "--field", "followup", "--format", "json"]);
+    assert_eq!(
+        v[0]["changes"],
+        json!([{"field": "owner", "old": "alice", "new": "bob"}])
+    );
+    let v = json_of(
+        f.root(),
+        &["log", ABX, "--field", "followup", "--format", "json"],
+    );
     assert_eq!(v[0]["commit"], json!(c[1].to_string()));
 }
 
@@ -179,7 +226,10 @@ fn log_shows_uncommitted_changes_and_updates_the_cache() {
     let v = json_of(f.root(), &["log", "C1", "--format", "json"]);
     assert_eq!(v[0]["commit"], Value::Null);
     assert_eq!(v[0]["message"], json!("uncommitted changes"));
-    assert_eq!(v[0]["changes"], json!([{"field": "tier", "old": "A", "new": "C"}]));
+    assert_eq!(
+        v[0]["changes"],
+        json!([{"field": "tier", "old": "A", "new": "C"}])
+    );
     // Committed: the cache takes the one new commit.
     let c = f.commit("Dave", at(40, 8), "regrade to C");
     let v = json_of(f.root(), &["log", "C1", "--format", "json"]);
@@ -194,7 +244,8 @@ fn ownership_timeline_counts_pool_time() {
     let f = Fixture::new();
     let p = "customers/de/kraft--hans-muller--de.toml";
     let r = |o: Option<&str>| {
-        record("K1", "Kraft", "Hans Muller", o, "C", "").replace("country = \"US\"", "country = \"DE\"")
+        record("K1", "Kraft", "Hans Muller", o, "C", "")
+            .replace("country = \"US\"", "country = \"DE\"")
     };
     f.write(p, &r(Some("alice")));
     let c0 = f.commit("Alice", at(0, 9), "add Kraft");
@@ -202,7 +253,10 @@ fn ownership_timeline_counts_pool_time() {
     let c1 = f.commit("Alice", at(10, 9), "release Kraft");
     f.write(p, &r(Some("bob")));
     let c2 = f.commit("Bob", at(15, 9), "claim Kraft");
-    let v = json_of(f.root(), &["owners", "K1", "--as-of", "2026-02-05", "--format", "json"]);
+    let v = json_of(
+        f.root(),
+        &["owners", "K1", "--as-of", "2026-02-05", "--format", "json"],
+    );
     assert_eq!(
         v,
         json!([
@@ -214,21 +268,48 @@ fn ownership_timeline_counts_pool_time() {
     let (code, out, _) = run(f.root(), &["owners", "kraft", "--as-of", "2026-02-05"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("Kraft-Hans Muller-DE (K1)\n"), "{out}");
-    assert!(out.contains("  (pool)  2026-01-11 → 2026-01-16  5 days"), "{out}");
-    assert!(out.ends_with("time with each owner (to 2026-02-05): (pool) 5 days, alice 10 days, bob 20 days\n"), "{out}");
+    assert!(
+        out.contains("  (pool)  2026-01-11 → 2026-01-16  5 days"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(
+            "time with each owner (to 2026-02-05): (pool) 5 days, alice 10 days, bob 20 days\n"
+        ),
+        "{out}"
+    );
     // The audit of owner changes.
     let v = json_of(f.root(), &["handovers", "--format", "json"]);
-    let pairs: Vec<(Value, Value)> = v.as_array().unwrap().iter().map(|x| (x["from"].clone(), x["to"].clone())).collect();
-    assert_eq!(pairs, [(json!("alice"), Value::Null), (Value::Null, json!("bob"))]);
-    let v = json_of(f.root(), &["handovers", "--from", "pool", "--format", "json"]);
+    let pairs: Vec<(Value, Value)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["from"].clone(), x["to"].clone()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [(json!("alice"), Value::Null), (Value::Null, json!("bob"))]
+    );
+    let v = json_of(
+        f.root(),
+        &["handovers", "--from", "pool", "--format", "json"],
+    );
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["id"], json!("K1"));
     assert_eq!(v[0]["path"], json!(p));
-    let v = json_of(f.root(), &["handovers", "--since", "2026-01-12", "--format", "json"]);
+    let v = json_of(
+        f.root(),
+        &["handovers", "--since", "2026-01-12", "--format", "json"],
+    );
     assert_eq!(v.as_array().unwrap().len(), 1);
     let (_, out, _) = run(f.root(), &["handovers", "--to", "bob"]);
     assert!(out.starts_with("2026-01-16 "), "{out}");
-    assert!(out.contains("(pool) → bob  K1  customers/de/kraft--hans-muller--de.toml  Bob \"claim Kraft\""), "{out}");
+    assert!(
+        out.contains(
+            "(pool) → bob  K1  customers/de/kraft--hans-muller--de.toml  Bob \"claim Kraft\""
+        ),
+        "{out}"
+    );
     assert!(out.ends_with("1 change of owner\n"), "{out}");
 }
 
@@ -245,7 +326,9 @@ fn merge_counts_branch_commits_once() {
     let side = f.commit("Bob", at(1, 9), "regrade Two");
     // Main: back to base, C1 regraded.
     let base_c = f.repo.find_commit(base).unwrap();
-    f.repo.reset(base_c.as_object(), git2::ResetType::Hard, None).unwrap();
+    f.repo
+        .reset(base_c.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
     f.write(p1, &record("C1", "One", "Ann Lee", Some("alice"), "A", ""));
     let main = f.commit("Alice", at(2, 9), "regrade One");
     // Merge side into main.
@@ -255,16 +338,41 @@ fn merge_counts_branch_commits_once() {
     index.write().unwrap();
     let tree = f.repo.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = Signature::new("Carol", "carol@example.com", &Time::new(at(3, 9), 0)).unwrap();
-    let (m, s) = (f.repo.find_commit(main).unwrap(), f.repo.find_commit(side).unwrap());
-    let merge = f.repo.commit(Some("HEAD"), &sig, &sig, "merge side", &tree, &[&m, &s]).unwrap();
+    let (m, s) = (
+        f.repo.find_commit(main).unwrap(),
+        f.repo.find_commit(side).unwrap(),
+    );
+    let merge = f
+        .repo
+        .commit(Some("HEAD"), &sig, &sig, "merge side", &tree, &[&m, &s])
+        .unwrap();
     let v = json_of(f.root(), &["log", "C2", "--format", "json"]);
-    let commits: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["commit"].as_str().unwrap()).collect();
+    let commits: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["commit"].as_str().unwrap())
+        .collect();
     assert_eq!(commits, [side.to_string(), base.to_string()]);
     let v = json_of(f.root(), &["log", "C1", "--format", "json"]);
-    let commits: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["commit"].as_str().unwrap()).collect();
+    let commits: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["commit"].as_str().unwrap())
+        .collect();
     assert_eq!(commits, [main.to_string(), base.to_string()]);
     // folio diff between the two parents and from the base to the merge.
-    let v = json_of(f.root(), &["diff", &main.to_string(), &merge.to_string(), "--format", "json"]);
+    let v = json_of(
+        f.root(),
+        &[
+            "diff",
+            &main.to_string(),
+            &merge.to_string(),
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(
         v,
         json!([{"id": "C2", "status": "modified", "path": p2, "old_path": p2,
@@ -273,7 +381,10 @@ fn merge_counts_branch_commits_once() {
     // Detached HEAD works like any other.
     let side_c = f.repo.find_commit(side).unwrap();
     f.repo
-        .checkout_tree(side_c.as_object(), Some(git2::build::CheckoutBuilder::new().force()))
+        .checkout_tree(
+            side_c.as_object(),
+            Some(git2::build::CheckoutBuilder::new().force()),
+        )
         .unwrap();
     f.repo.set_head_detached(side).unwrap();
     let v = json_of(f.root(), &["log", "C1", "--format", "json"]);
@@ -287,13 +398,22 @@ fn rebased_history_rebuilds_the_cache() {
     assert_eq!(v.as_array().unwrap().len(), 4);
     // Rewrite the last commit: hand over to carol instead of bob.
     let parent = f.repo.find_commit(c[2]).unwrap();
-    f.repo.reset(parent.as_object(), git2::ResetType::Hard, None).unwrap();
-    f.write(ABX, &f.read(ABX).replace("owner = \"alice\"", "owner = \"carol\""));
+    f.repo
+        .reset(parent.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    f.write(
+        ABX,
+        &f.read(ABX)
+            .replace("owner = \"alice\"", "owner = \"carol\""),
+    );
     let c3 = f.commit("Alice", at(31, 12), "hand ABC over to carol");
     let v = json_of(f.root(), &["log", "C1", "--format", "json"]);
     assert_eq!(v.as_array().unwrap().len(), 4);
     assert_eq!(v[0]["commit"], json!(c3.to_string()));
-    assert_eq!(v[0]["changes"], json!([{"field": "owner", "old": "alice", "new": "carol"}]));
+    assert_eq!(
+        v[0]["changes"],
+        json!([{"field": "owner", "old": "alice", "new": "carol"}])
+    );
     // A damaged cache is rebuilt too.
     std::fs::write(f.root().join(".folio/history/index.bin"), b"garbage").unwrap();
     let v2 = json_of(f.root(), &["log", "C1", "--format", "json"]);
@@ -316,11 +436,22 @@ fn shallow_clone_is_reported_and_still_works() {
     assert!(st.success());
     let (code, out, err) = run(&dest, &["log", "C1", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("history is shallow") && err.contains("git fetch --unshallow"), "{err}");
+    assert!(
+        err.contains("history is shallow") && err.contains("git fetch --unshallow"),
+        "{err}"
+    );
     let v: Value = serde_json::from_str(&out).unwrap();
-    let commits: Vec<&str> = v.as_array().unwrap().iter().map(|e| e["commit"].as_str().unwrap()).collect();
+    let commits: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["commit"].as_str().unwrap())
+        .collect();
     assert_eq!(commits, [c[3].to_string(), c[2].to_string()]);
-    assert_eq!(v[1]["changes"], json!([{"field": "history", "old": null, "new": "starts here (shallow clone)"}]));
+    assert_eq!(
+        v[1]["changes"],
+        json!([{"field": "history", "old": null, "new": "starts here (shallow clone)"}])
+    );
 }
 
 #[test]
@@ -341,34 +472,55 @@ fn no_commits_and_not_git() {
 #[test]
 fn unknown_and_ambiguous_customers() {
     let (f, _) = story();
-    f.write("customers/us/abc-trading--mary-roe--us.toml", &record("C9", "ABC Trading", "Mary Roe", Some("bob"), "C", ""));
+    f.write(
+        "customers/us/abc-trading--mary-roe--us.toml",
+        &record("C9", "ABC Trading", "Mary Roe", Some("bob"), "C", ""),
+    );
     f.commit("Bob", at(35, 9), "add ABC Trading");
     let (code, _, err) = run(f.root(), &["log", "nobody"]);
     assert_eq!(code, 2);
     assert!(err.contains("no customer matches `nobody`"), "{err}");
     let (code, _, err) = run(f.root(), &["owners", "abc"]);
     assert_eq!(code, 2);
-    assert!(err.contains("`abc` matches 2 customers: ABC Global-John Doe-US (C1), ABC Trading-Mary Roe-US (C9)"), "{err}");
+    assert!(
+        err.contains(
+            "`abc` matches 2 customers: ABC Global-John Doe-US (C1), ABC Trading-Mary Roe-US (C9)"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn diff_head_against_the_working_tree() {
     let (f, _) = story();
-    f.write(ABX, &f.read(ABX).replace("tier = \"A\"", "tier = \"B\"").replace("owner = \"bob\"", "owner = \"carol\""));
+    f.write(
+        ABX,
+        &f.read(ABX)
+            .replace("tier = \"A\"", "tier = \"B\"")
+            .replace("owner = \"bob\"", "owner = \"carol\""),
+    );
     // A move to another folder: delete plus add of the same id.
     let moved = "customers/ca/abc-global--john-doe--us.toml";
     let text = f.read(ABX);
     std::fs::remove_file(f.root().join(ABX)).unwrap();
     f.write(moved, &text);
-    f.write("customers/us/new--x-y--us.toml", &record("N1", "New", "X Y", None, "D", ""));
+    f.write(
+        "customers/us/new--x-y--us.toml",
+        &record("N1", "New", "X Y", None, "D", ""),
+    );
     let (code, out, _) = run(f.root(), &["diff"]);
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        format!("{ABX} → {moved} (C1)\n    owner: bob → carol\n    tier: A → B\ncustomers/us/new--x-y--us.toml (N1)\n    created (customers/us/new--x-y--us.toml)\n2 records changed between HEAD and the working tree\n")
+        format!(
+            "{ABX} → {moved} (C1)\n    owner: bob → carol\n    tier: A → B\ncustomers/us/new--x-y--us.toml (N1)\n    created (customers/us/new--x-y--us.toml)\n2 records changed between HEAD and the working tree\n"
+        )
     );
     let v = json_of(f.root(), &["diff", "HEAD~3", "HEAD~2", "--format", "json"]);
-    assert_eq!(v[0]["changes"], json!([{"field": "tier", "old": "B", "new": "A"}, {"field": "followups", "old": null, "new": {"date": "2026-01-10", "by": "alice", "channel": "email", "summary": "Sent revised quote"}}]));
+    assert_eq!(
+        v[0]["changes"],
+        json!([{"field": "tier", "old": "B", "new": "A"}, {"field": "followups", "old": null, "new": {"date": "2026-01-10", "by": "alice", "channel": "email", "summary": "Sent revised quote"}}])
+    );
     let (code, _, err) = run(f.root(), &["diff", "nope"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot resolve revision `nope`"), "{err}");
@@ -378,8 +530,13 @@ fn diff_head_against_the_working_tree() {
 fn team() -> Fixture {
     let f = Fixture::new();
     let specs = [
-        ("A1", "A", 500.0), ("A2", "A", 900.0), ("B1", "B", 0.0), ("B2", "B", 100.0),
-        ("C1", "C", 50.0), ("C2", "C", 50.0), ("D1", "D", 0.0),
+        ("A1", "A", 500.0),
+        ("A2", "A", 900.0),
+        ("B1", "B", 0.0),
+        ("B2", "B", 100.0),
+        ("C1", "C", 50.0),
+        ("C2", "C", 50.0),
+        ("D1", "D", 0.0),
     ];
     for (id, tier, amount) in specs {
         let mut extra = String::new();
@@ -388,11 +545,24 @@ fn team() -> Fixture {
         }
         extra.push_str("\n[[quotes]]\ndate = 2026-01-03\nproduct = \"PX-200 pump\"\namount = 5000.0\ncurrency = \"USD\"\nincoterm = \"FOB\"\nstatus = \"sent\"\n");
         extra.push_str("\n[[followups]]\ndate = 2026-01-04\nby = \"alice\"\nchannel = \"email\"\nsummary = \"Sent the quote\"\nreplied = false\n");
-        let text = record(id, &format!("Co {id}"), "Pat Kim", Some("alice"), tier, &extra)
-            .replace("owner = \"alice\"\n", "owner = \"alice\" # account owner\n");
-        f.write(&format!("customers/us/co-{}--pat-kim--us.toml", id.to_lowercase()), &text);
+        let text = record(
+            id,
+            &format!("Co {id}"),
+            "Pat Kim",
+            Some("alice"),
+            tier,
+            &extra,
+        )
+        .replace("owner = \"alice\"\n", "owner = \"alice\" # account owner\n");
+        f.write(
+            &format!("customers/us/co-{}--pat-kim--us.toml", id.to_lowercase()),
+            &text,
+        );
     }
-    f.write("customers/us/other--pat-kim--us.toml", &record("O1", "Other", "Pat Kim", Some("bob"), "A", ""));
+    f.write(
+        "customers/us/other--pat-kim--us.toml",
+        &record("O1", "Other", "Pat Kim", Some("bob"), "A", ""),
+    );
     f.commit("Alice", at(0, 9), "add customers");
     f
 }
@@ -409,7 +579,18 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
         })
         .collect();
     let head = f.head();
-    let (code, out, err) = run(f.root(), &["handover", "alice", "--to", "bob,carol,dave", "--weights", "3:2:1", "--dry-run"]);
+    let (code, out, err) = run(
+        f.root(),
+        &[
+            "handover",
+            "alice",
+            "--to",
+            "bob,carol,dave",
+            "--weights",
+            "3:2:1",
+            "--dry-run",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
@@ -420,7 +601,19 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     let report = out_dir.path().join("handover.md");
     let (code, out, err) = run(
         f.root(),
-        &["handover", "alice", "--to", "bob,carol,dave", "--weights", "3:2:1", "--deactivate", "--report", report.to_str().unwrap(), "--as-of", "2026-02-01"],
+        &[
+            "handover",
+            "alice",
+            "--to",
+            "bob,carol,dave",
+            "--weights",
+            "3:2:1",
+            "--deactivate",
+            "--report",
+            report.to_str().unwrap(),
+            "--as-of",
+            "2026-02-01",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("committed "), "{out}");
@@ -428,10 +621,20 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     let want = ["bob", "carol", "dave", "bob", "carol", "bob", "bob"];
     let order = ["a2", "a1", "b2", "b1", "c1", "c2", "d1"];
     for (k, to) in order.iter().zip(want) {
-        let (p, old) = before.iter().find(|(p, _)| p.contains(&format!("co-{k}--"))).unwrap();
-        assert_eq!(f.read(p), old.replace("owner = \"alice\" #", &format!("owner = \"{to}\" #")), "{p}");
+        let (p, old) = before
+            .iter()
+            .find(|(p, _)| p.contains(&format!("co-{k}--")))
+            .unwrap();
+        assert_eq!(
+            f.read(p),
+            old.replace("owner = \"alice\" #", &format!("owner = \"{to}\" #")),
+            "{p}"
+        );
     }
-    assert_eq!(f.read("staff.toml"), STAFF.replace("weight = 2\n", "weight = 2\nactive = false\n"));
+    assert_eq!(
+        f.read("staff.toml"),
+        STAFF.replace("weight = 2\n", "weight = 2\nactive = false\n")
+    );
     // One commit, with trailers; nothing left dirty.
     let commit = f.repo.head().unwrap().peel_to_commit().unwrap();
     assert_eq!(commit.parent_id(0).unwrap(), head);
@@ -439,9 +642,26 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     assert!(msg.starts_with("Hand over alice's 7 customers to bob, carol, dave\n\nbob (4):\n  A2 Co A2-Pat Kim-US\n  B1 Co B1-Pat Kim-US\n"), "{msg}");
     assert!(msg.ends_with("Folio-Handover: alice -> bob\nFolio-Handover: alice -> carol\nFolio-Handover: alice -> dave\n"), "{msg}");
     let statuses = f.repo.statuses(None).unwrap();
-    assert_eq!(statuses.iter().filter(|s| s.status() != git2::Status::IGNORED).count(), 0);
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s.status() != git2::Status::IGNORED)
+            .count(),
+        0
+    );
     // The history sees the handover.
-    let v = json_of(f.root(), &["handovers", "--from", "alice", "--to", "dave", "--format", "json"]);
+    let v = json_of(
+        f.root(),
+        &[
+            "handovers",
+            "--from",
+            "alice",
+            "--to",
+            "dave",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["id"], json!("B2"));
     // The report: one document per receiver.
@@ -450,9 +670,14 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     let short = &commit.id().to_string()[..8];
     assert_eq!(
         dave,
-        format!("# Handover from alice to dave\n\n1 account from alice, as of 2026-02-01 (commit {short}).\n\n## New accounts\n\n| Customer | Id | Tier | Stage | Last order | Last contact | File |\n|---|---|---|---|---|---|---|\n| Co B2-Pat Kim-US | `B2` | B | prospect | 2026-01-20 100.00 USD | 2026-01-04 | `customers/us/co-b2--pat-kim--us.toml` |\n\n## Open quotes\n\n- Co B2-Pat Kim-US: 2026-01-03, PX-200 pump, 5000.00 USD, FOB (sent)\n\n## Overdue follow-ups\n\n- Co B2-Pat Kim-US: due 2026-01-11 (21 days overdue)\n\n## Last contact\n\n- Co B2-Pat Kim-US: 2026-01-04, email, by alice: \"Sent the quote\" (no reply)\n")
+        format!(
+            "# Handover from alice to dave\n\n1 account from alice, as of 2026-02-01 (commit {short}).\n\n## New accounts\n\n| Customer | Id | Tier | Stage | Last order | Last contact | File |\n|---|---|---|---|---|---|---|\n| Co B2-Pat Kim-US | `B2` | B | prospect | 2026-01-20 100.00 USD | 2026-01-04 | `customers/us/co-b2--pat-kim--us.toml` |\n\n## Open quotes\n\n- Co B2-Pat Kim-US: 2026-01-03, PX-200 pump, 5000.00 USD, FOB (sent)\n\n## Overdue follow-ups\n\n- Co B2-Pat Kim-US: due 2026-01-11 (21 days overdue)\n\n## Last contact\n\n- Co B2-Pat Kim-US: 2026-01-04, email, by alice: \"Sent the quote\" (no reply)\n"
+        )
     );
-    assert!(md.starts_with("# Handover from alice to bob\n\n4 accounts from alice"), "{md}");
+    assert!(
+        md.starts_with("# Handover from alice to bob\n\n4 accounts from alice"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -465,16 +690,33 @@ fn handover_refuses_dirty_files_and_bad_receivers() {
     let untouched = f.read("customers/us/co-a1--pat-kim--us.toml");
     let (code, _, err) = run(f.root(), &["handover", "alice", "--to", "bob"]);
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("{p} has uncommitted changes")), "{err}");
+    assert!(
+        err.contains(&format!("{p} has uncommitted changes")),
+        "{err}"
+    );
     assert_eq!(f.head(), head);
     assert_eq!(f.read(p), edited);
     assert_eq!(f.read("customers/us/co-a1--pat-kim--us.toml"), untouched);
-    for (to, msg) in [("erin", "receiver `erin` is inactive"), ("zed", "receiver `zed` is not in staff.toml"), ("alice", "cannot hand customers over to themselves")] {
+    for (to, msg) in [
+        ("erin", "receiver `erin` is inactive"),
+        ("zed", "receiver `zed` is not in staff.toml"),
+        ("alice", "cannot hand customers over to themselves"),
+    ] {
         let (code, _, err) = run(f.root(), &["handover", "alice", "--to", to]);
         assert_eq!(code, 2);
         assert!(err.contains(msg), "{err}");
     }
-    let (code, _, err) = run(f.root(), &["handover", "alice", "--to", "bob,carol", "--weights", "3:2:1"]);
+    let (code, _, err) = run(
+        f.root(),
+        &[
+            "handover",
+            "alice",
+            "--to",
+            "bob,carol",
+            "--weights",
+            "3:2:1",
+        ],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("3 weights given for 2 receivers"), "{err}");
     let (code, _, err) = run(f.root(), &["handover", "dave", "--to", "bob"]);

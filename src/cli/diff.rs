@@ -20,11 +20,16 @@ pub struct Args {
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-        Failure::new(format!("{} is not inside a git repository", repo.root.display()))
+        Failure::new(format!(
+            "{} is not inside a git repository",
+            repo.root.display()
+        ))
     })?;
     if git.repo.head().is_err() && a.rev1.is_none() {
-        return Err(Failure::new("the repository has no commits yet: nothing to compare with")
-            .hint("commit the records first, or name two revisions"));
+        return Err(
+            Failure::new("the repository has no commits yet: nothing to compare with")
+                .hint("commit the records first, or name two revisions"),
+        );
     }
     let old = a.rev1.as_deref().unwrap_or("HEAD");
     let diffs = diff_revisions(&git, &repo.root, old, a.rev2.as_deref())
@@ -39,7 +44,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     (_, _, Some(p)) | (_, Some(p), None) => p.clone(),
                     _ => String::new(),
                 };
-                let id = d.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+                let id =
+                    d.id.as_deref()
+                        .map(|i| format!(" ({i})"))
+                        .unwrap_or_default();
                 let _ = writeln!(out, "{}{}", paint(style::BOLD, head), id);
                 let changes: Vec<_> = d
                     .changes

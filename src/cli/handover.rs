@@ -13,7 +13,12 @@ pub struct Args {
     /// The salesperson whose customers are handed over
     pub from: String,
     /// Receivers (comma-separated staff handles)
-    #[arg(long, value_delimiter = ',', required = true, value_name = "H1[,H2,...]")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        value_name = "H1[,H2,...]"
+    )]
     pub to: Vec<String>,
     /// Weights of the receivers, in order (e.g. 3:2:1); default all equal
     #[arg(long, value_name = "W1:W2:...")]
@@ -37,7 +42,9 @@ fn failure(e: HandoverError) -> Failure {
         HandoverError::Dirty(_) => Some("commit or stash those changes first; nothing was changed"),
         HandoverError::UnknownReceiver(_) => Some("receivers must be handles in staff.toml"),
         HandoverError::InactiveReceiver(_) => Some("choose an active salesperson"),
-        HandoverError::WeightCount { .. } => Some("give one weight per receiver, e.g. --to b,c,d --weights 3:2:1"),
+        HandoverError::WeightCount { .. } => {
+            Some("give one weight per receiver, e.g. --to b,c,d --weights 3:2:1")
+        }
         _ => None,
     };
     let f = Failure::new(e.to_string());
@@ -50,12 +57,11 @@ fn failure(e: HandoverError) -> Failure {
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let as_of = super::as_of(a.as_of);
-    let to: Vec<String> = a
-        .to
-        .iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let to: Vec<String> =
+        a.to.iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
     let weights = match &a.weights {
         Some(w) => Some(handover::parse_weights(w).map_err(failure)?),
         None => None,
@@ -66,7 +72,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             "{} {} could not be parsed and {} not handed over: {}\n",
             paint(style::WARNING, "warning:"),
             crate::output::plural(loaded.unreadable.len(), "record file"),
-            if loaded.unreadable.len() == 1 { "is" } else { "are" },
+            if loaded.unreadable.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
             loaded.unreadable.join(", ")
         ));
     }
@@ -76,8 +86,14 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             a.from
         )));
     }
-    let plan = handover::plan(&loaded.records, &repo.staff, &a.from, &to, weights.as_deref())
-        .map_err(failure)?;
+    let plan = handover::plan(
+        &loaded.records,
+        &repo.staff,
+        &a.from,
+        &to,
+        weights.as_deref(),
+    )
+    .map_err(failure)?;
     let mut out = String::new();
     let counts = handover::counts(&plan);
     let summary: Vec<String> = plan
@@ -95,7 +111,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let _ = writeln!(
         out,
         "{} {}'s {}: {}",
-        if a.dry_run { "Would hand over" } else { "Handing over" },
+        if a.dry_run {
+            "Would hand over"
+        } else {
+            "Handing over"
+        },
         a.from,
         crate::output::plural(plan.assignments.len(), "customer"),
         summary.join(", ")
@@ -112,7 +132,12 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         );
     }
     if a.deactivate {
-        let _ = writeln!(out, "{} {} inactive in staff.toml", if a.dry_run { "Would set" } else { "Setting" }, a.from);
+        let _ = writeln!(
+            out,
+            "{} {} inactive in staff.toml",
+            if a.dry_run { "Would set" } else { "Setting" },
+            a.from
+        );
     }
     if a.dry_run {
         out.push_str("dry run: nothing changed\n");

@@ -32,16 +32,33 @@ fn matches(filter: &Option<String>, owner: Option<&str>) -> bool {
     }
 }
 
+/// commit, id, path, from, to
+type Row<'a> = (
+    CommitInfo,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let h = open_history(&repo)?;
-    let rows: Vec<(CommitInfo, &str, &str, Option<&str>, Option<&str>)> = h
+    let rows: Vec<Row> = h
         .state_changes()
         .into_iter()
         .filter(|s| s.owner_changed())
         .filter(|s| matches(&a.from, s.old_owner) && matches(&a.to, s.owner))
         .filter(|s| a.since.is_none_or(|d| s.commit.date() >= d))
-        .map(|s| (CommitInfo::of(&s.commit), s.id, s.path, s.old_owner, s.owner))
+        .map(|s| {
+            (
+                CommitInfo::of(&s.commit),
+                s.id,
+                s.path,
+                s.old_owner,
+                s.owner,
+            )
+        })
         .collect();
     match a.format {
         Format::Json => {
@@ -74,7 +91,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     paint(style::DIM, format!("\"{}\"", c.message)),
                 );
             }
-            let _ = writeln!(out, "{}", crate::output::plural(rows.len(), "change") + " of owner");
+            let _ = writeln!(
+                out,
+                "{}",
+                crate::output::plural(rows.len(), "change") + " of owner"
+            );
             print(&out)?;
         }
     }

@@ -31,9 +31,9 @@ pub(super) fn open_history(repo: &Repo) -> Result<History, Failure> {
     let h = History::open(&repo.root, &repo.cache_dir()).map_err(|e| {
         let f = Failure::new(e.to_string());
         match e {
-            crate::history::HistoryError::NotGit(_) => {
-                f.hint("history commands read the git history: run `git init` and commit the records")
-            }
+            crate::history::HistoryError::NotGit(_) => f.hint(
+                "history commands read the git history: run `git init` and commit the records",
+            ),
             _ => f,
         }
     })?;
@@ -48,9 +48,16 @@ pub(super) fn print_notes(s: &HistoryStatus) {
 }
 
 /// The customer a command line names, as (id, label for headings).
-pub(super) fn customer_id(repo: &Repo, h: &History, query: &str) -> Result<(String, String), Failure> {
+pub(super) fn customer_id(
+    repo: &Repo,
+    h: &History,
+    query: &str,
+) -> Result<(String, String), Failure> {
     let label_of = |id: &str| -> String {
-        let path = h.customer(id).last().and_then(|c| c.path().map(str::to_string));
+        let path = h
+            .customer(id)
+            .last()
+            .and_then(|c| c.path().map(str::to_string));
         let name = path
             .as_ref()
             .and_then(|p| std::fs::read(repo.root.join(p)).ok())
@@ -58,7 +65,11 @@ pub(super) fn customer_id(repo: &Repo, h: &History, query: &str) -> Result<(Stri
                 let t = String::from_utf8_lossy(&b).into_owned();
                 let m = crate::history::diff::parse(&t).ok()?;
                 let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-                Some(crate::naming::display_name(&s("name"), &s("contact"), &s("country")))
+                Some(crate::naming::display_name(
+                    &s("name"),
+                    &s("contact"),
+                    &s("country"),
+                ))
             });
         match (name, path) {
             (Some(n), _) => format!("{n} ({id})"),

@@ -85,7 +85,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     .iter()
                     .map(|(k, d)| format!("{k} {}", crate::output::plural(*d as usize, "day")))
                     .collect();
-                let _ = writeln!(out, "time with each owner (to {as_of}): {}", parts.join(", "));
+                let _ = writeln!(
+                    out,
+                    "time with each owner (to {as_of}): {}",
+                    parts.join(", ")
+                );
             }
             print(&out)?;
         }

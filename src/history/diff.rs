@@ -40,11 +40,7 @@ impl FieldChange {
     /// `followup`, `contacts.email`...).
     pub fn matches(&self, field: &str) -> bool {
         let f = field.trim();
-        let base = self
-            .field
-            .split(['.', '['])
-            .next()
-            .unwrap_or(&self.field);
+        let base = self.field.split(['.', '[']).next().unwrap_or(&self.field);
         let plain: String = self
             .field
             .split('[')
@@ -165,7 +161,12 @@ pub fn diff_texts(old: Option<&str>, new: Option<&str>) -> Vec<FieldChange> {
 }
 
 /// Field-level changes between two parsed records.
-pub fn diff_maps(prefix: &str, old: &Map<String, Value>, new: &Map<String, Value>, out: &mut Vec<FieldChange>) {
+pub fn diff_maps(
+    prefix: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    out: &mut Vec<FieldChange>,
+) {
     let keys = new
         .keys()
         .chain(old.keys().filter(|k| !new.contains_key(*k)));
@@ -323,10 +324,15 @@ mod tests {
                 "+1 followup (2026-11-10, email, \"Sent revised quote\")"
             ]
         );
-        let c = A.replace("j@a.com", "john@a.com").replace("tags = [\"vip\"]\n", "");
+        let c = A
+            .replace("j@a.com", "john@a.com")
+            .replace("tags = [\"vip\"]\n", "");
         assert_eq!(
             lines(A, &c),
-            ["contacts[0].email: j@a.com → john@a.com", "tags: [vip] → (none)"]
+            [
+                "contacts[0].email: j@a.com → john@a.com",
+                "tags: [vip] → (none)"
+            ]
         );
         let d = A.replace("[[contacts]]\nname = \"John\"\nemail = \"j@a.com\"\n\n", "");
         assert_eq!(lines(A, &d), ["-1 contact (John, j@a.com)"]);

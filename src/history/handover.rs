@@ -203,9 +203,9 @@ pub fn set_top_level_string(text: &str, key: &str, value: &str) -> Result<String
 /// staff.toml with `[staff.<handle>] active = false` (toml_edit: comments,
 /// order and layout kept; the old value's decoration copied).
 pub fn deactivate(text: &str, handle: &str) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        e.message().trim().to_string()
-    })?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| e.message().trim().to_string())?;
     let member = doc
         .get_mut("staff")
         .and_then(|s| s.get_mut(handle))
@@ -284,22 +284,20 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
             path: a.path.clone(),
             source,
         })?;
-        let new = set_top_level_string(&text, "owner", &a.to).map_err(|message| {
-            HandoverError::Edit {
+        let new =
+            set_top_level_string(&text, "owner", &a.to).map_err(|message| HandoverError::Edit {
                 path: a.path.clone(),
                 message,
-            }
-        })?;
+            })?;
         writes.push((a.path.clone(), new));
     }
     if deactivate_from {
         let p = crate::repo::STAFF_FILE;
-        let text = std::fs::read_to_string(repo.root.join(p)).map_err(|source| {
-            HandoverError::Write {
+        let text =
+            std::fs::read_to_string(repo.root.join(p)).map_err(|source| HandoverError::Write {
                 path: p.to_string(),
                 source,
-            }
-        })?;
+            })?;
         let new = deactivate(&text, &plan.from).map_err(|message| HandoverError::Edit {
             path: p.to_string(),
             message,
@@ -353,7 +351,11 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
 
 /// Paths (relative to the data root) whose working copy or staged copy
 /// differs from HEAD.
-pub fn dirty_among(git: &GitRepo, root: &Path, paths: &[String]) -> Result<Vec<String>, HandoverError> {
+pub fn dirty_among(
+    git: &GitRepo,
+    root: &Path,
+    paths: &[String],
+) -> Result<Vec<String>, HandoverError> {
     let r = &git.repo;
     let head_tree = match r.head() {
         Ok(h) => Some(h.peel_to_tree()?),
@@ -410,7 +412,14 @@ pub fn due_date(c: &Customer, cfg: &Config) -> Option<NaiveDate> {
 }
 
 const CLOSED_QUOTES: &[&str] = &[
-    "accepted", "rejected", "expired", "lost", "won", "cancelled", "canceled", "declined",
+    "accepted",
+    "rejected",
+    "expired",
+    "lost",
+    "won",
+    "cancelled",
+    "canceled",
+    "declined",
 ];
 
 /// The Markdown handover report: one document per receiver.
@@ -450,12 +459,11 @@ pub fn report(plan: &Plan, cfg: &Config, as_of: NaiveDate, commit: Option<Oid>) 
                     .map(|(_, o)| {
                         let d = o.date.map(|d| d.to_string()).unwrap_or_default();
                         match o.amount {
-                            Some(x) => format!(
-                                "{d} {x:.2} {}",
-                                o.currency.as_deref().unwrap_or("")
-                            )
-                            .trim()
-                            .to_string(),
+                            Some(x) => {
+                                format!("{d} {x:.2} {}", o.currency.as_deref().unwrap_or(""))
+                                    .trim()
+                                    .to_string()
+                            }
                             None => d,
                         }
                     })
@@ -489,7 +497,11 @@ pub fn report(plan: &Plan, cfg: &Config, as_of: NaiveDate, commit: Option<Oid>) 
                 let mut parts = vec![q.date.map(|d| d.to_string()).unwrap_or_default()];
                 parts.extend(q.product.clone());
                 if let Some(x) = q.amount {
-                    parts.push(format!("{x:.2} {}", q.currency.as_deref().unwrap_or("")).trim().to_string());
+                    parts.push(
+                        format!("{x:.2} {}", q.currency.as_deref().unwrap_or(""))
+                            .trim()
+                            .to_string(),
+                    );
                 }
                 parts.extend(q.incoterm.clone());
                 parts.retain(|p| !p.is_empty());
@@ -510,7 +522,10 @@ pub fn report(plan: &Plan, cfg: &Config, as_of: NaiveDate, commit: Option<Oid>) 
             .filter_map(|a| due_date(&a.customer, cfg).map(|d| (d, *a)))
             .filter(|(d, _)| *d < as_of)
             .collect();
-        overdue.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.customer.id.cmp(&y.1.customer.id)));
+        overdue.sort_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| x.1.customer.id.cmp(&y.1.customer.id))
+        });
         if overdue.is_empty() {
             m.push_str("None.\n");
         }

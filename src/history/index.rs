@@ -164,13 +164,7 @@ impl Index {
             w.push(c.shallow_root as u8);
             w.extend_from_slice(&c.time.to_le_bytes());
             w.extend_from_slice(&c.offset.to_le_bytes());
-            for v in [
-                c.author,
-                c.email,
-                c.summary,
-                c.trailer_start,
-                c.trailer_len,
-            ] {
+            for v in [c.author, c.email, c.summary, c.trailer_start, c.trailer_len] {
                 put_u32(&mut w, v);
             }
         }
@@ -186,7 +180,12 @@ impl Index {
             w.extend_from_slice(&c.old_blob);
             w.extend_from_slice(&c.new_blob);
             for v in [
-                c.old.id, c.old.owner, c.old.stage, c.new.id, c.new.owner, c.new.stage,
+                c.old.id,
+                c.old.owner,
+                c.old.stage,
+                c.new.id,
+                c.new.owner,
+                c.new.stage,
             ] {
                 put_u32(&mut w, v);
             }

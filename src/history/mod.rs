@@ -205,10 +205,10 @@ impl History {
 
     /// Every change of a record file, in commit order (oldest first).
     pub fn changes(&self) -> impl DoubleEndedIterator<Item = ChangeView<'_>> + ExactSizeIterator {
-        self.index.changes.iter().map(move |c| ChangeView {
-            ix: &self.index,
-            c,
-        })
+        self.index
+            .changes
+            .iter()
+            .map(move |c| ChangeView { ix: &self.index, c })
     }
 
     /// Whether any commit changed a record with this id.
@@ -298,7 +298,11 @@ impl History {
                 out.push(FieldChange::record(None, c.path()));
             }
             ChangeKind::Added => {
-                out.push(FieldChange::text("history", None, Some("starts here (shallow clone)")));
+                out.push(FieldChange::text(
+                    "history",
+                    None,
+                    Some("starts here (shallow clone)"),
+                ));
             }
             ChangeKind::Deleted => out.push(FieldChange::record(c.old_path(), None)),
             ChangeKind::Renamed => out.push(FieldChange::text("path", c.old_path(), c.path())),
@@ -613,14 +617,22 @@ pub struct RecordDiff {
 
 /// Field-level changes of every record between revision `old` and
 /// revision `new` (`None`: the working tree, untracked files included).
-pub fn diff_revisions(git: &GitRepo, root: &Path, old: &str, new: Option<&str>) -> Result<Vec<RecordDiff>, git2::Error> {
+pub fn diff_revisions(
+    git: &GitRepo,
+    root: &Path,
+    old: &str,
+    new: Option<&str>,
+) -> Result<Vec<RecordDiff>, git2::Error> {
     let repo = &git.repo;
     let tree_of = |rev: &str| -> Result<git2::Tree<'_>, git2::Error> {
         repo.revparse_single(rev)
-            .map_err(|e| git2::Error::from_str(&format!("cannot resolve revision `{rev}`: {}", e.message())))?
+            .map_err(|e| {
+                git2::Error::from_str(&format!("cannot resolve revision `{rev}`: {}", e.message()))
+            })?
             .peel_to_tree()
     };
-    let mut reader = walk::Reader::new(repo, &git.prefix)?;
+    let odb = repo.odb()?;
+    let mut reader = walk::Reader::new(&odb, &git.prefix);
     let old_tree = tree_of(old)?;
     let old_records = reader.records_tree(old_tree.id())?;
     // (path, old text, new text)
@@ -646,7 +658,11 @@ pub fn diff_revisions(git: &GitRepo, root: &Path, old: &str, new: Option<&str>) 
                 if !p.starts_with(&dir) || !p.ends_with(".toml") {
                     continue;
                 }
-                let o = reader.blob_at(old_records, &p)?.map(|b| reader.blob(b)).transpose()?.map(|b| text(&b));
+                let o = reader
+                    .blob_at(old_records, &p)?
+                    .map(|b| reader.blob(b))
+                    .transpose()?
+                    .map(|b| text(&b));
                 let n = match std::fs::read(root.join(&p)) {
                     Ok(b) => Some(text(&b)),
                     Err(_) => None,
@@ -700,13 +716,24 @@ pub fn diff_revisions(git: &GitRepo, root: &Path, old: &str, new: Option<&str>) 
             }
         }
         match rec.status {
-            ChangeKind::Added => rec.changes.push(FieldChange::record(None, rec.path.as_deref())),
-            ChangeKind::Deleted => rec.changes.push(FieldChange::record(rec.old_path.as_deref(), None)),
+            ChangeKind::Added => rec
+                .changes
+                .push(FieldChange::record(None, rec.path.as_deref())),
+            ChangeKind::Deleted => rec
+                .changes
+                .push(FieldChange::record(rec.old_path.as_deref(), None)),
             ChangeKind::Renamed => {
-                rec.changes.push(FieldChange::text("path", rec.old_path.as_deref(), rec.path.as_deref()));
-                rec.changes.extend(diff::diff_texts(old_text.as_deref(), new_text.as_deref()));
+                rec.changes.push(FieldChange::text(
+                    "path",
+                    rec.old_path.as_deref(),
+                    rec.path.as_deref(),
+                ));
+                rec.changes
+                    .extend(diff::diff_texts(old_text.as_deref(), new_text.as_deref()));
             }
-            ChangeKind::Modified => rec.changes.extend(diff::diff_texts(old_text.as_deref(), new_text.as_deref())),
+            ChangeKind::Modified => rec
+                .changes
+                .extend(diff::diff_texts(old_text.as_deref(), new_text.as_deref())),
         }
         out.push(rec);
     }
