@@ -32,7 +32,7 @@ fn matches(filter: &Option<String>, owner: Option<&str>) -> bool {
     }
 }
 
-/// One change of owner: the commit, the customer's id and path, old and new owner.
+/// commit, id, path, from, to
 type Row<'a> = (
     CommitInfo,
     &'a str,

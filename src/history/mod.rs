@@ -631,7 +631,8 @@ pub fn diff_revisions(
             })?
             .peel_to_tree()
     };
-    let mut reader = walk::Reader::new(repo, &git.prefix)?;
+    let odb = repo.odb()?;
+    let mut reader = walk::Reader::new(&odb, &git.prefix);
     let old_tree = tree_of(old)?;
     let old_records = reader.records_tree(old_tree.id())?;
     // (path, old text, new text)

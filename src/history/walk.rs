@@ -6,7 +6,7 @@
 //! objects ourselves costs what reading the changed trees costs.
 
 use super::index::{Change, ChangeKind, Commit, Index, Meta, NONE, RawOid, ZERO};
-use git2::{ObjectType, Odb, Oid, Repository};
+use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -21,6 +21,7 @@ pub struct Delta {
 }
 
 /// A tree entry in the raw tree format: `<mode> <name>\0<20-byte id>`.
+#[derive(Clone, Copy)]
 struct Entry<'a> {
     is_tree: bool,
     is_file: bool,
@@ -28,32 +29,71 @@ struct Entry<'a> {
     oid: &'a [u8],
 }
 
-fn entries(data: &[u8]) -> Vec<Entry<'_>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < data.len() {
-        let Some(sp) = data[i..].iter().position(|&b| b == b' ') else {
-            break;
-        };
-        let mode = &data[i..i + sp];
-        let rest = i + sp + 1;
-        let Some(nul) = data[rest..].iter().position(|&b| b == 0) else {
-            break;
-        };
-        let name = &data[rest..rest + nul];
-        let start = rest + nul + 1;
-        if start + 20 > data.len() {
-            break;
+/// A tree read once, kept as libgit2 returned it, with where each entry
+/// is: a tree compared twice (as a commit's, then as its child's parent's)
+/// is read and parsed once.
+pub struct ParsedTree<'o> {
+    obj: OdbObject<'o>,
+    /// (name start, name end, is tree, is regular file) per entry; the
+    /// 20-byte id follows the name's NUL.
+    spans: Vec<(u32, u32, bool, bool)>,
+}
+
+impl<'o> ParsedTree<'o> {
+    fn new(obj: OdbObject<'o>) -> ParsedTree<'o> {
+        let data = obj.data();
+        let mut spans = Vec::with_capacity(data.len() / 48 + 1);
+        let mut i = 0;
+        while i < data.len() {
+            let Some(sp) = memchr(b' ', &data[i..]) else {
+                break;
+            };
+            let mode = &data[i..i + sp];
+            let ns = i + sp + 1;
+            let Some(nul) = memchr(0, &data[ns..]) else {
+                break;
+            };
+            let ne = ns + nul;
+            if ne + 21 > data.len() {
+                break;
+            }
+            spans.push((
+                ns as u32,
+                ne as u32,
+                mode == b"40000" || mode == b"040000",
+                mode == b"100644" || mode == b"100755" || mode == b"100664",
+            ));
+            i = ne + 21;
         }
-        out.push(Entry {
-            is_tree: mode == b"40000" || mode == b"040000",
-            is_file: mode == b"100644" || mode == b"100755" || mode == b"100664",
-            name,
-            oid: &data[start..start + 20],
-        });
-        i = start + 20;
+        ParsedTree { obj, spans }
     }
-    out
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn get(&self, k: usize) -> Entry<'_> {
+        let (ns, ne, is_tree, is_file) = self.spans[k];
+        let (ns, ne) = (ns as usize, ne as usize);
+        let data = self.obj.data();
+        Entry {
+            is_tree,
+            is_file,
+            name: &data[ns..ne],
+            oid: &data[ne + 1..ne + 21],
+        }
+    }
+
+    fn find(&self, name: &[u8], want_tree: bool) -> Option<Oid> {
+        (0..self.len())
+            .map(|k| self.get(k))
+            .find(|e| e.name == name && e.is_tree == want_tree)
+            .and_then(|e| Oid::from_bytes(e.oid).ok())
+    }
+}
+
+fn memchr(b: u8, s: &[u8]) -> Option<usize> {
+    s.iter().position(|&x| x == b)
 }
 
 /// git's order of tree entries: names compared as if a tree's name ended in `/`.
@@ -75,14 +115,14 @@ fn cmp_entries(a: &Entry, b: &Entry) -> Ordering {
     end(a).cmp(&end(b))
 }
 
-/// Reads trees and blobs with a small cache of raw trees (a commit's
-/// parent's trees were read as the previous commit's own).
-pub struct Reader<'r> {
-    odb: Odb<'r>,
-    trees: HashMap<Oid, Rc<Vec<u8>>>,
+/// Reads trees and blobs with a small cache of parsed trees.
+pub struct Reader<'o> {
+    odb: &'o Odb<'o>,
+    /// Parsed trees with the tick they were last used at.
+    trees: HashMap<Oid, (Rc<ParsedTree<'o>>, u64)>,
+    tick: u64,
     /// Where the records are: the path components of `<prefix>/customers`.
     base: Vec<String>,
-    /// The data root inside the work tree (`""` for the root), `/`-terminated.
     pub blob_meta: HashMap<Oid, MetaText>,
 }
 
@@ -94,49 +134,63 @@ pub struct MetaText {
     pub stage: Option<String>,
 }
 
-impl<'r> Reader<'r> {
-    pub fn new(repo: &'r Repository, prefix: &str) -> Result<Reader<'r>, git2::Error> {
+/// (name, old side, new side); a side is (id, is tree, is regular file).
+type Pending = (
+    Vec<u8>,
+    Option<(Oid, bool, bool)>,
+    Option<(Oid, bool, bool)>,
+);
+
+impl<'o> Reader<'o> {
+    /// `prefix`: the data root inside the work tree (`""` for the root).
+    pub fn new(odb: &'o Odb<'o>, prefix: &str) -> Reader<'o> {
+        // Objects are read from the repository's own store; checking each
+        // one's SHA-1 again (with collision detection) would double the cost.
+        git2::opts::strict_hash_verification(false);
         let mut base: Vec<String> = prefix
             .split('/')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
         base.push(crate::repo::CUSTOMERS_DIR.to_string());
-        Ok(Reader {
-            odb: repo.odb()?,
+        Reader {
+            odb,
             trees: HashMap::new(),
+            tick: 0,
             base,
             blob_meta: HashMap::new(),
-        })
+        }
     }
 
-    fn tree(&mut self, oid: Oid) -> Result<Rc<Vec<u8>>, git2::Error> {
-        if let Some(t) = self.trees.get(&oid) {
+    fn tree(&mut self, oid: Oid) -> Result<Rc<ParsedTree<'o>>, git2::Error> {
+        self.tick += 1;
+        if let Some((t, used)) = self.trees.get_mut(&oid) {
+            *used = self.tick;
             return Ok(t.clone());
         }
         let obj = self.odb.read(oid)?;
         if obj.kind() != ObjectType::Tree {
             return Err(git2::Error::from_str(&format!("{oid} is not a tree")));
         }
-        let data = Rc::new(obj.data().to_vec());
-        if self.trees.len() > 512 {
-            self.trees.clear();
+        let t = Rc::new(ParsedTree::new(obj));
+        if self.trees.len() >= 256 {
+            // Keep the most recently used half: a commit's parent's trees
+            // were used by the commit before.
+            let mut ticks: Vec<u64> = self.trees.values().map(|v| v.1).collect();
+            ticks.sort_unstable();
+            let cut = ticks[ticks.len() / 2];
+            self.trees.retain(|_, v| v.1 > cut);
         }
-        self.trees.insert(oid, data.clone());
-        Ok(data)
+        self.trees.insert(oid, (t.clone(), self.tick));
+        Ok(t)
     }
 
     /// The `customers/` tree of a commit's root tree, if any.
     pub fn records_tree(&mut self, root: Oid) -> Result<Option<Oid>, git2::Error> {
         let mut cur = root;
         for i in 0..self.base.len() {
-            let data = self.tree(cur)?;
-            let name = self.base[i].as_bytes();
-            let found = entries(&data)
-                .into_iter()
-                .find(|e| e.is_tree && e.name == name)
-                .and_then(|e| Oid::from_bytes(e.oid).ok());
-            match found {
+            let t = self.tree(cur)?;
+            match t.find(self.base[i].as_bytes(), true) {
                 Some(o) => cur = o,
                 None => return Ok(None),
             }
@@ -162,53 +216,53 @@ impl<'r> Reader<'r> {
         if old == new {
             return Ok(());
         }
-        let od = match old {
-            Some(o) => Some(self.tree(o)?),
-            None => None,
-        };
-        let nd = match new {
-            Some(o) => Some(self.tree(o)?),
-            None => None,
-        };
-        let oe = od.as_deref().map(|d| entries(d)).unwrap_or_default();
-        let ne = nd.as_deref().map(|d| entries(d)).unwrap_or_default();
-        // (name, old side, new side), each side (id, is tree, is regular
-        // file); acted on after the walk so that borrowed entries are released.
-        type Side = Option<(Oid, bool, bool)>;
-        let mut todo: Vec<(Vec<u8>, Side, Side)> = Vec::new();
-        let side = |e: &Entry| {
+        let od = old.map(|o| self.tree(o)).transpose()?;
+        let nd = new.map(|o| self.tree(o)).transpose()?;
+        let (on, nn) = (
+            od.as_ref().map_or(0, |t| t.len()),
+            nd.as_ref().map_or(0, |t| t.len()),
+        );
+        let side = |e: Entry| {
             Oid::from_bytes(e.oid)
                 .ok()
                 .map(|o| (o, e.is_tree, e.is_file))
         };
+        let mut todo: Vec<Pending> = Vec::new();
         let (mut i, mut j) = (0, 0);
-        while i < oe.len() || j < ne.len() {
-            let ord = match (oe.get(i), ne.get(j)) {
-                (Some(a), Some(b)) => cmp_entries(a, b),
-                (Some(_), None) => Ordering::Less,
-                _ => Ordering::Greater,
-            };
-            match ord {
-                Ordering::Equal => {
-                    let (a, b) = (&oe[i], &ne[j]);
-                    if a.oid != b.oid || a.is_file != b.is_file {
-                        todo.push((b.name.to_vec(), side(a), side(b)));
+        while i < on || j < nn {
+            let a = (i < on).then(|| od.as_ref().map(|t| t.get(i))).flatten();
+            let b = (j < nn).then(|| nd.as_ref().map(|t| t.get(j))).flatten();
+            match (a, b) {
+                (Some(a), Some(b)) => match cmp_entries(&a, &b) {
+                    Ordering::Equal => {
+                        if a.oid != b.oid || a.is_file != b.is_file {
+                            todo.push((b.name.to_vec(), side(a), side(b)));
+                        }
+                        i += 1;
+                        j += 1;
                     }
+                    Ordering::Less => {
+                        todo.push((a.name.to_vec(), side(a), None));
+                        i += 1;
+                    }
+                    Ordering::Greater => {
+                        todo.push((b.name.to_vec(), None, side(b)));
+                        j += 1;
+                    }
+                },
+                (Some(a), None) => {
+                    todo.push((a.name.to_vec(), side(a), None));
                     i += 1;
+                }
+                (None, Some(b)) => {
+                    todo.push((b.name.to_vec(), None, side(b)));
                     j += 1;
                 }
-                Ordering::Less => {
-                    todo.push((oe[i].name.to_vec(), side(&oe[i]), None));
-                    i += 1;
-                }
-                Ordering::Greater => {
-                    todo.push((ne[j].name.to_vec(), None, side(&ne[j])));
-                    j += 1;
-                }
+                (None, None) => break,
             }
         }
-        drop(oe);
-        drop(ne);
+        drop(od);
+        drop(nd);
         let mut files = Vec::new();
         for (name, o, n) in todo {
             let Ok(name) = String::from_utf8(name) else {
@@ -217,8 +271,8 @@ impl<'r> Reader<'r> {
             if name.starts_with('.') {
                 continue;
             }
-            let tree_of = |s: Side| s.filter(|x| x.1).map(|x| x.0);
-            let file_of = |s: Side| s.filter(|x| x.2).map(|x| x.0);
+            let tree_of = |s: Option<(Oid, bool, bool)>| s.filter(|x| x.1).map(|x| x.0);
+            let file_of = |s: Option<(Oid, bool, bool)>| s.filter(|x| x.2).map(|x| x.0);
             let (ot, nt) = (tree_of(o), tree_of(n));
             if ot.is_some() || nt.is_some() {
                 let len = path.len();
@@ -258,8 +312,8 @@ impl<'r> Reader<'r> {
         m
     }
 
-    /// The blob at `path` (relative to `customers/`'s parent, i.e. the data
-    /// root) under a `customers/` tree.
+    /// The blob at `path` (relative to the data root, under `customers/`)
+    /// in a `customers/` tree.
     pub fn blob_at(
         &mut self,
         records: Option<Oid>,
@@ -274,13 +328,9 @@ impl<'r> Reader<'r> {
             .unwrap_or(path);
         let parts: Vec<&str> = rest.split('/').collect();
         for (k, part) in parts.iter().enumerate() {
-            let data = self.tree(cur)?;
+            let t = self.tree(cur)?;
             let last = k + 1 == parts.len();
-            let found = entries(&data)
-                .into_iter()
-                .find(|e| e.name == part.as_bytes() && e.is_tree != last)
-                .and_then(|e| Oid::from_bytes(e.oid).ok());
-            match found {
+            match t.find(part.as_bytes(), !last) {
                 Some(o) if last => return Ok(Some(o)),
                 Some(o) => cur = o,
                 None => return Ok(None),
@@ -340,22 +390,21 @@ pub fn scan_meta(bytes: &[u8]) -> MetaText {
             None => unusual = true,
         }
     }
-    if (unusual || m.id.is_none())
-        && let Ok(doc) = toml::de::DeTable::parse(text)
-    {
-        {
-            let t = doc.get_ref();
-            let s = |k: &str| {
-                t.get(k)
-                    .and_then(|v| v.get_ref().as_str())
-                    .map(str::to_string)
-            };
-            return MetaText {
-                id: s("id"),
-                owner: s("owner"),
-                stage: s("stage"),
-            };
-        }
+    if unusual || m.id.is_none() {
+        let Ok(doc) = toml::de::DeTable::parse(text) else {
+            return m;
+        };
+        let t = doc.get_ref();
+        let s = |k: &str| {
+            t.get(k)
+                .and_then(|v| v.get_ref().as_str())
+                .map(str::to_string)
+        };
+        return MetaText {
+            id: s("id"),
+            owner: s("owner"),
+            stage: s("stage"),
+        };
     }
     m
 }
@@ -371,7 +420,8 @@ pub struct WalkInput<'a> {
 /// Read `commits` and append them (and their changes) to `index`.
 pub fn walk(input: WalkInput, index: &mut Index) -> Result<(), git2::Error> {
     let repo = input.repo;
-    let mut reader = Reader::new(repo, input.prefix)?;
+    let odb = repo.odb()?;
+    let mut reader = Reader::new(&odb, input.prefix);
     let shallow_roots = shallow_roots(repo);
     let mut new_strings: HashMap<String, u32> = HashMap::new();
     for oid in input.commits {
