@@ -562,7 +562,9 @@ fn span_of(t: &Table, k: &str) -> Option<Range<usize>> {
 }
 
 fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<Diagnostic>) {
-    if c.stage == "lost" && c.lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+    // read from the table: a slim customer does not carry lost_reason
+    let lost_reason = string(t, "lost_reason");
+    if c.stage == "lost" && lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         let mut d = Diagnostic::error(
             Code::LostReason,
             path,

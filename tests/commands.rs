@@ -308,3 +308,39 @@ fn help_and_version_exit_0_usage_exits_2() {
         "{err}"
     );
 }
+
+/// README promises that the sample repository passes `folio check`.
+#[test]
+fn sample_repo_passes_check() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo");
+    let (code, out, err) = run(folio_cmd()
+        .args(["check", "--as-of", "2026-11-24", "--repo"])
+        .arg(&sample));
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (0, "ok: checked 48 files: no problems\n", "")
+    );
+}
+
+#[test]
+fn a_lost_customer_with_a_reason_passes() {
+    let t = TestRepo::new();
+    t.customer(
+        "C1",
+        "ABC Corp",
+        "John Doe",
+        "US",
+        "lost_reason = \"chose a cheaper supplier\"\n",
+    );
+    let p = "customers/us/abc-corp--john-doe--us.toml";
+    t.write(
+        p,
+        &t.read(p)
+            .replace("stage = \"contacted\"", "stage = \"lost\""),
+    );
+    let (code, out, _) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "ok: checked 1 file: no problems\n")
+    );
+}
