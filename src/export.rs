@@ -381,36 +381,8 @@ pub fn to_json(records: &[&Record], fields: &[String], with_path: bool) -> J {
     )
 }
 
-/// Field names `--fields` accepts for JSON.
-pub const JSON_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "contact",
-    "country",
-    "owner",
-    "tier",
-    "type",
-    "stage",
-    "source",
-    "industry",
-    "city",
-    "address",
-    "website",
-    "tags",
-    "group",
-    "created",
-    "next_followup",
-    "lost_reason",
-    "pool_reason",
-    "incoterms",
-    "payment_terms",
-    "titles",
-    "contacts",
-    "quotes",
-    "orders",
-    "followups",
-    "consent",
-];
+/// Field names `--fields` accepts for JSON: the record's top-level keys.
+pub const JSON_FIELDS: &[&str] = crate::records::TOP_LEVEL_KEYS;
 
 /// An XLSX workbook: a Customers sheet (one row per customer), and
 /// Contacts, Quotes, Orders and Followups sheets keyed by customer id.

@@ -383,7 +383,8 @@ fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-const TOP: &[&str] = &[
+/// The built-in top-level keys of a record, in the canonical order.
+pub const TOP_LEVEL_KEYS: &[&str] = &[
     "id",
     "name",
     "contact",
@@ -420,7 +421,7 @@ fn build(t: &Table, schema: &Schema, slim: bool) -> Customer {
     // Extra fields are only those the schema declares; unknown keys are
     // already reported and are not carried along.
     let declared = |k: &str| schema.field(k).is_some();
-    let mut extra = extras(t, TOP);
+    let mut extra = extras(t, TOP_LEVEL_KEYS);
     extra.retain(|k, _| declared(k));
     Customer {
         id: string(t, "id").unwrap_or_default(),
