@@ -383,6 +383,16 @@ fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
+/// The keys that precede `key` in the canonical order (where a new
+/// `key = ...` line goes).
+pub fn keys_before(key: &str) -> &'static [&'static str] {
+    let n = TOP_LEVEL_KEYS
+        .iter()
+        .position(|k| *k == key)
+        .unwrap_or(TOP_LEVEL_KEYS.len());
+    &TOP_LEVEL_KEYS[..n]
+}
+
 /// The built-in top-level keys of a record, in the canonical order.
 pub const TOP_LEVEL_KEYS: &[&str] = &[
     "id",

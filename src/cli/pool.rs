@@ -7,6 +7,7 @@ use crate::edit::{remove_key, set_string, write_atomic};
 use crate::history::History;
 use crate::output::style::{self, paint};
 use crate::pool::{self, Ledger, OwnerEvent, SignedDates};
+use crate::records::keys_before;
 use crate::repo::{Record, Repo};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -429,27 +430,6 @@ fn read_text(repo: &Repo, rel: &str) -> Result<String, Failure> {
         .map_err(|_| Failure::new(format!("{rel} is not UTF-8 (run `folio check`)")))
 }
 
-const OWNER_AFTER: &[&str] = &["id", "name", "contact", "country"];
-const POOL_REASON_AFTER: &[&str] = &[
-    "id",
-    "name",
-    "contact",
-    "country",
-    "tier",
-    "type",
-    "stage",
-    "source",
-    "industry",
-    "city",
-    "address",
-    "website",
-    "tags",
-    "group",
-    "created",
-    "next_followup",
-    "lost_reason",
-];
-
 fn release(
     ctx: &Ctx,
     queries: &[String],
@@ -496,7 +476,7 @@ fn release(
         };
         let text = read_text(&repo, &r.path)?;
         let t = remove_key(&text, "owner")
-            .and_then(|t| set_string(&t, "pool_reason", reason.trim(), POOL_REASON_AFTER));
+            .and_then(|t| set_string(&t, "pool_reason", reason.trim(), keys_before("pool_reason")));
         let t = t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?;
         edits.push((r.path.clone(), t));
         *owners.entry(owner).or_default() += 1;
@@ -592,8 +572,8 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
             )));
         }
         let text = read_text(&repo, &r.path)?;
-        let t =
-            set_string(&text, "owner", h, OWNER_AFTER).and_then(|t| remove_key(&t, "pool_reason"));
+        let t = set_string(&text, "owner", h, keys_before("owner"))
+            .and_then(|t| remove_key(&t, "pool_reason"));
         edits.push((
             r.path.clone(),
             t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?,
@@ -703,7 +683,7 @@ fn assign(
         got.entry(h).or_default().push(r.customer.display_name());
         if !dry_run {
             let text = read_text(&repo, &r.path)?;
-            let t = set_string(&text, "owner", h, OWNER_AFTER)
+            let t = set_string(&text, "owner", h, keys_before("owner"))
                 .and_then(|t| remove_key(&t, "pool_reason"));
             edits.push((
                 r.path.clone(),
