@@ -40,9 +40,9 @@ echo "repository: $REPO ($files records, $commits commits)"
 # The customer of the latest company rename (a delete plus an add), so
 # that git log --follow has a rename to follow; else the first customer.
 id=
-rc=$(git log -n 1 --diff-filter=D --format=%H -- customers)
+rc=$(git log -n 1 --no-renames --diff-filter=D --format=%H -- customers)
 if [ -n "$rc" ]; then
-  added=$(git show --format= --name-only --diff-filter=A "$rc" -- customers | head -1)
+  added=$(git show --no-renames --format= --name-only --diff-filter=A "$rc" -- customers | head -1)
   id=$(git show "$rc:$added" | sed -n 's/^id = "\(.*\)"/\1/p')
 fi
 id=${id:-C0000001}
@@ -51,11 +51,15 @@ echo "customer: $id at $path"
 
 echo
 echo "== first history pass (cold cache)"
-rm -rf .folio/history
-t_git=$(secs git log --raw --no-renames --format=%H)
-t_folio=$(secs "$FOLIO" log "$id")
-echo "git log --raw --no-renames --format=%H : ${t_git}s"
-echo "folio log (cold, builds the index)     : ${t_folio}s"
+if [ -z "${SKIP_COLD:-}" ] || [ ! -f .folio/history/index.bin ]; then
+  rm -rf .folio/history
+  t_git=$(secs git log --raw --no-renames --format=%H)
+  t_folio=$(secs "$FOLIO" log "$id")
+  echo "git log --raw --no-renames --format=%H : ${t_git}s"
+  echo "folio log (cold, builds the index)     : ${t_folio}s"
+else
+  echo "(skipped: SKIP_COLD is set and the index exists)"
+fi
 ls -l .folio/history/index.bin | awk '{print "index size: " $5 " bytes"}'
 
 echo

@@ -726,3 +726,47 @@ fn handover_refuses_dirty_files_and_bad_receivers() {
     assert!(err.contains("dave owns no customers"), "{err}");
     assert_eq!(f.head(), head);
 }
+
+#[test]
+fn small_updates_go_to_the_journal() {
+    let f = Fixture::new();
+    let p = "customers/us/many--ann-lee--us.toml";
+    let mut commits = Vec::new();
+    for k in 0..20 {
+        let tier = ["A", "B", "C", "D"][k % 4];
+        f.write(p, &record("M1", "Many", "Ann Lee", Some("alice"), tier, ""));
+        commits.push(f.commit("Alice", at(k as i64, 9), &format!("edit {k}")));
+    }
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["commit"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let v = json_of(f.root(), &["log", "M1", "--format", "json"]);
+    assert_eq!(v.as_array().unwrap().len(), 20);
+    let journal = f.root().join(".folio/history/journal.bin");
+    assert!(!journal.exists());
+    for (k, tier) in [(20, "B"), (21, "C")] {
+        f.write(p, &record("M1", "Many", "Ann Lee", Some("bob"), tier, ""));
+        commits.push(f.commit("Bob", at(k, 9), &format!("edit {k}")));
+        let v = json_of(f.root(), &["log", "M1", "--format", "json"]);
+        let mut want: Vec<String> = commits.iter().map(|c| c.to_string()).collect();
+        want.reverse();
+        assert_eq!(ids(&v), want);
+        assert!(journal.is_file());
+    }
+    let v = json_of(
+        f.root(),
+        &["log", "M1", "--field", "owner", "--format", "json"],
+    );
+    assert_eq!(
+        v[0]["changes"],
+        json!([{"field": "owner", "old": "alice", "new": "bob"}])
+    );
+    // A damaged journal is ignored and written again.
+    std::fs::write(&journal, b"junk").unwrap();
+    let v2 = json_of(f.root(), &["log", "M1", "--format", "json"]);
+    assert_eq!(ids(&v2).len(), 22);
+}

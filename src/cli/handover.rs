@@ -66,7 +66,21 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         Some(w) => Some(handover::parse_weights(w).map_err(failure)?),
         None => None,
     };
-    let loaded = repo.load(as_of);
+    // Only FROM's records are parsed in full: a quick scan of each file's
+    // top-level `owner` picks them out of a large repository.
+    let (files, _) = repo.record_files();
+    let mine: Vec<crate::repo::RecordFile> = {
+        use rayon::prelude::*;
+        files
+            .into_par_iter()
+            .filter(|f| {
+                std::fs::read(&f.abs).is_ok_and(|b| {
+                    crate::history::walk::scan_meta(&b).owner.as_deref() == Some(a.from.as_str())
+                })
+            })
+            .collect()
+    };
+    let loaded = repo.load_files(&mine, as_of);
     if !loaded.unreadable.is_empty() {
         eprint(&format!(
             "{} {} could not be parsed and {} not handed over: {}\n",

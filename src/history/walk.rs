@@ -601,6 +601,10 @@ pub fn raw(oid: Oid) -> RawOid {
     r
 }
 
+pub fn raw_hex(r: &RawOid) -> String {
+    r.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The commits git lists in `.git/shallow`: where a shallow history stops.
 pub fn shallow_roots(repo: &Repository) -> Vec<Oid> {
     std::fs::read_to_string(repo.path().join("shallow"))
