@@ -18,12 +18,13 @@ use crate::naming::{RulePath, Template};
 use crate::records::{Consent, Contact, Customer, Title};
 use crate::repo::Record;
 use crate::schema::Schema;
+use crate::transaction::TxError;
 use chrono::NaiveDate;
 pub use mapping::{FieldSpec, Mapping, OnInvalid, Target};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What to do with a row that duplicates a record or an earlier row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -991,23 +992,15 @@ fn set_empty(c: &mut Customer, t: &Target) {
     }
 }
 
-/// Why writing the import failed (nothing was changed).
-#[derive(Debug, thiserror::Error)]
-#[error("{what}")]
-pub struct ApplyError {
-    pub what: String,
-    #[source]
-    pub source: std::io::Error,
-}
-
-/// Write a plan all or nothing (see [`transact`]). Returns the paths
-/// written, relative to `root`.
-pub fn apply(root: &Path, staging: &Path, plan: &Plan) -> Result<Vec<String>, ApplyError> {
+/// Write a plan all or nothing, even if the process is killed half way
+/// (see [`crate::transaction`]). `cache` is the repository's `.folio`.
+/// Returns the paths written, relative to `root`.
+pub fn apply(root: &Path, cache: &Path, plan: &Plan) -> Result<Vec<String>, TxError> {
     let mut files: Vec<(String, String)> = Vec::new();
     for u in &plan.updated {
         let abs = root.join(&u.path);
-        let text = std::fs::read_to_string(&abs).map_err(|source| ApplyError {
-            what: format!("cannot read {}", u.path),
+        let text = std::fs::read_to_string(&abs).map_err(|source| TxError {
+            what: format!("cannot read {}; nothing was changed", u.path),
             source,
         })?;
         files.push((
@@ -1018,104 +1011,8 @@ pub fn apply(root: &Path, staging: &Path, plan: &Plan) -> Result<Vec<String>, Ap
     for c in &plan.created {
         files.push((c.path.clone(), crate::edit::render(&c.customer)));
     }
-    transact(root, staging, &files, &[])?;
+    crate::transaction::transact(root, cache, &files, &[])?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
-}
-
-/// Write files and remove files (paths relative to `root`) all or nothing:
-/// every new text goes to a temporary file under `staging` (inside the
-/// repository, so renames stay on one file system), then all are renamed
-/// into place, the files to remove moved aside; if any step fails, what was
-/// done is undone. No file is ever half written.
-pub fn transact(
-    root: &Path,
-    staging: &Path,
-    writes: &[(String, String)],
-    removes: &[String],
-) -> Result<(), ApplyError> {
-    if writes.is_empty() && removes.is_empty() {
-        return Ok(());
-    }
-    let dir = staging.join(format!("tx-{}", ulid::Ulid::new()));
-    std::fs::create_dir_all(&dir).map_err(|source| ApplyError {
-        what: format!("cannot create {}", dir.display()),
-        source,
-    })?;
-    let cleanup = |e: ApplyError| {
-        let _ = std::fs::remove_dir_all(&dir);
-        e
-    };
-    let staged: Vec<PathBuf> = (0..writes.len())
-        .map(|i| dir.join(format!("{i}.toml")))
-        .collect();
-    writes
-        .par_iter()
-        .zip(staged.par_iter())
-        .try_for_each(|((rel, text), tmp)| {
-            std::fs::write(tmp, text.as_bytes()).map_err(|source| ApplyError {
-                what: format!("cannot stage {rel}; nothing was changed"),
-                source,
-            })
-        })
-        .map_err(cleanup)?;
-    // (target, backup of what was there)
-    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    let mut failed = None;
-    for (i, rel) in removes.iter().enumerate() {
-        let target = root.join(rel);
-        let backup = dir.join(format!("{i}.removed"));
-        match std::fs::rename(&target, &backup) {
-            Ok(()) => done.push((target, Some(backup))),
-            Err(e) => {
-                failed = Some((rel.clone(), e));
-                break;
-            }
-        }
-    }
-    if failed.is_none() {
-        for (i, (rel, _)) in writes.iter().enumerate() {
-            let target = root.join(rel);
-            let step = (|| -> std::io::Result<Option<PathBuf>> {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                let backup = if target.exists() {
-                    let b = dir.join(format!("{i}.orig"));
-                    std::fs::hard_link(&target, &b)?;
-                    Some(b)
-                } else {
-                    None
-                };
-                std::fs::rename(&staged[i], &target)?;
-                Ok(backup)
-            })();
-            match step {
-                Ok(b) => done.push((target, b)),
-                Err(e) => {
-                    failed = Some((rel.clone(), e));
-                    break;
-                }
-            }
-        }
-    }
-    if let Some((rel, source)) = failed {
-        for (target, backup) in done.into_iter().rev() {
-            match backup {
-                Some(b) => {
-                    let _ = std::fs::rename(b, &target);
-                }
-                None => {
-                    let _ = std::fs::remove_file(&target);
-                }
-            }
-        }
-        return Err(cleanup(ApplyError {
-            what: format!("cannot write {rel}; nothing was changed"),
-            source,
-        }));
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
 }
 
 #[cfg(test)]

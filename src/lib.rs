@@ -39,3 +39,4 @@ pub mod resolve;
 pub mod review;
 pub mod schema;
 pub mod search;
+pub mod transaction;

@@ -356,3 +356,16 @@ impl Repo {
         loaded
     }
 }
+
+/// Create the cache folder (`.folio`) and `sub` inside it. The cache
+/// ignores itself (a `.gitignore` of `*`), so that git never lists it even
+/// in a repository that `folio init` did not make.
+pub fn prepare_cache_dir(cache: &Path, sub: &str) -> std::io::Result<PathBuf> {
+    let dir = cache.join(sub);
+    std::fs::create_dir_all(&dir)?;
+    let ignore = cache.join(".gitignore");
+    if !ignore.exists() {
+        crate::edit::write_atomic(&ignore, b"*\n")?;
+    }
+    Ok(dir)
+}

@@ -58,6 +58,13 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
+/// What `git status` shows (ignored files are not listed) is empty.
+fn git_status_clean(repo: &git2::Repository) -> bool {
+    let mut o = git2::StatusOptions::new();
+    o.include_ignored(false).include_untracked(true);
+    repo.statuses(Some(&mut o)).unwrap().is_empty()
+}
+
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -569,9 +576,11 @@ fn commit_makes_one_commit() {
         )
         .unwrap();
     assert_eq!(diff.deltas().len(), 5);
-    assert!(repo.statuses(None).unwrap().is_empty(), "all committed");
+    assert!(git_status_clean(&repo), "all committed");
     assert!(
-        !t.path(".folio").exists() || walk(&t.path(".folio")).is_empty(),
+        walk(&t.path(".folio"))
+            .iter()
+            .all(|p| p.ends_with(".folio/.gitignore")),
         "no staging left"
     );
 }
@@ -803,7 +812,7 @@ fn merge_three_records() {
         head.message().unwrap(),
         "merge B2 C3 into A1\n\nFolio-Merged: B2\nFolio-Merged: C3\n"
     );
-    assert!(repo.statuses(None).unwrap().is_empty());
+    assert!(git_status_clean(&repo));
     let (code, out, _) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
     assert_eq!(code, 0, "{out}");
     // an unknown id changes nothing
@@ -865,4 +874,91 @@ fn common_export_repo() -> tempfile::TempDir {
         std::fs::write(dir.join(file), text).unwrap();
     }
     d
+}
+
+/// Record files under customers/ (recursively).
+fn count_records(t: &TestRepo) -> usize {
+    files(t).iter().filter(|p| p.ends_with(".toml")).count()
+}
+
+fn leftover_transactions(t: &TestRepo) -> usize {
+    std::fs::read_dir(t.path(".folio/tx"))
+        .map(|rd| rd.flatten().filter(|e| e.path().is_dir()).count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_import_killed_while_renaming_is_finished_by_the_next_command() {
+    let map = fixture("customers-100.map.toml");
+    for (fault, on_disk) in [("rename:10", 10), ("committed", 0)] {
+        let t = TestRepo::new();
+        let f = fixture("customers-100.csv");
+        let (code, _, _) = run(t.folio().env("FOLIO_TX_FAULT", fault).args([
+            "import",
+            f.as_str(),
+            "--map",
+            &map,
+            "--as-of",
+            "2026-01-01",
+            "--ids",
+            "seq:C",
+        ]));
+        assert_eq!(code, -1, "{fault}: the process was killed");
+        assert_eq!(count_records(&t), on_disk, "{fault}");
+        assert_eq!(leftover_transactions(&t), 1, "{fault}");
+        // Any command that opens the repository finishes the change first.
+        let (code, out, err) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+        assert_eq!(code, 0, "{fault}: {out}{err}");
+        assert!(
+            err.starts_with(
+                "note: finished a change that an interrupted folio left half done (99 files in "
+            ),
+            "{fault}: {err}"
+        );
+        assert_eq!(count_records(&t), 99, "{fault}");
+        assert_eq!(leftover_transactions(&t), 0, "{fault}");
+        assert_eq!(
+            t.read("customers/cl/rasmussen-group--sheryl-baxter--cl.toml")
+                .lines()
+                .next(),
+            Some("id = \"C1\"")
+        );
+        let (_, _, err) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+        assert_eq!(err, "", "{fault}: recovered once only");
+    }
+}
+
+#[test]
+fn an_import_killed_at_any_moment_leaves_all_rows_or_none() {
+    let n = 1500;
+    let mut csv = String::from("Company,Contact,Country\n");
+    for i in 0..n {
+        csv.push_str(&format!("Kestrel {i} Works,Ann Lee {i},Germany\n"));
+    }
+    let src = tempfile::tempdir().unwrap();
+    let file = src.path().join("rows.csv");
+    std::fs::write(&file, csv).unwrap();
+    let file = file.display().to_string();
+    for delay_ms in [0u64, 50, 150, 300, 500, 800, 1200, 1800] {
+        let t = TestRepo::new();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("folio"))
+            .current_dir(t.root())
+            .env("NO_COLOR", "1")
+            .args(["import", &file, "--as-of", "2026-01-01"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, out, err) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+        let have = count_records(&t);
+        assert!(
+            have == 0 || have == n,
+            "killed after {delay_ms} ms: {have} of {n} records on disk\n{out}{err}"
+        );
+        assert_eq!(code, 0, "killed after {delay_ms} ms: {out}{err}");
+        assert_eq!(leftover_transactions(&t), 0);
+    }
 }

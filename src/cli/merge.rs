@@ -155,7 +155,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         .collect();
     let mut commit = None;
     if !a.dry_run {
-        crate::import::transact(
+        crate::transaction::transact(
             &repo.root,
             &repo.cache_dir(),
             &[(path.clone(), new_text)],

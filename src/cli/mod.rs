@@ -215,10 +215,12 @@ impl Ctx {
             Some(dir) => Repo::open(dir),
             None => Repo::discover(&std::env::current_dir()?),
         };
-        r.map_err(|e| {
+        let repo = r.map_err(|e| {
             let f = Failure::from(e);
             f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
-        })
+        })?;
+        recover_transactions(&repo)?;
+        Ok(repo)
     }
 
     /// Open the repository for a command that needs valid settings: a broken
@@ -232,6 +234,29 @@ impl Ctx {
         }
         Ok(repo)
     }
+}
+
+/// Finish (or undo) a multi-file change that a killed folio left half done,
+/// before anything reads the records, and say so on stderr.
+fn recover_transactions(repo: &Repo) -> Result<(), Failure> {
+    use crate::transaction::Recovered;
+    let done = crate::transaction::recover(&repo.root, &repo.cache_dir())?;
+    for r in done {
+        let msg = match r {
+            Recovered::Finished { files } => format!(
+                "note: finished a change that an interrupted folio left half done ({} in {})\n",
+                crate::output::plural(files, "file"),
+                repo.cache_dir().join(crate::transaction::TX_DIR).display()
+            ),
+            Recovered::RolledBack { files, reason } => format!(
+                "warning: could not finish a change that an interrupted folio left half done ({}): {reason}; it was undone\n",
+                crate::output::plural(files, "file")
+            ),
+            Recovered::Discarded => continue,
+        };
+        eprint(&msg);
+    }
+    Ok(())
 }
 
 /// `--as-of` or today.
