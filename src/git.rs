@@ -126,6 +126,29 @@ impl GitRepo {
             .collect())
     }
 
+    /// Files under `dir` (relative to the data root) whose working copy
+    /// differs from HEAD: changed, staged, deleted or untracked (both sides
+    /// of a staged rename). Ignored files are left out.
+    pub fn changed_under(&self, dir: &str) -> Result<Vec<String>, GitError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true)
+            .renames_head_to_index(false)
+            .pathspec(self.to_git(dir));
+        let st = ctx(self.repo.statuses(Some(&mut opts)), || {
+            "cannot read the status".into()
+        })?;
+        let mut out: Vec<String> = st
+            .iter()
+            .filter_map(|e| e.path().ok().and_then(|p| self.from_git(p)))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Whether `rel` is tracked in the index.
     pub fn is_tracked(&self, rel: &str) -> bool {
         self.repo

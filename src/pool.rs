@@ -9,6 +9,53 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// A record's owner and stage as its top-level lines say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub id: String,
+    pub owner: Option<String>,
+    pub stage: Option<String>,
+}
+
+/// The records of the working tree by path (relative to the data root),
+/// without reading them all: the state at HEAD, replayed from the history
+/// index's changes (oldest first), corrected by the files git reports
+/// changed since HEAD (`changed`: each path with what it holds now, or
+/// `None` when it is gone or is not a record).
+pub fn working_holdings(
+    history: &crate::history::History,
+    changed: Vec<(String, Option<Holding>)>,
+) -> HashMap<String, Holding> {
+    use crate::history::ChangeKind;
+    let mut at: HashMap<String, Holding> = HashMap::new();
+    for c in history.changes() {
+        if matches!(c.kind(), ChangeKind::Deleted | ChangeKind::Renamed)
+            && let Some(p) = c.old_path()
+        {
+            at.remove(p);
+        }
+        if c.kind() != ChangeKind::Deleted
+            && let (Some(p), Some(id)) = (c.path(), c.new_id())
+        {
+            at.insert(
+                p.to_string(),
+                Holding {
+                    id: id.to_string(),
+                    owner: c.owner().map(str::to_string),
+                    stage: c.stage().map(str::to_string),
+                },
+            );
+        }
+    }
+    for (p, now) in changed {
+        match now {
+            Some(h) => at.insert(p, h),
+            None => at.remove(&p),
+        };
+    }
+    at
+}
+
 /// One change of a customer's owner, from the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerEvent {

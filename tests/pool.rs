@@ -436,3 +436,66 @@ fn pool_list_most_promising_first() {
         ["P10", "P2", "P4", "P6", "P8", "P1", "P3", "P5", "P7", "P9"]
     );
 }
+
+#[test]
+fn hold_limit_counts_the_working_tree_and_claims_take_paths_and_names() {
+    let t = setup();
+    t.write("folio.toml", "[pool]\nmax_held = 3\n");
+    t.commit_all("settings", "admin", at("2026-03-01"));
+    claim_in_git(&t, 1, "alice", "2026-03-02");
+    claim_in_git(&t, 2, "alice", "2026-03-03");
+    // Uncommitted: P2 deleted, a new record of alice's not yet added to git.
+    std::fs::remove_file(t.path(&path(2))).unwrap();
+    t.write(
+        "customers/fr/new-company--new-buyer--fr.toml",
+        "id = \"N1\"\nname = \"New Company\"\ncontact = \"New Buyer\"\ncountry = \"FR\"\nowner = \"alice\"\ntier = \"C\"\nstage = \"contacted\"\ncreated = 2026-03-04\n",
+    );
+    // alice holds P1 and N1: a claim by path brings her to the limit.
+    let p3 = path(3);
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        &p3,
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-04",
+    ]));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "alice claims Pool Company 3-Buyer 3-DE\n"),
+        "{err}"
+    );
+    // One more, named by its company, is refused.
+    let before = t.read(&path(4));
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "Pool Company 4",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-04",
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: alice cannot claim Pool Company 4-Buyer 4-DE: it would break the hold limit: alice holds 3 customers, the most one may hold is 3 (nothing was changed)\n"
+    );
+    assert_eq!(t.read(&path(4)), before);
+    // Releasing N1 in the working tree frees a place.
+    t.write(
+        "customers/fr/new-company--new-buyer--fr.toml",
+        "id = \"N1\"\nname = \"New Company\"\ncontact = \"New Buyer\"\ncountry = \"FR\"\ntier = \"C\"\nstage = \"contacted\"\ncreated = 2026-03-04\n",
+    );
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "P4",
+        "--as",
+        "alice",
+        "--as-of",
+        "2026-03-04",
+    ]));
+    assert_eq!(code, 0, "{err}");
+}

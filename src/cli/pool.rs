@@ -3,7 +3,7 @@
 
 use super::log::open_history;
 use super::{CmdResult, Ctx, Failure, Format, Status, print};
-use crate::edit::{remove_key, set_string, write_atomic};
+use crate::edit::{remove_key, set_string};
 use crate::history::History;
 use crate::output::style::{self, paint};
 use crate::pool::{self, Ledger, OwnerEvent, SignedDates};
@@ -401,18 +401,28 @@ fn write_and_commit(
         let g = git
             .as_ref()
             .ok_or_else(|| Failure::new("--commit needs a git repository"))?;
-        for (p, _) in edits {
-            if g.is_dirty(p)? {
-                return Err(Failure::new(format!(
-                    "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
-                )));
+        // One status of the records' folder, not one per file.
+        let dirty: std::collections::HashSet<String> = if edits.len() > 16 {
+            g.changed_under(crate::repo::CUSTOMERS_DIR)?
+                .into_iter()
+                .collect()
+        } else {
+            let mut d = std::collections::HashSet::new();
+            for (p, _) in edits {
+                if g.is_dirty(p)? {
+                    d.insert(p.clone());
+                }
             }
+            d
+        };
+        if let Some((p, _)) = edits.iter().find(|(p, _)| dirty.contains(p)) {
+            return Err(Failure::new(format!(
+                "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
+            )));
         }
     }
-    for (p, text) in edits {
-        write_atomic(&repo.root.join(p), text.as_bytes())
-            .map_err(|e| Failure::new(format!("cannot write {p}: {e}")))?;
-    }
+    // All files or none, even if folio is killed half way.
+    crate::transaction::transact(&repo.root, &repo.cache_dir(), edits, &[])?;
     match (commit, git) {
         (Some(msg), Some(g)) => {
             let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
@@ -516,28 +526,140 @@ fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
     }
 }
 
-fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
-    check_staff(&repo, h)?;
-    let records = load(&repo, as_of);
-    let chosen = resolve_all(&records, queries)?;
-    let ph = maybe_history(&repo)?;
-    let empty = PoolHistory {
+fn empty_pool_history() -> PoolHistory {
+    PoolHistory {
         events: vec![],
         signed: SignedDates::new(),
         owned_since: HashMap::new(),
         committed_owner: HashMap::new(),
         held_before: vec![],
         paths: vec![],
-    };
-    let ph = ph.as_ref().unwrap_or(&empty);
-    // Claims made in the working tree but not committed yet count as today's.
-    let uncommitted = records
-        .iter()
-        .filter(|r| r.customer.owner.as_deref() == Some(h))
-        .filter(|r| matches!(ph.committed_owner.get(&r.customer.id), Some(None)))
+    }
+}
+
+/// What a claim needs, without reading every record: the pool ledger from
+/// the history cache, the working tree's owners from the history's state at
+/// HEAD corrected by the files git reports changed (only those are read),
+/// and the claimed records themselves. A CUSTOMER given as a search (not an
+/// id or a path) falls back to reading every record.
+fn claim_inputs_from_history(
+    repo: &Repo,
+    git: &crate::git::GitRepo,
+    queries: &[String],
+    h: &str,
+    as_of: NaiveDate,
+) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
+    let (holdings, history) = holdings_from_history(repo, git)?;
+    let ph = pool_history(&history);
+    drop(history);
+    let (held, uncommitted) = counts(&holdings, &ph, h);
+    let mut files = Vec::new();
+    for q in queries {
+        let q = q.trim();
+        let norm = q.replace('\\', "/");
+        let norm = norm.strip_prefix("./").unwrap_or(&norm).to_string();
+        let by_path = |rel: &str| holdings.contains_key(rel).then(|| rel.to_string());
+        let found = holdings
+            .iter()
+            .find(|(_, s)| s.id == q)
+            .map(|(p, _)| p.clone())
+            .or_else(|| by_path(&norm))
+            .or_else(|| {
+                let abs = std::path::Path::new(q).canonicalize().ok()?;
+                let root = repo.root.canonicalize().ok()?;
+                let rel = abs.strip_prefix(&root).ok()?;
+                by_path(&rel.to_string_lossy().replace('\\', "/"))
+            });
+        match found {
+            Some(rel) => files.push(crate::repo::RecordFile {
+                abs: repo.root.join(&rel),
+                rel,
+            }),
+            None => {
+                // A search by name: read every record to find it.
+                let records = load(repo, as_of);
+                let chosen: Vec<Record> = resolve_all(&records, queries)?
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                return Ok((chosen, ph, held, uncommitted));
+            }
+        }
+    }
+    let loaded = repo.load_files(&files, as_of);
+    if let Some(p) = loaded.unreadable.first() {
+        return Err(Failure::new(format!(
+            "{p} cannot be parsed (run `folio check`); nothing was changed"
+        )));
+    }
+    let mut chosen: Vec<Record> = Vec::new();
+    for r in loaded.records {
+        if !chosen.iter().any(|c| c.customer.id == r.customer.id) {
+            chosen.push(r);
+        }
+    }
+    Ok((chosen, ph, held, uncommitted))
+}
+
+/// Who holds which record in the working tree (see
+/// [`pool::working_holdings`]), and the history it came from: only the
+/// files git reports changed since HEAD are read.
+fn holdings_from_history(
+    repo: &Repo,
+    git: &crate::git::GitRepo,
+) -> Result<(HashMap<String, pool::Holding>, History), Failure> {
+    use rayon::prelude::*;
+    let history = open_history(repo)?;
+    let changed: Vec<(String, Option<pool::Holding>)> = git
+        .changed_under(crate::repo::CUSTOMERS_DIR)?
+        .into_par_iter()
+        .map(|p| {
+            let now = p
+                .ends_with(".toml")
+                .then(|| std::fs::read(repo.root.join(&p)).ok())
+                .flatten()
+                .and_then(|b| {
+                    let m = crate::history::walk::scan_meta(&b);
+                    Some(pool::Holding {
+                        id: m.id?,
+                        owner: m.owner,
+                        stage: m.stage,
+                    })
+                });
+            (p, now)
+        })
+        .collect();
+    Ok((pool::working_holdings(&history, changed), history))
+}
+
+/// How many records `h` holds in the working tree, and how many of those
+/// were in the pool at HEAD (claims not committed yet, counted as today's).
+fn counts(holdings: &HashMap<String, pool::Holding>, ph: &PoolHistory, h: &str) -> (usize, usize) {
+    let mine = || holdings.values().filter(|s| s.owner.as_deref() == Some(h));
+    let uncommitted = mine()
+        .filter(|s| matches!(ph.committed_owner.get(&s.id), Some(None)))
         .count();
-    let held = held_by(&records, h);
+    (mine().count(), uncommitted)
+}
+
+fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
+    let repo = ctx.open_repo_strict()?;
+    check_staff(&repo, h)?;
+    let git = crate::git::GitRepo::open(&repo.root);
+    let (chosen, ph, held, uncommitted) = match &git {
+        Some(g) => claim_inputs_from_history(&repo, g, queries, h, as_of)?,
+        None => {
+            // No history: every record is read.
+            let records = load(&repo, as_of);
+            let chosen: Vec<Record> = resolve_all(&records, queries)?
+                .into_iter()
+                .cloned()
+                .collect();
+            let held = held_by(&records, h);
+            (chosen, empty_pool_history(), held, 0)
+        }
+    };
+    let ph = &ph;
     let mut edits = Vec::new();
     let mut out = String::new();
     for (n, r) in chosen.iter().enumerate() {
@@ -553,7 +675,9 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
             ph.ledger(),
             as_of,
             uncommitted + n,
-            held,
+            // `held` already counts the uncommitted claims, which
+            // check_claim adds as pending.
+            held.saturating_sub(uncommitted),
             &repo.config.pool,
         ) {
             let what = match &why {
@@ -617,7 +741,46 @@ fn assign(
             "nobody to assign to: no active person in staff.toml",
         ));
     }
-    let records = load(&repo, as_of);
+    // With git, only the pool's records are read: who holds what comes
+    // from the history's state at HEAD and the files changed since.
+    let git = crate::git::GitRepo::open(&repo.root);
+    let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
+        match &git {
+            Some(g) => {
+                let (holdings, history) = holdings_from_history(&repo, g)?;
+                let mut held_now: HashMap<String, usize> = HashMap::new();
+                let mut pool_files = Vec::new();
+                for (p, s) in &holdings {
+                    match &s.owner {
+                        Some(o) => *held_now.entry(o.clone()).or_default() += 1,
+                        None => pool_files.push(crate::repo::RecordFile {
+                            abs: repo.root.join(p),
+                            rel: p.clone(),
+                        }),
+                    }
+                }
+                pool_files.sort_by(|a, b| a.rel.cmp(&b.rel));
+                let ph = (weights == "from-conversion").then(|| pool_history(&history));
+                drop(history);
+                let loaded = repo.load_files(&pool_files, as_of);
+                for p in &loaded.unreadable {
+                    super::eprint(&format!(
+                        "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
+                    ));
+                }
+                (loaded.records, held_now, ph)
+            }
+            None => {
+                let records = load(&repo, as_of);
+                let mut held_now: HashMap<String, usize> = HashMap::new();
+                for r in &records {
+                    if let Some(o) = &r.customer.owner {
+                        *held_now.entry(o.clone()).or_default() += 1;
+                    }
+                }
+                (records, held_now, None)
+            }
+        };
     let mut out = String::new();
     let w: Vec<u32> = match weights {
         "from-staff" => receivers
@@ -625,7 +788,8 @@ fn assign(
             .map(|h| repo.staff.get(h).map(|m| m.weight).unwrap_or(1))
             .collect(),
         "from-conversion" => {
-            let ph = maybe_history(&repo)?
+            let ph = ph
+                .take()
                 .ok_or_else(|| Failure::new("--weights from-conversion needs the git history"))?;
             let conv =
                 pool::conversion(&receivers, &ph.events, &ph.signed, as_of, &repo.config.pool);
@@ -671,7 +835,7 @@ fn assign(
             repo.config
                 .pool
                 .max_held
-                .saturating_sub(held_by(&records, h))
+                .saturating_sub(held_now.get(h).copied().unwrap_or(0))
         })
         .collect();
     let dealt = pool::deal(n, &w, &room);
