@@ -27,33 +27,40 @@ pub fn working_holdings(
     changed: Vec<(String, Option<Holding>)>,
 ) -> HashMap<String, Holding> {
     use crate::history::ChangeKind;
-    let mut at: HashMap<String, Holding> = HashMap::new();
+    type At<'h> = (&'h str, Option<&'h str>, Option<&'h str>);
+    // Replayed on borrowed strings; only the final state is copied.
+    let mut at: rustc_hash::FxHashMap<&str, At<'_>> = Default::default();
     for c in history.changes() {
-        if matches!(c.kind(), ChangeKind::Deleted | ChangeKind::Renamed)
+        let kind = c.kind();
+        if matches!(kind, ChangeKind::Deleted | ChangeKind::Renamed)
             && let Some(p) = c.old_path()
         {
             at.remove(p);
         }
-        if c.kind() != ChangeKind::Deleted
+        if kind != ChangeKind::Deleted
             && let (Some(p), Some(id)) = (c.path(), c.new_id())
         {
-            at.insert(
-                p.to_string(),
-                Holding {
-                    id: id.to_string(),
-                    owner: c.owner().map(str::to_string),
-                    stage: c.stage().map(str::to_string),
-                },
-            );
+            at.insert(p, (id, c.owner(), c.stage()));
         }
+    }
+    let mut out: HashMap<String, Holding> = HashMap::with_capacity(at.len() + changed.len());
+    for (p, (id, owner, stage)) in at {
+        out.insert(
+            p.to_string(),
+            Holding {
+                id: id.to_string(),
+                owner: owner.map(str::to_string),
+                stage: stage.map(str::to_string),
+            },
+        );
     }
     for (p, now) in changed {
         match now {
-            Some(h) => at.insert(p, h),
-            None => at.remove(&p),
+            Some(h) => out.insert(p, h),
+            None => out.remove(&p),
         };
     }
-    at
+    out
 }
 
 /// One change of a customer's owner, from the history.

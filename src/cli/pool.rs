@@ -391,10 +391,14 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
 }
 
 /// Write edited records all at once, then commit them if asked.
+/// Write the edits all or nothing and, with a message, commit them.
+/// `known_dirty`: the records folder's changed files when the caller has
+/// just read them (saves a second status of the whole folder).
 fn write_and_commit(
     repo: &Repo,
     edits: &[(String, String)],
     commit: Option<String>,
+    known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
     let git = crate::git::GitRepo::open(&repo.root);
     if commit.is_some() {
@@ -402,7 +406,9 @@ fn write_and_commit(
             .as_ref()
             .ok_or_else(|| Failure::new("--commit needs a git repository"))?;
         // One status of the records' folder, not one per file.
-        let dirty: std::collections::HashSet<String> = if edits.len() > 16 {
+        let dirty: std::collections::HashSet<String> = if let Some(d) = known_dirty {
+            d.into_iter().collect()
+        } else if edits.len() > 16 {
             g.changed_under(crate::repo::CUSTOMERS_DIR)?
                 .into_iter()
                 .collect()
@@ -506,7 +512,12 @@ fn release(
         reason.trim(),
         trailers.join("\n")
     );
-    out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+    out.push_str(&write_and_commit(
+        &repo,
+        &edits,
+        commit.then_some(msg),
+        None,
+    )?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -549,7 +560,7 @@ fn claim_inputs_from_history(
     h: &str,
     as_of: NaiveDate,
 ) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (holdings, history) = holdings_from_history(repo, git)?;
+    let (holdings, history, _) = holdings_from_history(repo, git)?;
     let ph = pool_history(&history);
     drop(history);
     let (held, uncommitted) = counts(&holdings, &ph, h);
@@ -601,17 +612,21 @@ fn claim_inputs_from_history(
     Ok((chosen, ph, held, uncommitted))
 }
 
+/// Holdings by path, the history they came from, the changed files.
+type WorkingHoldings = (HashMap<String, pool::Holding>, History, Vec<String>);
+
 /// Who holds which record in the working tree (see
 /// [`pool::working_holdings`]), and the history it came from: only the
 /// files git reports changed since HEAD are read.
 fn holdings_from_history(
     repo: &Repo,
     git: &crate::git::GitRepo,
-) -> Result<(HashMap<String, pool::Holding>, History), Failure> {
+) -> Result<WorkingHoldings, Failure> {
     use rayon::prelude::*;
     let history = open_history(repo)?;
-    let changed: Vec<(String, Option<pool::Holding>)> = git
-        .changed_under(crate::repo::CUSTOMERS_DIR)?
+    let dirty = git.changed_under(crate::repo::CUSTOMERS_DIR)?;
+    let changed: Vec<(String, Option<pool::Holding>)> = dirty
+        .clone()
         .into_par_iter()
         .map(|p| {
             let now = p
@@ -629,7 +644,7 @@ fn holdings_from_history(
             (p, now)
         })
         .collect();
-    Ok((pool::working_holdings(&history, changed), history))
+    Ok((pool::working_holdings(&history, changed), history, dirty))
 }
 
 /// How many records `h` holds in the working tree, and how many of those
@@ -708,7 +723,12 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
         "pool: {h} claims {}\n\nFolio-Claim: {h}",
         crate::output::plural(edits.len(), "customer")
     );
-    out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+    out.push_str(&write_and_commit(
+        &repo,
+        &edits,
+        commit.then_some(msg),
+        None,
+    )?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -744,10 +764,12 @@ fn assign(
     // With git, only the pool's records are read: who holds what comes
     // from the history's state at HEAD and the files changed since.
     let git = crate::git::GitRepo::open(&repo.root);
+    let mut known_dirty = None;
     let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
         match &git {
             Some(g) => {
-                let (holdings, history) = holdings_from_history(&repo, g)?;
+                let (holdings, history, dirty) = holdings_from_history(&repo, g)?;
+                known_dirty = Some(dirty);
                 let mut held_now: HashMap<String, usize> = HashMap::new();
                 let mut pool_files = Vec::new();
                 for (p, s) in &holdings {
@@ -881,7 +903,12 @@ fn assign(
         for h in got.keys() {
             let _ = writeln!(msg, "Folio-Assign: {h}");
         }
-        out.push_str(&write_and_commit(&repo, &edits, commit.then_some(msg))?);
+        out.push_str(&write_and_commit(
+            &repo,
+            &edits,
+            commit.then_some(msg),
+            known_dirty,
+        )?);
     }
     print(&out)?;
     Ok(Status::Ok)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark of the pool commands (issue 7), by hand:
+#   bench/pool.sh [REPO] [FOLIO]
+#   REPO   a generated repository (default /tmp/gen-100k-200k; generated with
+#          100,000 customers and 200,000 commits if missing)
+#   FOLIO  the folio binary (default target/release/folio of this checkout)
+#
+# Works in a detached git worktree of REPO (/tmp/folio-pool-wt), so REPO's
+# own branch and files are never changed. In the worktree, folio.toml raises
+# max_held to 100000 (the generated staff already hold about 4,000 customers
+# each, over the default limit of 300, so every claim would be refused).
+# Measured, with the history cache warm:
+#   folio pool claim ID --as s03          (target <= 0.5 s)
+#   folio pool assign --count 1000 --commit (target <= 3 s, commit included)
+# and, for scale, `git status` on the same worktree.
+# Needs hyperfine (apt-get install hyperfine).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+REPO=${1:-/tmp/gen-100k-200k}
+FOLIO=${2:-$here/target/release/folio}
+WT=/tmp/folio-pool-wt
+export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
+if [ ! -d "$REPO/.git" ]; then
+  python3 "$here/../shared/tools/gen_repo.py" "$REPO" --customers 100000 --commits 200000
+fi
+if [ ! -d "$WT" ]; then
+  git -C "$REPO" worktree add -q --detach "$WT" HEAD
+fi
+cd "$WT"
+git config user.name bench && git config user.email bench@example.com
+grep -qx '.folio/' "$(git rev-parse --git-common-dir)/info/exclude" 2>/dev/null ||
+  echo '.folio/' >> "$(git rev-parse --git-common-dir)/info/exclude"
+base=$(git rev-parse HEAD)
+printf '[pool]\nmax_held = 100000\n' > folio.toml
+git update-index --assume-unchanged folio.toml
+echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "repository: $REPO ($(git ls-files customers | wc -l) records, $(git rev-list --count HEAD) commits)"
+echo "== warming the history cache (a cold pass if there is no cache yet)"
+/usr/bin/time -f "  %e s wall" "$FOLIO" log "$(git ls-files customers | head -1)" > /dev/null
+mkdir -p /tmp/folio-pool-cache
+cp .folio/history/* /tmp/folio-pool-cache/
+restore="git reset -q --hard $base && printf '[pool]\\nmax_held = 100000\\n' > folio.toml && rm -f .folio/history/* && cp /tmp/folio-pool-cache/* .folio/history/"
+pool_file=$(grep -L '^owner' -r customers | head -1) || true
+pool_id=$(sed -n 's/^id = "\(.*\)"/\1/p' "$pool_file")
+echo "pool customer: $pool_id"
+hyperfine --warmup 1 --runs 5 --export-markdown /tmp/folio-pool.md \
+  --prepare "$restore" \
+  -n "folio pool claim" "$FOLIO pool claim $pool_id --as s03" \
+  -n "folio pool assign --count 1000 --commit" "$FOLIO pool assign --count 1000 --commit" \
+  -n "git status" "git status --porcelain"
+eval "$restore"
