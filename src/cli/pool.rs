@@ -555,12 +555,11 @@ fn empty_pool_history() -> PoolHistory {
 /// id or a path) falls back to reading every record.
 fn claim_inputs_from_history(
     repo: &Repo,
-    git: &crate::git::GitRepo,
     queries: &[String],
     h: &str,
     as_of: NaiveDate,
 ) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (holdings, history, _) = holdings_from_history(repo, git)?;
+    let (holdings, history, _) = holdings_from_history(repo)?;
     let ph = pool_history(&history);
     drop(history);
     let (held, uncommitted) = counts(&holdings, &ph, h);
@@ -618,13 +617,20 @@ type WorkingHoldings = (HashMap<String, pool::Holding>, History, Vec<String>);
 /// Who holds which record in the working tree (see
 /// [`pool::working_holdings`]), and the history it came from: only the
 /// files git reports changed since HEAD are read.
-fn holdings_from_history(
-    repo: &Repo,
-    git: &crate::git::GitRepo,
-) -> Result<WorkingHoldings, Failure> {
+fn holdings_from_history(repo: &Repo) -> Result<WorkingHoldings, Failure> {
     use rayon::prelude::*;
-    let history = open_history(repo)?;
-    let dirty = git.changed_under(crate::repo::CUSTOMERS_DIR)?;
+    // The history cache and git's status are read side by side.
+    let (history, dirty) = rayon::join(
+        || open_history(repo),
+        || match crate::git::GitRepo::open(&repo.root) {
+            Some(g) => g.changed_under(crate::repo::CUSTOMERS_DIR),
+            None => Err(crate::git::GitError {
+                what: "cannot open the git repository".into(),
+                source: git2::Error::from_str("not found"),
+            }),
+        },
+    );
+    let (history, dirty) = (history?, dirty?);
     let changed: Vec<(String, Option<pool::Holding>)> = dirty
         .clone()
         .into_par_iter()
@@ -662,7 +668,7 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
     check_staff(&repo, h)?;
     let git = crate::git::GitRepo::open(&repo.root);
     let (chosen, ph, held, uncommitted) = match &git {
-        Some(g) => claim_inputs_from_history(&repo, g, queries, h, as_of)?,
+        Some(_) => claim_inputs_from_history(&repo, queries, h, as_of)?,
         None => {
             // No history: every record is read.
             let records = load(&repo, as_of);
@@ -767,8 +773,8 @@ fn assign(
     let mut known_dirty = None;
     let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
         match &git {
-            Some(g) => {
-                let (holdings, history, dirty) = holdings_from_history(&repo, g)?;
+            Some(_) => {
+                let (holdings, history, dirty) = holdings_from_history(&repo)?;
                 known_dirty = Some(dirty);
                 let mut held_now: HashMap<String, usize> = HashMap::new();
                 let mut pool_files = Vec::new();
