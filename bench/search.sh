@@ -6,9 +6,11 @@
 # REPO defaults to /tmp/folio-bench-search, generated when missing with
 #   gen_repo.py REPO --customers 100000 --cjk
 # Needs a release build (cargo build --release), hyperfine and rg.
-# Figures: full rebuild (wall), index size vs record size, a query on a
-# fresh index next to `rg -l` for the same word (one hyperfine run), and
-# `folio search` right after one record changed (refresh included).
+# Figures: full rebuild (wall and CPU), index size vs record size, a query
+# on a fresh index next to `rg -l` for the same word and to the bare stat of
+# every record file (the floor of a freshness check; one hyperfine run),
+# and `folio search` right after one record changed (refresh included).
+# The machine may be shared: the load average is printed beside each figure.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,10 +29,13 @@ fi
 repo=$(cd "$repo" && pwd)
 cd "$repo"
 records=$(find customers -name '*.toml' | wc -l)
-echo "== repository: $repo ($records record files)"
+load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+echo "== repository: $repo ($records record files), $(nproc) cores"
 
 echo "== full rebuild (target: <= 20 s wall)"
-/usr/bin/time -f "full rebuild: %e s wall, %M KB max RSS" "$folio" index --full
+load
+/usr/bin/time -f "full rebuild: %e s wall, %U s user + %S s system CPU, %M KB max RSS" "$folio" index --full
+load
 
 rec_bytes=$(du -sb customers | cut -f1)
 rec_disk=$(du -sk customers | cut -f1)
@@ -43,13 +48,21 @@ awk -v i="$idx_bytes" -v r="$rec_bytes" 'BEGIN { printf "index / records (conten
 
 echo "== query on a fresh index vs rg -l (targets: folio <= 0.1 s, >= 20x faster than rg)"
 "$folio" search "$word" >/dev/null # make sure the index is fresh
+load
 hyperfine -N --warmup 2 --runs "$runs" --export-json /tmp/folio-search-bench.json \
-  "$folio search $word" "rg -l $word customers"
+  "$folio search $word" \
+  "$folio search --no-refresh $word" \
+  "rg -l $word customers" \
+  "find customers -type f -printf %T@"
+load
 python3 - <<'PY'
 import json
 r = json.load(open("/tmp/folio-search-bench.json"))["results"]
-f, g = r[0]["mean"], r[1]["mean"]
-print(f"folio search: {f*1000:.1f} ms mean, rg -l: {g*1000:.1f} ms mean, ratio rg/folio: {g/f:.1f}x")
+for x in r:
+    print(f"{x['command']}: {x['mean']*1000:.1f} ms mean, {x['median']*1000:.1f} ms median, "
+          f"CPU {x['user']*1000:.0f} ms user + {x['system']*1000:.0f} ms system")
+f, g = r[0]["mean"], r[2]["mean"]
+print(f"ratio rg -l / folio search: {g/f:.1f}x")
 PY
 
 echo "== folio search right after one record changed (target: <= 0.3 s)"
@@ -60,7 +73,9 @@ cat > /tmp/folio-bench-edit.sh <<EDIT
 # change one record in place (a new comment line at the end)
 printf '# edited %s\\n' "\$(date +%s%N)" >> "$repo/$one"
 EDIT
+load
 hyperfine -N --warmup 1 --runs "$runs" --prepare "sh /tmp/folio-bench-edit.sh" \
   "$folio search $word"
+load
 cp /tmp/folio-bench-one.toml "$one"
 "$folio" index >/dev/null

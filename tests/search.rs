@@ -664,3 +664,82 @@ fn no_refresh_answers_from_the_index_as_it_is() {
     // ...and is with one
     assert_eq!(ids(d, "shenzhen"), ["C1"]);
 }
+
+/// Write `text` into the existing file in place (same inode, no rename, so
+/// the folder's mtime does not change), then set the file's mtime to `mtime`.
+fn write_in_place(p: &Path, text: &str, mtime: std::time::SystemTime) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(p)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f.set_modified(mtime).unwrap();
+}
+
+fn mtime(p: &Path) -> std::time::SystemTime {
+    std::fs::metadata(p).unwrap().modified().unwrap()
+}
+
+#[test]
+fn in_place_edits_are_seen_whatever_their_times() {
+    let t = fixture();
+    let d = t.path();
+    let p = d.join(ATLAS_PATH);
+    let folder = p.parent().unwrap().to_path_buf();
+    // an old mtime: the file is not "racy" when indexed
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let folder_mtime = mtime(&folder);
+    assert_eq!(ids(d, "shanghai"), ["C1"]);
+    // same size, same inode, mtime put back (as `touch -d` or a sync tool
+    // would): only the change time tells
+    let edited = ATLAS.replace("Shanghai", "Shenzhen");
+    assert_eq!(edited.len(), ATLAS.len());
+    write_in_place(&p, &edited, old);
+    assert_eq!(mtime(&p), old);
+    assert_eq!(mtime(&folder), folder_mtime);
+    assert!(ids(d, "shanghai").is_empty());
+    assert_eq!(ids(d, "shenzhen"), ["C1"]);
+    // a different size with the mtime put back again
+    write_in_place(&p, &ATLAS.replace("Shanghai", "Guangzhou"), old);
+    assert_eq!(mtime(&p), old);
+    assert_eq!(mtime(&folder), folder_mtime);
+    assert!(ids(d, "shenzhen").is_empty());
+    assert_eq!(ids(d, "guangzhou"), ["C1"]);
+    // the index knows the file's new state: nothing left to update
+    let o = folio(d, &["index", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["full"], &v["modified"]), (&false.into(), &0.into()));
+}
+
+#[test]
+fn a_touched_file_is_no_change_and_folders_can_move() {
+    let t = fixture();
+    let d = t.path();
+    assert_eq!(ids(d, "shanghai"), ["C1"]);
+    // same content, new mtime: no change to report
+    let later = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    write_in_place(&d.join(ATLAS_PATH), ATLAS, later);
+    let o = folio(d, &["index", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["full"], &v["modified"]), (&false.into(), &0.into()));
+    assert_eq!(ids(d, "shanghai"), ["C1"]);
+    // a whole folder removed, another added
+    std::fs::rename(d.join("customers/jp"), d.join("customers/jp2")).unwrap();
+    let o = folio(d, &["index", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((&v["renamed"], &v["records"]), (&1.into(), &5.into()));
+    let o = folio(d, &["search", "tanaka", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v[0]["path"],
+        "customers/jp2/tokyo-trading-kk--yuki-tanaka--jp.toml"
+    );
+}

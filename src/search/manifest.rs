@@ -1,22 +1,34 @@
 //! Which file states the index reflects, and how to tell what changed.
 //!
 //! The manifest lists every record file the index was built from with its
-//! size, modification and change times, inode and a hash of its content.
-//! A stat walk of `customers/` compared with it finds added, modified,
-//! renamed and deleted records without reading them. A file whose
-//! modification time is not older than the moment the manifest's scan
-//! started is "racy" (it could change again within the same timestamp
-//! tick), so its content hash is checked every time, as git does.
+//! size, modification and change times (ns), inode and a hash of its
+//! content, grouped by folder. [`diff`] reads each folder of `customers/`
+//! once and stats its record files (both cores, one folder per task),
+//! compares them with the folder's block of the manifest without building
+//! a path for unchanged files, and reads only new files, files whose stat
+//! changed, and "racy" ones: a file whose modification time is not older
+//! than the moment the manifest's scan started could have changed again
+//! within the same timestamp tick, so its content hash is checked every
+//! time, as git does. An edit written in place changes the file's mtime
+//! and ctime (and usually its size) but not its folder's, so every file is
+//! stat'ed: folder times alone would miss it.
 //!
-//! The file is binary, written to a temporary file and renamed into place,
-//! and ends with a checksum: a torn or foreign file reads as broken.
+//! The file is binary and read with one read: a header, a table of folders
+//! (path, entry count, skipped count, byte length of its block), then the
+//! blocks of entries, sorted by name, and a checksum. A folder's block is
+//! copied as it is when an update does not touch the folder. The file is
+//! written to a temporary file and renamed into place; a torn or foreign
+//! file fails its checksum and reads as broken.
 
 use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
 use std::io;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"FOLIOMAN";
+const MAGIC: &[u8; 8] = b"FOLIOMN2";
+/// Bytes of an entry after its name: size, mtime, ctime, inode, hash, skipped.
+const FIXED: usize = 5 * 8 + 1;
 
 /// What `stat` says about a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,6 +80,27 @@ pub struct Entry {
     pub skipped: bool,
 }
 
+/// An entry as stored in a folder's block (its name without the folder).
+#[derive(Debug, Clone, Copy)]
+struct Slot<'a> {
+    name: &'a [u8],
+    stat: Stat,
+    hash: u64,
+    skipped: bool,
+}
+
+/// A folder's block of entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Folder {
+    /// Relative to the data root, `/`-separated (`customers/de`).
+    rel: String,
+    count: u32,
+    skipped: u32,
+    /// Where its entries are in `Manifest::data`.
+    start: usize,
+    end: usize,
+}
+
 /// The state of the working tree an index reflects.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Manifest {
@@ -79,8 +112,9 @@ pub struct Manifest {
     pub scan_start: i64,
     /// The git commit checked out when the manifest was written.
     pub head: Option<String>,
-    /// Sorted by path.
-    pub entries: Vec<Entry>,
+    /// Sorted by `rel`; none is empty.
+    folders: Vec<Folder>,
+    data: Vec<u8>,
 }
 
 /// Content hash of a record file.
@@ -90,8 +124,41 @@ pub fn hash_bytes(b: &[u8]) -> u64 {
     h.finish()
 }
 
+/// A fast checksum of the manifest's bytes (eight at a time), to tell a
+/// torn or foreign file.
+fn checksum(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = b.len() as u64 ^ K;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    for &x in chunks.remainder() {
+        h = (h.rotate_left(23) ^ u64::from(x)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
 fn put_u64(out: &mut Vec<u8>, x: u64) {
     out.extend_from_slice(&x.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len().min(u16::MAX as usize);
+    out.extend_from_slice(&(n as u16).to_le_bytes());
+    out.extend_from_slice(&s[..n]);
+}
+
+fn put_slot(out: &mut Vec<u8>, name: &[u8], stat: Stat, hash: u64, skipped: bool) {
+    put_str(out, name);
+    put_u64(out, stat.size);
+    put_u64(out, stat.mtime as u64);
+    put_u64(out, stat.ctime as u64);
+    put_u64(out, stat.ino);
+    put_u64(out, hash);
+    out.push(skipped as u8);
 }
 
 struct Reader<'a> {
@@ -116,87 +183,269 @@ impl<'a> Reader<'a> {
     fn u16(&mut self) -> Option<u16> {
         Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
     }
-    fn str(&mut self) -> Option<&'a str> {
+    fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.u16()? as usize;
-        std::str::from_utf8(self.take(n)?).ok()
+        self.take(n)
+    }
+    fn slot(&mut self) -> Option<Slot<'a>> {
+        let name = self.bytes()?;
+        let f = self.take(FIXED)?;
+        let at = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&f[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        Some(Slot {
+            name,
+            stat: Stat {
+                size: at(0),
+                mtime: at(1) as i64,
+                ctime: at(2) as i64,
+                ino: at(3),
+            },
+            hash: at(4),
+            skipped: f[40] != 0,
+        })
     }
 }
 
+/// The entries of one block, in order.
+struct Slots<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Iterator for Slots<'a> {
+    type Item = Slot<'a>;
+    fn next(&mut self) -> Option<Slot<'a>> {
+        if self.r.b.is_empty() {
+            return None;
+        }
+        self.r.slot()
+    }
+}
+
+fn join(rel: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    let mut p = String::with_capacity(rel.len() + 1 + name.len());
+    p.push_str(rel);
+    p.push('/');
+    p.push_str(&name);
+    p
+}
+
+/// The folder part and the name of a `/`-separated relative path.
+fn split(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
 impl Manifest {
+    /// A manifest of `entries` (in any order).
+    pub fn build(
+        version: u32,
+        generation: u64,
+        scan_start: i64,
+        head: Option<String>,
+        mut entries: Vec<Entry>,
+    ) -> Manifest {
+        entries.sort_unstable_by(|a, b| split(&a.path).cmp(&split(&b.path)));
+        let mut m = Manifest {
+            version,
+            generation,
+            scan_start,
+            head,
+            folders: Vec::new(),
+            data: Vec::with_capacity(entries.len() * (FIXED + 48)),
+        };
+        for e in &entries {
+            let (rel, name) = split(&e.path);
+            if m.folders.last().is_none_or(|f| f.rel != rel) {
+                let at = m.data.len();
+                m.folders.push(Folder {
+                    rel: rel.to_string(),
+                    count: 0,
+                    skipped: 0,
+                    start: at,
+                    end: at,
+                });
+            }
+            put_slot(&mut m.data, name.as_bytes(), e.stat, e.hash, e.skipped);
+            if let Some(f) = m.folders.last_mut() {
+                f.count += 1;
+                f.skipped += e.skipped as u32;
+                f.end = m.data.len();
+            }
+        }
+        m
+    }
+
+    fn slots(&self, f: &Folder) -> Slots<'_> {
+        Slots {
+            r: Reader {
+                b: self.data.get(f.start..f.end).unwrap_or_default(),
+            },
+        }
+    }
+
+    fn folder(&self, rel: &str) -> Option<&Folder> {
+        self.folders
+            .binary_search_by(|f| f.rel.as_str().cmp(rel))
+            .ok()
+            .map(|i| &self.folders[i])
+    }
+
+    /// Every entry, sorted by folder then name.
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.folders.iter().flat_map(move |f| {
+            self.slots(f).map(move |s| Entry {
+                path: join(&f.rel, s.name),
+                stat: s.stat,
+                hash: s.hash,
+                skipped: s.skipped,
+            })
+        })
+    }
+
+    /// The entry of one path.
+    pub fn get(&self, path: &str) -> Option<Entry> {
+        let (rel, name) = split(path);
+        let f = self.folder(rel)?;
+        self.slots(f)
+            .find(|s| s.name == name.as_bytes())
+            .map(|s| Entry {
+                path: path.to_string(),
+                stat: s.stat,
+                hash: s.hash,
+                skipped: s.skipped,
+            })
+    }
+
+    /// Files in the manifest.
+    pub fn len(&self) -> usize {
+        self.folders.iter().map(|f| f.count as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.folders.is_empty()
+    }
+
+    /// Records in the index (files that parsed).
+    pub fn records(&self) -> usize {
+        self.folders
+            .iter()
+            .map(|f| (f.count - f.skipped) as usize)
+            .sum()
+    }
+
+    /// Files left out because they do not parse, sorted.
+    pub fn skipped(&self) -> Vec<String> {
+        self.folders
+            .iter()
+            .filter(|f| f.skipped > 0)
+            .flat_map(|f| {
+                self.slots(f)
+                    .filter(|s| s.skipped)
+                    .map(|s| join(&f.rel, s.name))
+            })
+            .collect()
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.entries.len() * 96);
+        let mut out = Vec::with_capacity(64 + self.folders.len() * 40 + self.data.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.version.to_le_bytes());
         put_u64(&mut out, self.generation);
         put_u64(&mut out, self.scan_start as u64);
-        let head = self.head.as_deref().unwrap_or("");
-        out.extend_from_slice(&(head.len() as u16).to_le_bytes());
-        out.extend_from_slice(head.as_bytes());
-        put_u64(&mut out, self.entries.len() as u64);
-        for e in &self.entries {
-            let p = e.path.as_bytes();
-            out.extend_from_slice(&(p.len().min(u16::MAX as usize) as u16).to_le_bytes());
-            out.extend_from_slice(&p[..p.len().min(u16::MAX as usize)]);
-            put_u64(&mut out, e.stat.size);
-            put_u64(&mut out, e.stat.mtime as u64);
-            put_u64(&mut out, e.stat.ctime as u64);
-            put_u64(&mut out, e.stat.ino);
-            put_u64(&mut out, e.hash);
-            out.push(e.skipped as u8);
+        put_str(&mut out, self.head.as_deref().unwrap_or("").as_bytes());
+        out.extend_from_slice(&(self.folders.len() as u32).to_le_bytes());
+        for f in &self.folders {
+            put_str(&mut out, f.rel.as_bytes());
+            out.extend_from_slice(&f.count.to_le_bytes());
+            out.extend_from_slice(&f.skipped.to_le_bytes());
+            put_u64(&mut out, (f.end - f.start) as u64);
         }
-        let sum = hash_bytes(&out);
+        for f in &self.folders {
+            out.extend_from_slice(&self.data[f.start..f.end]);
+        }
+        let sum = checksum(&out);
         put_u64(&mut out, sum);
         out
     }
 
     /// Parse a manifest; `None` when it is torn, foreign or corrupt.
-    pub fn from_bytes(b: &[u8]) -> Option<Manifest> {
+    pub fn from_bytes(mut b: Vec<u8>) -> Option<Manifest> {
         if b.len() < MAGIC.len() + 8 || &b[..8] != MAGIC {
             return None;
         }
-        let (body, sum) = b.split_at(b.len() - 8);
-        if hash_bytes(body) != u64::from_le_bytes(sum.try_into().ok()?) {
+        let body_len = b.len() - 8;
+        if checksum(&b[..body_len]) != u64::from_le_bytes(b[body_len..].try_into().ok()?) {
             return None;
         }
-        let mut r = Reader { b: &body[8..] };
+        let mut r = Reader { b: &b[8..body_len] };
         let version = r.u32()?;
         let generation = r.u64()?;
         let scan_start = r.u64()? as i64;
-        let head = r.str()?;
-        let n = r.u64()? as usize;
-        let mut entries = Vec::with_capacity(n.min(body.len() / 40));
+        let head = std::str::from_utf8(r.bytes()?).ok()?.to_string();
+        let n = r.u32()? as usize;
+        let mut folders = Vec::with_capacity(n.min(r.b.len() / 18));
+        let mut at = 0usize;
         for _ in 0..n {
-            let path = r.str()?.to_string();
-            let stat = Stat {
-                size: r.u64()?,
-                mtime: r.u64()? as i64,
-                ctime: r.u64()? as i64,
-                ino: r.u64()?,
-            };
-            let hash = r.u64()?;
-            let skipped = r.take(1)?[0] != 0;
-            entries.push(Entry {
-                path,
-                stat,
-                hash,
+            let rel = std::str::from_utf8(r.bytes()?).ok()?.to_string();
+            let count = r.u32()?;
+            let skipped = r.u32()?;
+            let len = usize::try_from(r.u64()?).ok()?;
+            let end = at.checked_add(len)?;
+            folders.push(Folder {
+                rel,
+                count,
                 skipped,
+                start: at,
+                end,
             });
+            at = end;
         }
-        if !r.b.is_empty() {
+        if r.b.len() != at {
             return None;
         }
+        let data_start = body_len - at;
+        // every block holds exactly its entries, sorted by name
+        let blocks = &b[data_start..body_len];
+        for (i, f) in folders.iter().enumerate() {
+            if f.count == 0 || i > 0 && folders[i - 1].rel >= f.rel {
+                return None;
+            }
+            let mut r = Reader {
+                b: &blocks[f.start..f.end],
+            };
+            let (mut count, mut skipped) = (0u32, 0u32);
+            let mut last: &[u8] = &[];
+            while !r.b.is_empty() {
+                let s = r.slot()?;
+                if count > 0 && s.name <= last {
+                    return None;
+                }
+                last = s.name;
+                count += 1;
+                skipped += s.skipped as u32;
+            }
+            if count != f.count || skipped != f.skipped {
+                return None;
+            }
+        }
+        b.truncate(body_len);
+        b.drain(..data_start);
         Some(Manifest {
             version,
             generation,
             scan_start,
-            head: (!head.is_empty()).then(|| head.to_string()),
-            entries,
+            head: (!head.is_empty()).then_some(head),
+            folders,
+            data: b,
         })
     }
 
     pub fn read(path: &Path) -> io::Result<Option<Manifest>> {
         match std::fs::read(path) {
-            Ok(b) => Ok(Manifest::from_bytes(&b)),
+            Ok(b) => Ok(Manifest::from_bytes(b)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -216,47 +465,176 @@ impl Manifest {
         Ok(())
     }
 
-    pub fn skipped(&self) -> impl Iterator<Item = &str> {
-        self.entries
-            .iter()
-            .filter(|e| e.skipped)
-            .map(|e| e.path.as_str())
+    /// The manifest after applying a diff: `skipped` names the changed
+    /// paths that did not parse.
+    pub fn apply(
+        &self,
+        diff: &Diff,
+        skipped: &std::collections::HashSet<String>,
+        scan_start: i64,
+        head: Option<String>,
+    ) -> Manifest {
+        // per folder: name -> new state (None: removed)
+        type Ops<'a> = HashMap<&'a str, BTreeMap<&'a str, Option<(Stat, u64, bool)>>>;
+        let mut ops: Ops = HashMap::new();
+        for p in &diff.removed {
+            let (rel, name) = split(p);
+            ops.entry(rel).or_default().insert(name, None);
+        }
+        for c in &diff.changed {
+            let (rel, name) = split(&c.path);
+            let st = (c.stat, c.hash, skipped.contains(&c.path));
+            ops.entry(rel).or_default().insert(name, Some(st));
+        }
+        for t in &diff.touched {
+            let (rel, name) = split(&t.path);
+            ops.entry(rel)
+                .or_default()
+                .insert(name, Some((t.stat, t.hash, t.skipped)));
+        }
+        let mut rels: Vec<&str> = self.folders.iter().map(|f| f.rel.as_str()).collect();
+        rels.extend(ops.keys().filter(|r| self.folder(r).is_none()));
+        rels.sort_unstable();
+        rels.dedup();
+        let mut out = Manifest {
+            version: self.version,
+            generation: self.generation + 1,
+            scan_start,
+            head,
+            folders: Vec::with_capacity(rels.len()),
+            data: Vec::with_capacity(self.data.len() + diff.changed.len() * (FIXED + 64)),
+        };
+        for rel in rels {
+            let old = self.folder(rel);
+            let start = out.data.len();
+            let (mut count, mut skip) = (0u32, 0u32);
+            match (old, ops.get(rel)) {
+                (Some(f), None) => {
+                    out.data.extend_from_slice(&self.data[f.start..f.end]);
+                    count = f.count;
+                    skip = f.skipped;
+                }
+                (old, Some(changes)) => {
+                    let mut all: BTreeMap<&[u8], (Stat, u64, bool)> = BTreeMap::new();
+                    if let Some(f) = old {
+                        for s in self.slots(f) {
+                            all.insert(s.name, (s.stat, s.hash, s.skipped));
+                        }
+                    }
+                    for (name, st) in changes {
+                        match st {
+                            Some(st) => all.insert(name.as_bytes(), *st),
+                            None => all.remove(name.as_bytes()),
+                        };
+                    }
+                    for (name, (stat, hash, skipped)) in all {
+                        put_slot(&mut out.data, name, stat, hash, skipped);
+                        count += 1;
+                        skip += skipped as u32;
+                    }
+                }
+                (None, None) => {}
+            }
+            if count > 0 {
+                out.folders.push(Folder {
+                    rel: rel.to_string(),
+                    count,
+                    skipped: skip,
+                    start,
+                    end: out.data.len(),
+                });
+            }
+        }
+        out
     }
 }
 
-/// A record file found by the walk.
+/// A record file the walk found.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub path: String,
     pub stat: Stat,
 }
 
+/// A file whose content must be read: new, stat changed, or racy.
+#[derive(Debug)]
+struct Candidate {
+    path: String,
+    stat: Stat,
+    /// Its manifest entry: stat, hash and skipped.
+    old: Option<(Stat, u64, bool)>,
+}
+
+#[derive(Debug, Default)]
+struct Scan {
+    candidates: Vec<Candidate>,
+    removed: Vec<String>,
+    /// Folders of the manifest the walk did not find.
+    seen: Vec<String>,
+}
+
+impl Scan {
+    fn extend(&mut self, o: Scan) {
+        self.candidates.extend(o.candidates);
+        self.removed.extend(o.removed);
+        self.seen.extend(o.seen);
+    }
+}
+
 /// Stat every `.toml` file under `<root>/customers` (hidden entries and
 /// symlinks skipped, as `folio check` reports them), sorted by path.
 pub fn walk(root: &Path) -> io::Result<Vec<Found>> {
-    let base = root.join(crate::repo::CUSTOMERS_DIR);
-    if !base.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut out = walk_dir(&base, crate::repo::CUSTOMERS_DIR)?;
+    let scan = scan(root, None)?;
+    let mut out: Vec<Found> = scan
+        .candidates
+        .into_iter()
+        .map(|c| Found {
+            path: c.path,
+            stat: c.stat,
+        })
+        .collect();
     out.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk_dir(dir: &Path, rel: &str) -> io::Result<Vec<Found>> {
+/// Walk `customers/` and compare each folder with its block of `old`.
+fn scan(root: &Path, old: Option<&Manifest>) -> io::Result<Scan> {
+    let base = root.join(crate::repo::CUSTOMERS_DIR);
+    let mut s = if base.is_dir() {
+        scan_dir(&base, crate::repo::CUSTOMERS_DIR, old)?
+    } else {
+        Scan::default()
+    };
+    if let Some(m) = old {
+        // whole folders gone
+        s.seen.sort_unstable();
+        for f in &m.folders {
+            if s.seen.binary_search(&f.rel).is_err() {
+                s.removed
+                    .extend(m.slots(f).map(|slot| join(&f.rel, slot.name)));
+            }
+        }
+    }
+    Ok(s)
+}
+
+fn scan_dir(dir: &Path, rel: &str, old: Option<&Manifest>) -> io::Result<Scan> {
     let rd = std::fs::read_dir(dir).map_err(|e| with_path(e, dir))?;
-    let mut files = Vec::new();
+    let mut files: Vec<(String, Stat)> = Vec::new();
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
     for entry in rd {
         let entry = entry.map_err(|e| with_path(e, dir))?;
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
         if name.starts_with('.') {
             continue;
         }
         let ft = entry.file_type().map_err(|e| with_path(e, &entry.path()))?;
         if ft.is_dir() {
-            subdirs.push((entry.path(), format!("{rel}/{name}")));
+            let sub = format!("{rel}/{name}");
+            subdirs.push((entry.path(), sub));
         } else if ft.is_file() && name.ends_with(".toml") {
             let m = match entry.metadata() {
                 Ok(m) => m,
@@ -264,22 +642,61 @@ fn walk_dir(dir: &Path, rel: &str) -> io::Result<Vec<Found>> {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(with_path(e, &entry.path())),
             };
-            files.push(Found {
-                path: format!("{rel}/{name}"),
-                stat: Stat::of(&m),
-            });
+            files.push((name, Stat::of(&m)));
+        }
+    }
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Scan::default();
+    let block = old.and_then(|m| m.folder(rel).map(|f| (m, f)));
+    match block {
+        None => {
+            out.candidates = files
+                .into_iter()
+                .map(|(name, stat)| Candidate {
+                    path: format!("{rel}/{name}"),
+                    stat,
+                    old: None,
+                })
+                .collect();
+        }
+        Some((m, f)) => {
+            out.seen.push(rel.to_string());
+            let mut slots = m.slots(f).peekable();
+            for (name, stat) in files {
+                // entries before this name are gone
+                while let Some(s) = slots.next_if(|s| s.name < name.as_bytes()) {
+                    out.removed.push(join(rel, s.name));
+                }
+                match slots.next_if(|s| s.name == name.as_bytes()) {
+                    Some(s) => {
+                        if s.stat != stat || s.stat.mtime >= m.scan_start {
+                            out.candidates.push(Candidate {
+                                path: format!("{rel}/{name}"),
+                                stat,
+                                old: Some((s.stat, s.hash, s.skipped)),
+                            });
+                        }
+                    }
+                    None => out.candidates.push(Candidate {
+                        path: format!("{rel}/{name}"),
+                        stat,
+                        old: None,
+                    }),
+                }
+            }
+            out.removed.extend(slots.map(|s| join(rel, s.name)));
         }
     }
     if !subdirs.is_empty() {
-        let nested: Vec<io::Result<Vec<Found>>> = subdirs
+        let nested: Vec<io::Result<Scan>> = subdirs
             .par_iter()
-            .map(|(abs, rel)| walk_dir(abs, rel))
+            .map(|(abs, rel)| scan_dir(abs, rel, old))
             .collect();
         for n in nested {
-            files.extend(n?);
+            out.extend(n?);
         }
     }
-    Ok(files)
+    Ok(out)
 }
 
 fn with_path(e: io::Error, p: &Path) -> io::Error {
@@ -291,12 +708,10 @@ fn with_path(e: io::Error, p: &Path) -> io::Error {
 pub struct Diff {
     /// Added or modified files, with their content.
     pub changed: Vec<Changed>,
-    /// Paths no longer in the working tree.
+    /// Paths no longer in the working tree, sorted.
     pub removed: Vec<String>,
     /// Files whose stat changed but not their content (manifest only).
-    pub touched: usize,
-    /// The walk this diff came from.
-    pub found: Vec<Found>,
+    pub touched: Vec<Touched>,
 }
 
 #[derive(Debug)]
@@ -308,10 +723,18 @@ pub struct Changed {
     pub added: bool,
 }
 
+#[derive(Debug)]
+pub struct Touched {
+    pub path: String,
+    pub stat: Stat,
+    pub hash: u64,
+    pub skipped: bool,
+}
+
 impl Diff {
     /// Nothing to re-index and nothing to record.
     pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.removed.is_empty() && self.touched == 0
+        self.changed.is_empty() && self.removed.is_empty() && self.touched.is_empty()
     }
 
     /// Renames: a removed path whose content reappears at an added path.
@@ -319,7 +742,7 @@ impl Diff {
         let removed: std::collections::HashSet<u64> = self
             .removed
             .iter()
-            .filter_map(|p| find(old, p).map(|e| e.hash))
+            .filter_map(|p| old.get(p).map(|e| e.hash))
             .collect();
         self.changed
             .iter()
@@ -328,166 +751,173 @@ impl Diff {
     }
 }
 
-pub fn find<'m>(m: &'m Manifest, path: &str) -> Option<&'m Entry> {
-    m.entries
-        .binary_search_by(|e| e.path.as_str().cmp(path))
-        .ok()
-        .map(|i| &m.entries[i])
-}
-
-enum Todo<'a> {
-    /// Read and compare with the old entry (if any).
-    Check(&'a Found, Option<&'a Entry>),
-}
-
-/// Compare a walk with a manifest, reading only the files whose stat
-/// changed, new files, and racy entries.
-pub fn diff(root: &Path, old: &Manifest, found: Vec<Found>) -> Diff {
-    let mut todo = Vec::new();
-    let mut removed = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    let olds = &old.entries;
-    while i < olds.len() || j < found.len() {
-        let ord = match (olds.get(i), found.get(j)) {
-            (Some(o), Some(f)) => o.path.as_str().cmp(f.path.as_str()),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, _) => std::cmp::Ordering::Greater,
-        };
-        match ord {
-            std::cmp::Ordering::Less => {
-                removed.push(olds[i].path.clone());
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                todo.push(Todo::Check(&found[j], None));
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                let (o, f) = (&olds[i], &found[j]);
-                if o.stat != f.stat || o.stat.mtime >= old.scan_start {
-                    todo.push(Todo::Check(f, Some(o)));
-                }
-                i += 1;
-                j += 1;
-            }
-        }
+/// Compare the working tree with a manifest, reading only new files,
+/// files whose stat changed, and racy entries.
+pub fn diff(root: &Path, old: &Manifest) -> io::Result<Diff> {
+    let scan = scan(root, Some(old))?;
+    enum Outcome {
+        Changed(Changed),
+        Touched(Touched),
+        Same,
+        Gone(String),
     }
-    let results: Vec<(Option<Changed>, bool, Option<String>)> = todo
-        .par_iter()
-        .map(|Todo::Check(f, o)| {
-            let bytes = match std::fs::read(root.join(&f.path)) {
+    let results: Vec<Outcome> = scan
+        .candidates
+        .into_par_iter()
+        .map(|c| {
+            let bytes = match std::fs::read(root.join(&c.path)) {
                 Ok(b) => b,
                 // gone since the walk: removed if it was indexed
-                Err(_) => return (None, false, o.map(|o| o.path.clone())),
+                Err(_) if c.old.is_some() => return Outcome::Gone(c.path),
+                Err(_) => return Outcome::Same,
             };
             let hash = hash_bytes(&bytes);
-            match o {
-                Some(o) if o.hash == hash => (None, o.stat != f.stat, None),
-                _ => (
-                    Some(Changed {
-                        path: f.path.clone(),
-                        stat: f.stat,
-                        bytes,
-                        hash,
-                        added: o.is_none(),
-                    }),
-                    false,
-                    None,
-                ),
+            match c.old {
+                // unchanged content: only a changed stat is worth recording
+                Some((stat, h, _)) if h == hash && stat == c.stat => Outcome::Same,
+                Some((_, h, skipped)) if h == hash => Outcome::Touched(Touched {
+                    path: c.path,
+                    stat: c.stat,
+                    hash,
+                    skipped,
+                }),
+                _ => Outcome::Changed(Changed {
+                    added: c.old.is_none(),
+                    path: c.path,
+                    stat: c.stat,
+                    bytes,
+                    hash,
+                }),
             }
         })
         .collect();
     let mut d = Diff {
-        removed,
+        removed: scan.removed,
         ..Default::default()
     };
-    for (c, touched, gone) in results {
-        if let Some(c) = c {
-            d.changed.push(c);
-        }
-        d.touched += touched as usize;
-        if let Some(g) = gone {
-            d.removed.push(g);
+    for r in results {
+        match r {
+            Outcome::Changed(c) => d.changed.push(c),
+            Outcome::Touched(t) => d.touched.push(t),
+            Outcome::Gone(p) => d.removed.push(p),
+            Outcome::Same => {}
         }
     }
     d.removed.sort();
-    d.found = found;
-    d
-}
-
-/// The manifest after applying a diff: `parsed` says, per changed path,
-/// whether it was indexed (true) or skipped (false).
-pub fn apply(
-    old: &Manifest,
-    diff: &Diff,
-    skipped: &std::collections::HashSet<String>,
-    scan_start: i64,
-    head: Option<String>,
-) -> Manifest {
-    let changed: std::collections::HashMap<&str, &Changed> =
-        diff.changed.iter().map(|c| (c.path.as_str(), c)).collect();
-    let removed: std::collections::HashSet<&str> =
-        diff.removed.iter().map(String::as_str).collect();
-    let mut entries = Vec::with_capacity(diff.found.len());
-    for f in &diff.found {
-        if removed.contains(f.path.as_str()) {
-            continue;
-        }
-        if let Some(c) = changed.get(f.path.as_str()) {
-            entries.push(Entry {
-                path: c.path.clone(),
-                stat: c.stat,
-                hash: c.hash,
-                skipped: skipped.contains(&c.path),
-            });
-        } else if let Some(o) = find(old, &f.path) {
-            entries.push(Entry {
-                path: o.path.clone(),
-                stat: f.stat,
-                hash: o.hash,
-                skipped: o.skipped,
-            });
-        }
-    }
-    Manifest {
-        version: old.version,
-        generation: old.generation + 1,
-        scan_start,
-        head,
-        entries,
-    }
+    d.changed.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn entry(path: &str, size: u64, hash: u64, skipped: bool) -> Entry {
+        Entry {
+            path: path.into(),
+            stat: Stat {
+                size,
+                mtime: 5,
+                ctime: 6,
+                ino: 7,
+            },
+            hash,
+            skipped,
+        }
+    }
+
+    fn sample() -> Manifest {
+        Manifest::build(
+            3,
+            7,
+            1_700_000_000_123_456_789,
+            Some("abc".into()),
+            vec![
+                entry("customers/de/x.toml", 10, 42, true),
+                entry("customers/cn/b.toml", 11, 43, false),
+                entry("customers/cn/a.toml", 12, 44, false),
+                entry("customers/top.toml", 13, 45, false),
+            ],
+        )
+    }
+
     #[test]
     fn round_trips_and_detects_corruption() {
-        let m = Manifest {
-            version: 3,
-            generation: 7,
-            scan_start: 1_700_000_000_123_456_789,
-            head: Some("abc".into()),
-            entries: vec![Entry {
-                path: "customers/de/x.toml".into(),
-                stat: Stat {
-                    size: 10,
-                    mtime: 5,
-                    ctime: 6,
-                    ino: 7,
-                },
-                hash: 42,
-                skipped: true,
-            }],
-        };
+        let m = sample();
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.records(), 3);
+        assert_eq!(m.skipped(), ["customers/de/x.toml"]);
+        let paths: Vec<String> = m.entries().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "customers/top.toml",
+                "customers/cn/a.toml",
+                "customers/cn/b.toml",
+                "customers/de/x.toml"
+            ]
+        );
+        assert_eq!(m.get("customers/cn/b.toml").map(|e| e.hash), Some(43));
+        assert!(m.get("customers/cn/c.toml").is_none());
         let b = m.to_bytes();
-        assert_eq!(Manifest::from_bytes(&b), Some(m));
+        assert_eq!(Manifest::from_bytes(b.clone()), Some(m));
         for cut in [0, 8, b.len() / 2, b.len() - 1] {
-            assert_eq!(Manifest::from_bytes(&b[..cut]), None);
+            assert_eq!(Manifest::from_bytes(b[..cut].to_vec()), None);
         }
         let mut flipped = b.clone();
         flipped[30] ^= 1;
-        assert_eq!(Manifest::from_bytes(&flipped), None);
+        assert_eq!(Manifest::from_bytes(flipped), None);
+    }
+
+    #[test]
+    fn apply_removes_updates_and_adds_per_folder() {
+        let m = sample();
+        let st = Stat {
+            size: 99,
+            ..Default::default()
+        };
+        let diff = Diff {
+            changed: vec![
+                Changed {
+                    path: "customers/cn/a.toml".into(),
+                    stat: st,
+                    bytes: Vec::new(),
+                    hash: 1,
+                    added: false,
+                },
+                Changed {
+                    path: "customers/jp/n.toml".into(),
+                    stat: st,
+                    bytes: Vec::new(),
+                    hash: 2,
+                    added: true,
+                },
+            ],
+            removed: vec!["customers/de/x.toml".into()],
+            touched: vec![Touched {
+                path: "customers/top.toml".into(),
+                stat: st,
+                hash: 45,
+                skipped: false,
+            }],
+        };
+        let skipped = ["customers/jp/n.toml".to_string()].into_iter().collect();
+        let n = m.apply(&diff, &skipped, 9, None);
+        assert_eq!(n.generation, 8);
+        let got: Vec<(String, u64, u64, bool)> = n
+            .entries()
+            .map(|e| (e.path, e.stat.size, e.hash, e.skipped))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("customers/top.toml".into(), 99, 45, false),
+                ("customers/cn/a.toml".into(), 99, 1, false),
+                ("customers/cn/b.toml".into(), 11, 43, false),
+                ("customers/jp/n.toml".into(), 99, 2, true),
+            ]
+        );
+        assert_eq!(n.skipped(), ["customers/jp/n.toml"]);
+        assert_eq!(Manifest::from_bytes(n.to_bytes()), Some(n));
     }
 }

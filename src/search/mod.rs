@@ -49,7 +49,7 @@ pub use snippet::Snippet;
 
 /// Bumped whenever the schema, the tokenizer or the manifest change: an
 /// index of another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const SEARCH_DIR: &str = "search";
 const CURRENT: &str = "CURRENT";
@@ -286,12 +286,7 @@ impl<'r> Store<'r> {
             return State::Broken("its schema differs from this folio's".into());
         };
         register(&index);
-        let payload = index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| serde_json::from_str::<Payload>(&p).ok());
-        match payload {
+        match payload_of(&index) {
             Some(p) if p.format == FORMAT_VERSION && p.generation >= manifest.generation => {}
             _ => return State::Broken("its commit does not match its manifest".into()),
         }
@@ -326,15 +321,13 @@ impl<'r> Store<'r> {
         if let State::Ready(o) = self.open_state() {
             let o = *o;
             let scan_start = fs_now(&self.dir)?;
-            let found = manifest::walk(&self.repo.root)
+            let diff = manifest::diff(&self.repo.root, &o.manifest)
                 .map_err(io_err("cannot read the customers folder"))?;
-            let diff = manifest::diff(&self.repo.root, &o.manifest, found);
             if diff.is_empty() {
                 return Ok((o, None));
             }
             let _lock = self.lock(obs)?;
-            let prior = Some((o.name, o.manifest.generation, diff, scan_start));
-            let (o, r) = self.refresh_locked(prior, obs)?;
+            let (o, r) = self.refresh_locked(Some((o, diff, scan_start)), obs)?;
             return Ok((o, Some(r)));
         }
         let _lock = self.lock(obs)?;
@@ -343,35 +336,29 @@ impl<'r> Store<'r> {
         Ok((o, changed.then_some(r)))
     }
 
-    /// Under the lock: update the index from `prior` (a diff computed
-    /// before the lock was taken, reused if the index did not move since),
-    /// from a new diff, or rebuild it when it is missing or broken.
+    /// Under the lock: update the index from `prior` (the index and a diff
+    /// read before the lock was taken, reused if no other process changed
+    /// the index since), from a new diff, or rebuild it when it is missing
+    /// or broken.
     fn refresh_locked(
         &self,
-        prior: Option<(String, u64, Diff, i64)>,
+        prior: Option<(Opened, Diff, i64)>,
         obs: &dyn Observer,
     ) -> Result<(Opened, Report), SearchError> {
-        let o = match self.open_state() {
-            State::Ready(o) => *o,
-            State::Missing => return self.rebuild("there is no index yet".into(), obs),
-            State::Broken(why) => {
-                return self.rebuild(format!("the index is damaged: {why}"), obs);
-            }
-        };
-        let (diff, scan_start) = match prior {
-            Some((name, generation, diff, scan_start))
-                if name == o.name && generation == o.manifest.generation =>
-            {
-                (diff, scan_start)
-            }
-            _ => {
+        let (o, diff, scan_start) = match prior.filter(|(o, _, _)| self.unchanged(o)) {
+            Some(p) => p,
+            None => {
+                let o = match self.open_state() {
+                    State::Ready(o) => *o,
+                    State::Missing => return self.rebuild("there is no index yet".into(), obs),
+                    State::Broken(why) => {
+                        return self.rebuild(format!("the index is damaged: {why}"), obs);
+                    }
+                };
                 let scan_start = fs_now(&self.dir)?;
-                let found = manifest::walk(&self.repo.root)
+                let diff = manifest::diff(&self.repo.root, &o.manifest)
                     .map_err(io_err("cannot read the customers folder"))?;
-                (
-                    manifest::diff(&self.repo.root, &o.manifest, found),
-                    scan_start,
-                )
+                (o, diff, scan_start)
             }
         };
         let head = head_of(&self.repo.root);
@@ -383,8 +370,8 @@ impl<'r> Store<'r> {
                     .map_err(io_err("cannot write the index manifest"))?;
             }
             let report = Report {
-                records: o.manifest.entries.iter().filter(|e| !e.skipped).count(),
-                skipped: o.manifest.skipped().map(str::to_string).collect(),
+                records: o.manifest.records(),
+                skipped: o.manifest.skipped(),
                 head,
                 ..Default::default()
             };
@@ -398,6 +385,13 @@ impl<'r> Store<'r> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether `o` is still the index in use, at the generation it was
+    /// opened with (no other process committed to it since).
+    fn unchanged(&self, o: &Opened) -> bool {
+        self.current().as_deref() == Some(o.name.as_str())
+            && payload_of(&o.index).is_some_and(|p| p.generation == o.manifest.generation)
     }
 
     fn parse_context(&self) -> Context<'_> {
@@ -454,7 +448,7 @@ impl<'r> Store<'r> {
         writer.wait_merging_threads()?;
         let renamed = diff.renames(&o.manifest);
         let added = diff.changed.iter().filter(|c| c.added).count();
-        let manifest = manifest::apply(&o.manifest, &diff, &skipped, scan_start, head.clone());
+        let manifest = o.manifest.apply(&diff, &skipped, scan_start, head.clone());
         manifest
             .write(&o.dir.join(MANIFEST))
             .map_err(io_err("cannot write the index manifest"))?;
@@ -465,8 +459,8 @@ impl<'r> Store<'r> {
             modified: diff.changed.len() - added,
             renamed,
             deleted: diff.removed.len() - renamed,
-            records: manifest.entries.iter().filter(|e| !e.skipped).count(),
-            skipped: manifest.skipped().map(str::to_string).collect(),
+            records: manifest.records(),
+            skipped: manifest.skipped(),
             head,
         };
         o.reader.reload()?;
@@ -526,13 +520,7 @@ impl<'r> Store<'r> {
         commit(&mut writer, 1)?;
         writer.wait_merging_threads()?;
         let head = head_of(root);
-        let manifest = Manifest {
-            version: FORMAT_VERSION,
-            generation: 1,
-            scan_start,
-            head: head.clone(),
-            entries,
-        };
+        let manifest = Manifest::build(FORMAT_VERSION, 1, scan_start, head.clone(), entries);
         manifest
             .write(&dir.join(MANIFEST))
             .map_err(io_err("cannot write the index manifest"))?;
@@ -543,9 +531,9 @@ impl<'r> Store<'r> {
         let report = Report {
             full: true,
             reason: Some(reason),
-            added: manifest.entries.iter().filter(|e| !e.skipped).count(),
-            records: manifest.entries.iter().filter(|e| !e.skipped).count(),
-            skipped: manifest.skipped().map(str::to_string).collect(),
+            added: manifest.records(),
+            records: manifest.records(),
+            skipped: manifest.skipped(),
             head,
             ..Default::default()
         };
@@ -618,7 +606,7 @@ impl<'r> Store<'r> {
             hits,
             total,
             refreshed,
-            skipped: o.manifest.skipped().map(str::to_string).collect(),
+            skipped: o.manifest.skipped(),
         })
     }
 }
@@ -640,6 +628,12 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, SearchError>) -> Result<T, SearchErr
             msg,
         )))
     })
+}
+
+/// The payload of the index's last commit, read from disk.
+fn payload_of(index: &Index) -> Option<Payload> {
+    let p = index.load_metas().ok()?.payload?;
+    serde_json::from_str::<Payload>(&p).ok()
 }
 
 fn reader_of(index: &Index) -> tantivy::Result<IndexReader> {
@@ -727,21 +721,26 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, generation: u64) -> Result<
     Ok(())
 }
 
-/// Keep the segment count low after updates: merge the small segments
-/// together, and everything once the largest holds many deleted records.
+/// Keep the segment count low after updates: once more than 8 small
+/// segments (each under a sixteenth of the records) piled up, merge them
+/// into one; merge everything once deleted records make up a third of the
+/// index. A one-record update never merges the big segments of a rebuild.
 fn compact(index: &Index, writer: &mut IndexWriter<TantivyDocument>) -> Result<(), SearchError> {
-    let mut metas = index.searchable_segment_metas()?;
-    metas.sort_by_key(|m| std::cmp::Reverse(m.max_doc()));
-    let Some(largest) = metas.first() else {
-        return Ok(());
-    };
-    let deleted_share = largest.num_deleted_docs() as f64 / largest.max_doc().max(1) as f64;
-    let ids: Vec<_> = if deleted_share > 0.3 && metas.len() > 1 || deleted_share > 0.5 {
+    let metas = index.searchable_segment_metas()?;
+    let total: u64 = metas.iter().map(|m| u64::from(m.max_doc())).sum();
+    let deleted: u64 = metas.iter().map(|m| u64::from(m.num_deleted_docs())).sum();
+    let ids: Vec<_> = if metas.len() > 1 && deleted * 3 > total {
         metas.iter().map(|m| m.id()).collect()
-    } else if metas.len() > 8 {
-        metas.iter().skip(1).map(|m| m.id()).collect()
     } else {
-        return Ok(());
+        let small: Vec<_> = metas
+            .iter()
+            .filter(|m| u64::from(m.max_doc()) * 16 < total)
+            .map(|m| m.id())
+            .collect();
+        if small.len() <= 8 {
+            return Ok(());
+        }
+        small
     };
     writer.merge(&ids).wait()?;
     Ok(())
