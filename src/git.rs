@@ -130,16 +130,26 @@ impl GitRepo {
     /// differs from HEAD: changed, staged, deleted or untracked (both sides
     /// of a staged rename). Ignored files are left out.
     pub fn changed_under(&self, dir: &str) -> Result<Vec<String>, GitError> {
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true)
-            .renames_head_to_index(false)
-            .pathspec(self.to_git(dir));
-        let st = ctx(self.repo.statuses(Some(&mut opts)), || {
-            "cannot read the status".into()
-        })?;
+        let opts = |update: bool| {
+            let mut o = StatusOptions::new();
+            o.include_untracked(true)
+                .recurse_untracked_dirs(true)
+                .include_ignored(false)
+                .exclude_submodules(true)
+                .renames_head_to_index(false)
+                .update_index(update)
+                .pathspec(self.to_git(dir));
+            o
+        };
+        // Like `git status`, write back the stat data of files found
+        // unchanged, so that the next call need not hash them again; when
+        // the index is locked by another git process, only read.
+        let st = match self.repo.statuses(Some(&mut opts(true))) {
+            Ok(st) => st,
+            Err(_) => ctx(self.repo.statuses(Some(&mut opts(false))), || {
+                "cannot read the status".into()
+            })?,
+        };
         let mut out: Vec<String> = st
             .iter()
             .filter_map(|e| e.path().ok().and_then(|p| self.from_git(p)))

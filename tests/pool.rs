@@ -450,7 +450,9 @@ fn hold_limit_counts_the_working_tree_and_claims_take_paths_and_names() {
         "customers/fr/new-company--new-buyer--fr.toml",
         "id = \"N1\"\nname = \"New Company\"\ncontact = \"New Buyer\"\ncountry = \"FR\"\nowner = \"alice\"\ntier = \"C\"\nstage = \"contacted\"\ncreated = 2026-03-04\n",
     );
-    // alice holds P1 and N1: a claim by path brings her to the limit.
+    // alice holds P1 and N1: a claim by path brings her to the limit (even
+    // while another git process holds the index lock).
+    std::fs::write(t.path(".git/index.lock"), "").unwrap();
     let p3 = path(3);
     let (code, out, err) = run(t.folio().args([
         "pool",
@@ -466,6 +468,7 @@ fn hold_limit_counts_the_working_tree_and_claims_take_paths_and_names() {
         (0, "alice claims Pool Company 3-Buyer 3-DE\n"),
         "{err}"
     );
+    std::fs::remove_file(t.path(".git/index.lock")).unwrap();
     // One more, named by its company, is refused.
     let before = t.read(&path(4));
     let (code, _, err) = run(t.folio().args([
