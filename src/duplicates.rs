@@ -13,6 +13,7 @@ use crate::records::Customer;
 use crate::repo::Record;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
@@ -73,6 +74,15 @@ static FORMS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock:
     f.sort_by_key(|f| std::cmp::Reverse(f.len()));
     f
 });
+
+/// The first and the last words of the legal forms: a name whose first and
+/// last words are in neither list has no legal form to strip.
+static FORM_ENDS: std::sync::LazyLock<(FxHashSet<&'static str>, FxHashSet<&'static str>)> =
+    std::sync::LazyLock::new(|| {
+        let first = FORMS.iter().filter_map(|f| f.first().copied()).collect();
+        let last = FORMS.iter().filter_map(|f| f.last().copied()).collect();
+        (first, last)
+    });
 
 /// Legal forms written without spaces in CJK names, stripped wherever they
 /// stand (株式会社 comes before or after the name).
@@ -144,28 +154,39 @@ pub struct NormalName {
 pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
     let mut legal = Vec::new();
     let mut configured = Vec::new();
-    let mut s: String = name.nfkc().collect();
+    // NFKC leaves ASCII text as it is.
+    let mut s: Cow<str> = if name.is_ascii() {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.nfkc().collect())
+    };
     // CJK words have no spaces around them: strip them wherever they stand.
-    for w in strip_words.iter().filter(|w| w.chars().any(is_cjk)) {
-        let w: String = w.nfkc().collect();
-        if s.contains(&w) && !key_of(&s.replace(&w, " ")).is_empty() {
-            s = s.replace(&w, " ");
-            configured.push(w);
+    // Both they and the CJK legal forms are not ASCII, so an ASCII name
+    // holds none of them.
+    if !s.is_ascii() {
+        let mut t = s.into_owned();
+        for w in strip_words.iter().filter(|w| w.chars().any(is_cjk)) {
+            let w: String = w.nfkc().collect();
+            if t.contains(&w) && !key_of(&t.replace(&w, " ")).is_empty() {
+                t = t.replace(&w, " ");
+                configured.push(w);
+            }
         }
-    }
-    for f in CJK_FORMS {
-        if s.contains(f) && !key_of(&s.replace(f, " ")).is_empty() {
-            s = s.replace(f, " ");
-            legal.push(f.to_string());
+        for f in CJK_FORMS {
+            if t.contains(f) && !key_of(&t.replace(f, " ")).is_empty() {
+                t = t.replace(f, " ");
+                legal.push(f.to_string());
+            }
         }
+        s = Cow::Owned(t);
     }
     // Words, as written and as compared.
     let split = |c: char| c.is_whitespace() || ",«»\"“”()".contains(c);
-    let words: Vec<&str> = s
+    let mut words: Vec<(&str, String)> = s
         .split(split)
         .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| (w, cmp_word(w)))
         .collect();
-    let mut words: Vec<(&str, String)> = words.into_iter().map(|w| (w, cmp_word(w))).collect();
     // Configured words (Trading, Import & Export) go wherever they stand.
     for w in strip_words.iter().filter(|w| !w.chars().any(is_cjk)) {
         let pat: Vec<String> = w
@@ -200,7 +221,15 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
     let (mut start, mut end) = (0, words.len());
     let as_written =
         |r: std::ops::Range<usize>| words[r].iter().map(|x| x.0).collect::<Vec<_>>().join(" ");
+    let (firsts, lasts) = &*FORM_ENDS;
     'strip: loop {
+        // a form is stripped only from a name of more words than the form
+        if end - start < 2
+            || !(lasts.contains(words[end - 1].1.as_str())
+                || firsts.contains(words[start].1.as_str()))
+        {
+            break;
+        }
         for f in FORMS.iter() {
             let n = f.len();
             if end - start <= n {
@@ -224,7 +253,12 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
         break;
     }
     let key = words[start..end].iter().map(|x| x.1.as_str()).collect();
-    let words = words[start..end].iter().map(|x| x.1.clone()).collect();
+    let words = words
+        .into_iter()
+        .take(end)
+        .skip(start)
+        .map(|x| x.1)
+        .collect();
     NormalName {
         key,
         words,
@@ -235,6 +269,13 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
 
 /// A word as compared: case-folded, letters and digits only.
 fn cmp_word(w: &str) -> String {
+    if w.is_ascii() {
+        return w
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     w.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -251,6 +292,14 @@ fn is_cjk(c: char) -> bool {
 
 /// A registration code without case, spaces, dots, dashes and slashes.
 pub fn normalise_registration(r: &str) -> String {
+    if r.is_ascii() {
+        // NFKC and lower-casing leave ASCII as ASCII
+        return r
+            .bytes()
+            .filter(|&b| !char::from(b).is_whitespace() && !b".-/".contains(&b))
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     r.nfkc()
         .filter(|c| !c.is_whitespace() && !".-/".contains(*c))
         .flat_map(char::to_lowercase)
@@ -259,16 +308,30 @@ pub fn normalise_registration(r: &str) -> String {
 
 /// A phone number's digits (at least 7, or nothing).
 pub fn phone_digits(p: &str) -> Option<String> {
-    let d: String = p.chars().filter(char::is_ascii_digit).collect();
-    let d = d.trim_start_matches("00").to_string();
-    (d.len() >= 7).then_some(d)
+    let mut d = p.bytes().filter(u8::is_ascii_digit).peekable();
+    // leading "00" pairs (the international call prefix) are dropped
+    let mut zeros = 0usize;
+    while d.next_if_eq(&b'0').is_some() {
+        zeros += 1;
+    }
+    let mut out = String::with_capacity(p.len());
+    out.extend(std::iter::repeat_n('0', zeros % 2));
+    out.extend(d.map(char::from));
+    (out.len() >= 7).then_some(out)
 }
 
 /// The host of a URL without `www.`.
 pub fn web_domain(url: &str) -> Option<String> {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let host = rest.split(['/', '?', '#', ':']).next()?.to_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let host = rest.split(['/', '?', '#', ':']).next()?;
+    let mut host = if host.is_ascii() {
+        host.to_ascii_lowercase()
+    } else {
+        host.to_lowercase()
+    };
+    if host.starts_with("www.") {
+        host.drain(..4);
+    }
     host.contains('.').then_some(host)
 }
 
@@ -352,7 +415,7 @@ struct Entry<'k> {
     rec: usize,
     field: Field,
     value: &'k str,
-    explanation: &'k str,
+    explanation: String,
 }
 
 /// Where a key's value stands in its record.
@@ -387,7 +450,9 @@ struct KeyEntry<'a> {
     key: String,
     field: Field,
     value: &'a str,
-    explanation: String,
+    /// For names: what was stripped (explained only when the key is shared).
+    legal: Vec<String>,
+    configured: Vec<String>,
     words: Vec<String>,
 }
 
@@ -397,7 +462,8 @@ fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
         key,
         field,
         value,
-        explanation: String::new(),
+        legal: Vec::new(),
+        configured: Vec::new(),
         words: Vec::new(),
     }
 }
@@ -424,13 +490,13 @@ fn keys_of<'a>(
         } else {
             Key::Title
         };
-        let explanation = explain(&nn);
         out.push(KeyEntry {
             kind,
             key: nn.key,
             field,
             value: n,
-            explanation,
+            legal: nn.legal,
+            configured: nn.configured,
             words: nn.words,
         });
     }
@@ -450,7 +516,11 @@ fn keys_of<'a>(
     }
     for (i, ct) in c.contacts.iter().enumerate() {
         if let Some(e) = &ct.email {
-            let e2 = e.trim().to_lowercase();
+            let e2 = if e.is_ascii() {
+                e.trim().to_ascii_lowercase()
+            } else {
+                e.trim().to_lowercase()
+            };
             if let Some((_, d)) = e2.rsplit_once('@') {
                 if !free.contains(d) {
                     domains.push((d.to_string(), Field::Email(i), e));
@@ -472,28 +542,33 @@ fn keys_of<'a>(
     for (d, f, v) in domains {
         out.push(entry(Key::Domain, d, f, v));
     }
-    // one entry per record and key
-    let mut uniq = FxHashSet::default();
-    out.retain(|e| uniq.insert((e.kind, e.key.clone())));
-    out
+    // one entry per record and key (a record has a few keys: no set needed)
+    let mut kept: Vec<KeyEntry> = Vec::with_capacity(out.len());
+    for e in out {
+        if !kept.iter().any(|k| k.kind == e.kind && k.key == e.key) {
+            kept.push(e);
+        }
+    }
+    kept
 }
 
-fn explain(n: &NormalName) -> String {
+/// What normalising a name stripped, for the reader.
+fn explain_stripped(legal: &[String], configured: &[String]) -> String {
     let mut parts = Vec::new();
-    if !n.legal.is_empty() {
+    if !legal.is_empty() {
         parts.push(format!(
             "legal form {} stripped",
-            n.legal
+            legal
                 .iter()
                 .map(|w| format!("\"{w}\""))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    if !n.configured.is_empty() {
+    if !configured.is_empty() {
         parts.push(format!(
             "{} stripped as configured in duplicates.strip_words (part of the name, not a legal form)",
-            n.configured.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
+            configured.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
         ));
     }
     parts.join("; ")
@@ -517,7 +592,10 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
     // Exact keys: every (space, key) entry in one sorted list, so that the
     // records sharing a key stand together (no map of small lists: at
     // 100,000 records that costs hundreds of megabytes). Names and titles
-    // share one space: a name matches a title.
+    // share one space: a name matches a title. The list is sorted by a hash
+    // of the key (integers sort much faster than strings); entries of equal
+    // hash are then told apart by the key itself, and the few shared keys
+    // are put in key order, as if the whole list had been sorted by key.
     let space = |k: Key| match k {
         Key::Name | Key::Title => 0u8,
         Key::Registration => 1,
@@ -526,24 +604,53 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         Key::Phone => 4,
         Key::Similar => 5,
     };
-    let mut flat: Vec<(u8, &str, u32, u32)> = Vec::with_capacity(keys.iter().map(Vec::len).sum());
-    for (i, ks) in keys.iter().enumerate() {
-        for (j, k) in ks.iter().enumerate() {
-            flat.push((space(k.kind), k.key.as_str(), i as u32, j as u32));
-        }
-    }
+    let mut flat: Vec<(u8, u64, u32, u32)> = {
+        use rayon::prelude::*;
+        use std::hash::BuildHasher;
+        let hasher = rustc_hash::FxBuildHasher;
+        keys.par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, ks)| {
+                ks.iter().enumerate().map(move |(j, k)| {
+                    (
+                        space(k.kind),
+                        hasher.hash_one(k.key.as_str()),
+                        i as u32,
+                        j as u32,
+                    )
+                })
+            })
+            .collect()
+    };
     {
         use rayon::slice::ParallelSliceMut;
         flat.par_sort_unstable();
     }
-    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::new();
+    // (space, key, the (record, key) indices of the records sharing it)
+    type Shared<'k> = (u8, &'k str, Vec<(u32, u32)>);
+    let mut shared: Vec<Shared> = Vec::new();
     for run in flat
         .chunk_by(|x, y| x.0 == y.0 && x.1 == y.1)
         .filter(|r| r.len() > 1)
     {
-        let members = run
+        let mut run: Vec<(&str, u32, u32)> = run
             .iter()
-            .map(|&(_, _, i, j)| {
+            .map(|&(_, _, i, j)| (keys[i as usize][j as usize].key.as_str(), i, j))
+            .collect();
+        run.sort_unstable();
+        for same in run.chunk_by(|x, y| x.0 == y.0).filter(|r| r.len() > 1) {
+            let members = same.iter().map(|&(_, i, j)| (i, j)).collect();
+            let sp = space(keys[same[0].1 as usize][same[0].2 as usize].kind);
+            shared.push((sp, same[0].0, members));
+        }
+    }
+    drop(flat);
+    shared.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::with_capacity(shared.len());
+    for (_, key, run) in shared {
+        let members = run
+            .into_iter()
+            .map(|(i, j)| {
                 let k = &keys[i as usize][j as usize];
                 (
                     k.kind,
@@ -551,14 +658,13 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                         rec: i as usize,
                         field: k.field,
                         value: k.value,
-                        explanation: &k.explanation,
+                        explanation: explain_stripped(&k.legal, &k.configured),
                     },
                 )
             })
             .collect();
-        buckets.push((run[0].1, members));
+        buckets.push((key, members));
     }
-    drop(flat);
     let mut pairs: BTreeMap<(usize, usize), Vec<Match>> = BTreeMap::new();
     for (key, members) in &buckets {
         // A key shared by very many records (a marketplace domain) would be
@@ -589,7 +695,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                     Key::Name | Key::Title => {
                         let mut e = format!("both normalise to \"{key}\"");
                         for x in [&ea.explanation, &eb.explanation] {
-                            if !x.is_empty() && !e.contains(*x) {
+                            if !x.is_empty() && !e.contains(x.as_str()) {
                                 e.push_str("; ");
                                 e.push_str(x);
                             }
@@ -631,76 +737,124 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             ks.iter()
                 .filter(|k| matches!(k.kind, Key::Name | Key::Title))
                 .map(move |k| (i, &k.words, k.key.as_str(), k.value))
-                .collect::<Vec<_>>()
         })
         .collect();
     let mut df: FxHashMap<&str, usize> = FxHashMap::default();
     for (_, words, _, _) in &names {
-        for w in words.iter().collect::<FxHashSet<_>>() {
-            *df.entry(w.as_str()).or_default() += 1;
+        for (n, w) in words.iter().enumerate() {
+            // each word once per name
+            if !words[..n].contains(w) {
+                *df.entry(w.as_str()).or_default() += 1;
+            }
         }
     }
     let common = (names.len() / 200).max(5);
-    let prepared: Vec<(usize, &str, String, &str)> = names
+    /// A name as compared: record, normalised key and its distinctive
+    /// words (each with its length in characters), the value as written.
+    struct Prepared<'a> {
+        rec: usize,
+        full: &'a str,
+        full_len: usize,
+        rare: Cow<'a, str>,
+        rare_len: usize,
+        value: &'a str,
+    }
+    let prepared: Vec<Prepared> = names
         .iter()
-        .map(|(i, words, full, v)| {
+        .filter_map(|(i, words, full, v)| {
+            let full_len = full.chars().count();
+            if full_len < 4 {
+                return None;
+            }
             let rare: String = words
                 .iter()
                 .filter(|w| df[w.as_str()] <= common)
                 .map(String::as_str)
                 .collect();
             let rare = if rare.is_empty() {
-                full.to_string()
+                Cow::Borrowed(*full)
             } else {
-                rare
+                Cow::Owned(rare)
             };
-            (*i, *full, rare, *v)
+            Some(Prepared {
+                rec: *i,
+                full,
+                full_len,
+                rare_len: rare.chars().count(),
+                rare,
+                value: v,
+            })
         })
-        .filter(|(_, full, _, _)| full.chars().count() >= 4)
         .collect();
+    // The indel similarity of strings of m and n characters is at most
+    // 1 - |m - n| / (m + n) (at least |m - n| characters are inserted or
+    // deleted), computed here as rapidfuzz computes the similarity itself,
+    // so a pair this bound puts under the threshold is under it: skipping
+    // it changes no result.
+    let may_reach = |m: usize, n: usize| {
+        let most = m + n;
+        most == 0 || 1.0 - (m.abs_diff(n) as f64 / most as f64) >= threshold
+    };
     const WINDOW: usize = 6;
     let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
     // Candidate hits from both orders, in parallel; few survive the
     // threshold, so they are merged into the map afterwards.
     let hits_of = |reversed: bool| -> Vec<(usize, usize, f64, &str, &str)> {
         use rayon::prelude::*;
-        let mut sorted: Vec<(String, usize)> = prepared
+        // the reversed names, in one buffer
+        let backwards: String = if reversed {
+            prepared.iter().flat_map(|p| p.rare.chars().rev()).collect()
+        } else {
+            String::new()
+        };
+        let mut at = 0;
+        let mut sorted: Vec<(&str, usize)> = prepared
             .iter()
             .enumerate()
             .map(|(j, p)| {
-                (
-                    if reversed {
-                        p.2.chars().rev().collect()
-                    } else {
-                        p.2.clone()
-                    },
-                    j,
-                )
+                let s = if reversed {
+                    let s = &backwards[at..at + p.rare.len()];
+                    at += p.rare.len();
+                    s
+                } else {
+                    &p.rare[..]
+                };
+                (s, j)
             })
             .collect();
         sorted.par_sort_unstable();
         (0..sorted.len())
             .into_par_iter()
             .flat_map_iter(|x| {
-                let (ra, fa, rare_a, va) = &prepared[sorted[x].1];
-                let full_scorer = rapidfuzz::distance::indel::BatchComparator::new(fa.chars());
-                let rare_scorer = rapidfuzz::distance::indel::BatchComparator::new(rare_a.chars());
+                let a = &prepared[sorted[x].1];
+                let mut full_scorer = None;
+                let mut rare_scorer = None;
                 let mut out = Vec::new();
                 for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
-                    let (rb, fb, rare_b, vb) = &prepared[*jy];
-                    if ra == rb || fa == fb {
+                    let b = &prepared[*jy];
+                    if a.rec == b.rec || a.full == b.full || !may_reach(a.full_len, b.full_len) {
                         continue;
                     }
-                    let sim = full_scorer.normalized_similarity(fb.chars());
+                    let sim = full_scorer
+                        .get_or_insert_with(|| {
+                            rapidfuzz::distance::indel::BatchComparator::new(a.full.chars())
+                        })
+                        .normalized_similarity(b.full.chars());
                     if sim < threshold
-                        || rare_scorer.normalized_similarity(rare_b.chars()) < threshold
+                        || !may_reach(a.rare_len, b.rare_len)
+                        || rare_scorer
+                            .get_or_insert_with(|| {
+                                rapidfuzz::distance::indel::BatchComparator::new(a.rare.chars())
+                            })
+                            .normalized_similarity(b.rare.chars())
+                            < threshold
                     {
                         continue;
                     }
-                    out.push(if ra < rb {
-                        (*ra, *rb, sim, *va, *vb)
+                    out.push(if a.rec < b.rec {
+                        (a.rec, b.rec, sim, a.value, b.value)
                     } else {
-                        (*rb, *ra, sim, *vb, *va)
+                        (b.rec, a.rec, sim, b.value, a.value)
                     });
                 }
                 out
@@ -928,7 +1082,7 @@ mod tests {
         assert_eq!(x.configured, ["Trading"]);
         assert_eq!(x.legal, ["Ltd"]);
         assert_eq!(normalise_name("上海宏达进出口有限公司", &w).key, "上海宏达");
-        assert!(explain(&x).contains("not a legal form"));
+        assert!(explain_stripped(&x.legal, &x.configured).contains("not a legal form"));
     }
 
     #[test]
