@@ -5,8 +5,6 @@
 //! customer under its country's folder with an ASCII slug of the company and
 //! contact names. Everything here is pure: no file system access.
 
-use std::collections::HashMap;
-
 /// Default path template. `{qual}` is empty unless two records would share
 /// a path, in which case it becomes `--<slug of city or industry>`.
 pub const DEFAULT_TEMPLATE: &str = "customers/{cc}/{name}--{contact}{qual}--{cc}.toml";
@@ -22,7 +20,8 @@ pub const PLACEHOLDERS: &[&str] = &["cc", "CC", "name", "contact", "id", "initia
 /// Transliterate to ASCII, lower-case, and turn every run of characters other
 /// than `a-z0-9` into one `-`, trimmed at both ends.
 pub fn slug(s: &str) -> String {
-    let ascii = deunicode::deunicode(s);
+    // the same as deunicode::deunicode, without copying ASCII text
+    let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
     let mut out = String::with_capacity(ascii.len());
     let mut dash = false;
     for c in ascii.chars() {
@@ -197,13 +196,28 @@ pub enum RulePath {
 /// in which they differ, so that two real customers with the same name,
 /// contact and country both get a file.
 pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
-    let base: Vec<String> = parts.iter().map(|p| template.render(p, "")).collect();
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, b) in base.iter().enumerate() {
-        groups.entry(b.to_lowercase()).or_default().push(i);
-    }
+    use rayon::prelude::*;
+    let base: Vec<String> = parts.par_iter().map(|p| template.render(p, "")).collect();
+    // Records whose base paths are equal ignoring case, found by sorting
+    // (each group is settled on its own, so their order does not matter).
+    let lower: Vec<String> = base
+        .par_iter()
+        .map(|b| {
+            if b.is_ascii() {
+                b.to_ascii_lowercase()
+            } else {
+                b.to_lowercase()
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..base.len()).collect();
+    order.par_sort_unstable_by(|&x, &y| lower[x].cmp(&lower[y]).then(x.cmp(&y)));
+    let groups: Vec<&[usize]> = order
+        .chunk_by(|&x, &y| lower[x] == lower[y])
+        .filter(|m| m.len() > 1)
+        .collect();
     let mut out: Vec<RulePath> = base.iter().cloned().map(RulePath::Path).collect();
-    for members in groups.values().filter(|m| m.len() > 1) {
+    for members in groups {
         let chosen = template
             .disambiguate
             .iter()
@@ -265,12 +279,16 @@ pub fn unportable(path: &str) -> Option<String> {
                 "`{comp}` ends in a dot or space, which Windows drops"
             ));
         }
-        let stem = comp.split('.').next().unwrap_or("").to_ascii_lowercase();
-        let numbered = (stem.starts_with("com") || stem.starts_with("lpt"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit()
-            && stem.as_bytes()[3] != b'0';
-        if RESERVED.contains(&stem.as_str()) || numbered {
+        let stem = comp.split('.').next().unwrap_or("").as_bytes();
+        let numbered = stem.len() == 4
+            && (stem[..3].eq_ignore_ascii_case(b"com") || stem[..3].eq_ignore_ascii_case(b"lpt"))
+            && stem[3].is_ascii_digit()
+            && stem[3] != b'0';
+        if RESERVED
+            .iter()
+            .any(|r| stem.eq_ignore_ascii_case(r.as_bytes()))
+            || numbered
+        {
             return Some(format!("`{comp}` is a reserved device name on Windows"));
         }
     }
