@@ -445,15 +445,22 @@ impl std::fmt::Display for Field {
 }
 
 /// One key of one record; values borrow from the record.
+/// (Kept small: there are several per record. What normalising a name
+/// stripped is worked out again for the few keys that are shared.)
 struct KeyEntry<'a> {
     kind: Key,
     key: String,
     field: Field,
     value: &'a str,
-    /// For names: what was stripped (explained only when the key is shared).
-    legal: Vec<String>,
-    configured: Vec<String>,
-    words: Vec<String>,
+    /// For names: the compared words, separated by spaces (a word is
+    /// letters and digits, never empty).
+    words: Box<str>,
+}
+
+impl KeyEntry<'_> {
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.split(' ').filter(|w| !w.is_empty())
+    }
 }
 
 fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
@@ -462,9 +469,7 @@ fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
         key,
         field,
         value,
-        legal: Vec::new(),
-        configured: Vec::new(),
-        words: Vec::new(),
+        words: Box::default(),
     }
 }
 
@@ -495,9 +500,7 @@ fn keys_of<'a>(
             key: nn.key,
             field,
             value: n,
-            legal: nn.legal,
-            configured: nn.configured,
-            words: nn.words,
+            words: nn.words.join(" ").into_boxed_str(),
         });
     }
     for (i, t) in c.titles.iter().enumerate() {
@@ -577,6 +580,23 @@ fn explain_stripped(legal: &[String], configured: &[String]) -> String {
 /// Every candidate pair among the records, strongest first. Exempt pairs
 /// are included with `exempt` set.
 pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
+    find_pairs_timed(records, cfg, &mut Vec::new())
+}
+
+/// Wall time of steps, for `folio check --timings`.
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
+
+/// `find_pairs`, noting the time each step takes in `timings`.
+pub fn find_pairs_timed(
+    records: &[Record],
+    cfg: &DuplicatesConfig,
+    timings: &mut Timings,
+) -> Vec<Pair> {
+    let mut t = std::time::Instant::now();
+    let mut lap = |what: &'static str| {
+        timings.push((what, t.elapsed()));
+        t = std::time::Instant::now();
+    };
     let free: FxHashSet<String> = FREE_MAIL
         .iter()
         .map(|s| s.to_string())
@@ -589,6 +609,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .map(|r| keys_of(&r.customer, cfg, &free))
             .collect()
     };
+    lap("duplicates: keys of each record");
     // Exact keys: every (space, key) entry in one sorted list, so that the
     // records sharing a key stand together (no map of small lists: at
     // 100,000 records that costs hundreds of megabytes). Names and titles
@@ -658,7 +679,12 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                         rec: i as usize,
                         field: k.field,
                         value: k.value,
-                        explanation: explain_stripped(&k.legal, &k.configured),
+                        explanation: if matches!(k.kind, Key::Name | Key::Title) {
+                            let nn = normalise_name(k.value, &cfg.strip_words);
+                            explain_stripped(&nn.legal, &nn.configured)
+                        } else {
+                            String::new()
+                        },
                     },
                 )
             })
@@ -729,25 +755,49 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
     // Near-identical names: sorted neighbourhoods. Words that many names
     // share ("Global", "Pump") say little, so two names must be alike both
     // as a whole and in their distinctive words.
+    lap("duplicates: exact keys");
     let threshold = cfg.fuzzy_threshold;
-    let names: Vec<(usize, &Vec<String>, &str, &str)> = keys
+    let names: Vec<(usize, &KeyEntry)> = keys
         .iter()
         .enumerate()
         .flat_map(|(i, ks)| {
             ks.iter()
                 .filter(|k| matches!(k.kind, Key::Name | Key::Title))
-                .map(move |k| (i, &k.words, k.key.as_str(), k.value))
+                .map(move |k| (i, k))
         })
         .collect();
-    let mut df: FxHashMap<&str, usize> = FxHashMap::default();
-    for (_, words, _, _) in &names {
-        for (n, w) in words.iter().enumerate() {
-            // each word once per name
-            if !words[..n].contains(w) {
-                *df.entry(w.as_str()).or_default() += 1;
-            }
-        }
-    }
+    // how many names have each word (each word once per name), counted
+    // in parallel
+    let df: FxHashMap<&str, usize> = {
+        use rayon::prelude::*;
+        names
+            .par_iter()
+            .fold(
+                FxHashMap::default,
+                |mut df: FxHashMap<&str, usize>, (_, k)| {
+                    let mut seen: Vec<&str> = Vec::new();
+                    for w in k.words() {
+                        if !seen.contains(&w) {
+                            seen.push(w);
+                            *df.entry(w).or_default() += 1;
+                        }
+                    }
+                    df
+                },
+            )
+            .reduce(FxHashMap::default, |mut a, b| {
+                if a.len() < b.len() {
+                    return b.into_iter().fold(a, |mut b2, (w, n)| {
+                        *b2.entry(w).or_default() += n;
+                        b2
+                    });
+                }
+                for (w, n) in b {
+                    *a.entry(w).or_default() += n;
+                }
+                a
+            })
+    };
     let common = (names.len() / 200).max(5);
     /// A name as compared: record, normalised key and its distinctive
     /// words (each with its length in characters), the value as written.
@@ -759,33 +809,34 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         rare_len: usize,
         value: &'a str,
     }
-    let prepared: Vec<Prepared> = names
-        .iter()
-        .filter_map(|(i, words, full, v)| {
-            let full_len = full.chars().count();
-            if full_len < 4 {
-                return None;
-            }
-            let rare: String = words
-                .iter()
-                .filter(|w| df[w.as_str()] <= common)
-                .map(String::as_str)
-                .collect();
-            let rare = if rare.is_empty() {
-                Cow::Borrowed(*full)
-            } else {
-                Cow::Owned(rare)
-            };
-            Some(Prepared {
-                rec: *i,
-                full,
-                full_len,
-                rare_len: rare.chars().count(),
-                rare,
-                value: v,
+    let prepared: Vec<Prepared> = {
+        use rayon::prelude::*;
+        names
+            .par_iter()
+            .filter_map(|&(i, k)| {
+                let full = k.key.as_str();
+                let full_len = full.chars().count();
+                if full_len < 4 {
+                    return None;
+                }
+                let rare: String = k.words().filter(|w| df[w] <= common).collect();
+                let rare = if rare.is_empty() {
+                    Cow::Borrowed(full)
+                } else {
+                    Cow::Owned(rare)
+                };
+                Some(Prepared {
+                    rec: i,
+                    full,
+                    full_len,
+                    rare_len: rare.chars().count(),
+                    rare,
+                    value: k.value,
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    lap("duplicates: preparing fuzzy names");
     // The indel similarity of strings of m and n characters is at most
     // 1 - |m - n| / (m + n) (at least |m - n| characters are inserted or
     // deleted), computed here as rapidfuzz computes the similarity itself,
@@ -862,6 +913,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .collect()
     };
     let (forward, backward) = rayon::join(|| hits_of(false), || hits_of(true));
+    lap("duplicates: comparing near names");
     for (a, b, sim, va, vb) in forward.into_iter().chain(backward) {
         if pairs
             .get(&(a, b))
@@ -891,6 +943,12 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             threshold * 100.0
         );
         pairs.entry((a, b)).or_default().push(m);
+    }
+    // the keys (several small allocations per record) are freed in parallel
+    drop((prepared, names, buckets));
+    {
+        use rayon::prelude::*;
+        keys.into_par_iter().for_each(drop);
     }
     let exempt: HashMap<(&str, &str), &str> = cfg
         .not_duplicates
@@ -938,6 +996,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .then_with(|| records[x.a].path.cmp(&records[y.a].path))
             .then_with(|| records[x.b].path.cmp(&records[y.b].path))
     });
+    lap("duplicates: pairs");
     out
 }
 
@@ -956,8 +1015,17 @@ fn code_of(k: Key) -> (Code, Severity) {
 /// record, on both records of a pair, so that a pull request changing
 /// either side is stopped.
 pub fn diagnostics(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Diagnostic> {
+    diagnostics_timed(records, cfg, &mut Vec::new())
+}
+
+/// `diagnostics`, noting the time each step takes in `timings`.
+pub fn diagnostics_timed(
+    records: &[Record],
+    cfg: &DuplicatesConfig,
+    timings: &mut Timings,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for p in find_pairs(records, cfg)
+    for p in find_pairs_timed(records, cfg, timings)
         .into_iter()
         .filter(|p| p.exempt.is_none())
     {
