@@ -50,17 +50,31 @@ pub fn run(repo: &Repo, opts: &Options) -> Report {
 pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     let mut diags = repo.setup_diagnostics.clone();
     diags.extend(loaded.diagnostics);
-    let mut cross = Vec::new();
     let mut timings = Vec::new();
-    let t = Instant::now();
-    cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
-    timings.push(("ids and paths", t.elapsed()));
-    let t = Instant::now();
-    cross.extend(crate::duplicates::diagnostics(
-        &loaded.records,
-        &repo.config.duplicates,
-    ));
-    timings.push(("duplicates", t.elapsed()));
+    // The two kinds of cross-record rules run side by side (each is
+    // parallel in parts and serial in others); their times overlap.
+    let ((mut cross, ids_time), (dupes, dupes_time, steps)) = rayon::join(
+        || {
+            let t = Instant::now();
+            let mut cross = Vec::new();
+            cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
+            (cross, t.elapsed())
+        },
+        || {
+            let t = Instant::now();
+            let mut steps = Vec::new();
+            let found = crate::duplicates::diagnostics_timed(
+                &loaded.records,
+                &repo.config.duplicates,
+                &mut steps,
+            );
+            (found, t.elapsed(), steps)
+        },
+    );
+    cross.extend(dupes);
+    timings.push(("ids and paths (beside duplicates)", ids_time));
+    timings.push(("duplicates (beside ids and paths)", dupes_time));
+    timings.extend(steps);
     let t = Instant::now();
     locate_fields(repo, &mut cross);
     timings.push(("locating cross-record findings", t.elapsed()));
@@ -74,6 +88,8 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
         None => loaded.files,
     };
     let summary = Summary::of(files, &diags);
+    // the records (many small allocations each) are freed in parallel
+    loaded.records.into_par_iter().for_each(drop);
     Report {
         diagnostics: diags,
         summary,
