@@ -473,12 +473,14 @@ fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
     }
 }
 
+/// The keys of a record, into `out` (cleared first).
 fn keys_of<'a>(
     c: &'a Customer,
     cfg: &DuplicatesConfig,
     free: &FxHashSet<String>,
-) -> Vec<KeyEntry<'a>> {
-    let mut out = Vec::new();
+    out: &mut Vec<KeyEntry<'a>>,
+) {
+    out.clear();
     let names = std::iter::once((Field::Name, c.name.as_str())).chain(
         c.titles
             .iter()
@@ -511,24 +513,18 @@ fn keys_of<'a>(
             }
         }
     }
-    let mut domains: Vec<(String, Field, &str)> = Vec::new();
-    if let Some(w) = &c.website
-        && let Some(d) = web_domain(w)
-    {
-        domains.push((d, Field::Website, w));
-    }
+    let lower = |e: &str| {
+        if e.is_ascii() {
+            e.trim().to_ascii_lowercase()
+        } else {
+            e.trim().to_lowercase()
+        }
+    };
     for (i, ct) in c.contacts.iter().enumerate() {
         if let Some(e) = &ct.email {
-            let e2 = if e.is_ascii() {
-                e.trim().to_ascii_lowercase()
-            } else {
-                e.trim().to_lowercase()
-            };
-            if let Some((_, d)) = e2.rsplit_once('@') {
-                if !free.contains(d) {
-                    domains.push((d.to_string(), Field::Email(i), e));
-                }
-                out.push(entry(Key::Email, e2.clone(), Field::Email(i), e));
+            let e2 = lower(e);
+            if e2.contains('@') {
+                out.push(entry(Key::Email, e2, Field::Email(i), e));
             }
         }
         for (f, p) in [
@@ -542,17 +538,53 @@ fn keys_of<'a>(
             }
         }
     }
-    for (d, f, v) in domains {
-        out.push(entry(Key::Domain, d, f, v));
+    // domains: the website's, then the e-mails' (free-mail ones excepted)
+    if let Some(w) = &c.website
+        && let Some(d) = web_domain(w)
+    {
+        out.push(entry(Key::Domain, d, Field::Website, w));
     }
-    // one entry per record and key (a record has a few keys: no set needed)
-    let mut kept: Vec<KeyEntry> = Vec::with_capacity(out.len());
-    for e in out {
-        if !kept.iter().any(|k| k.kind == e.kind && k.key == e.key) {
-            kept.push(e);
+    for (i, ct) in c.contacts.iter().enumerate() {
+        let Some(e) = &ct.email else { continue };
+        let d = if e.is_ascii() {
+            // lower-casing ASCII leaves the `@` where it is
+            e.trim()
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+        } else {
+            lower(e).rsplit_once('@').map(|(_, d)| d.to_string())
+        };
+        if let Some(d) = d
+            && !free.contains(&d)
+        {
+            out.push(entry(Key::Domain, d, Field::Email(i), e));
         }
     }
-    kept
+    // one entry per record and key (a record has a few keys: no set needed)
+    let mut kept = 0;
+    for i in 0..out.len() {
+        if !out[..kept]
+            .iter()
+            .any(|k| k.kind == out[i].kind && k.key == out[i].key)
+        {
+            out.swap(kept, i);
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
+/// The highest indel similarity two strings of `m` and `n` characters can
+/// have when at least `least` characters must be inserted or deleted,
+/// computed as rapidfuzz computes the similarity (1 - distance / (m + n)),
+/// so that a bound under the threshold means a similarity under it.
+fn at_most(m: usize, n: usize, least: usize) -> f64 {
+    let most = m + n;
+    if most == 0 {
+        1.0
+    } else {
+        1.0 - (least as f64 / most as f64)
+    }
 }
 
 /// What normalising a name stripped, for the reader.
@@ -606,7 +638,13 @@ pub fn find_pairs_timed(
         use rayon::prelude::*;
         records
             .par_iter()
-            .map(|r| keys_of(&r.customer, cfg, &free))
+            .map_init(Vec::new, |scratch, r| {
+                keys_of(&r.customer, cfg, &free, scratch);
+                // kept at its exact size: there are 100,000s of these
+                let mut exact = Vec::with_capacity(scratch.len());
+                exact.append(scratch);
+                exact
+            })
             .collect()
     };
     lap("duplicates: keys of each record");
@@ -626,22 +664,16 @@ pub fn find_pairs_timed(
         Key::Similar => 5,
     };
     let mut flat: Vec<(u8, u64, u32, u32)> = {
-        use rayon::prelude::*;
         use std::hash::BuildHasher;
         let hasher = rustc_hash::FxBuildHasher;
-        keys.par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, ks)| {
-                ks.iter().enumerate().map(move |(j, k)| {
-                    (
-                        space(k.kind),
-                        hasher.hash_one(k.key.as_str()),
-                        i as u32,
-                        j as u32,
-                    )
-                })
-            })
-            .collect()
+        let mut flat = Vec::with_capacity(keys.iter().map(Vec::len).sum());
+        for (i, ks) in keys.iter().enumerate() {
+            for (j, k) in ks.iter().enumerate() {
+                let h = hasher.hash_one(k.key.as_str());
+                flat.push((space(k.kind), h, i as u32, j as u32));
+            }
+        }
+        flat
     };
     {
         use rayon::slice::ParallelSliceMut;
@@ -842,9 +874,22 @@ pub fn find_pairs_timed(
     // deleted), computed here as rapidfuzz computes the similarity itself,
     // so a pair this bound puts under the threshold is under it: skipping
     // it changes no result.
-    let may_reach = |m: usize, n: usize| {
-        let most = m + n;
-        most == 0 || 1.0 - (m.abs_diff(n) as f64 / most as f64) >= threshold
+    let may_reach = |m: usize, n: usize| at_most(m, n, m.abs_diff(n)) >= threshold;
+    // Better still: a character of one string that the other lacks must be
+    // inserted or deleted, so the distance is at least the difference of
+    // the strings' character counts (counted here in 128 classes of
+    // characters, which can only lower it).
+    let may_reach_bag = |a_counts: &[u32; 128], m: usize, b: &str, n: usize| {
+        let mut left = *a_counts;
+        let mut common = 0;
+        for c in b.chars() {
+            let k = &mut left[c as usize % 128];
+            if *k > 0 {
+                *k -= 1;
+                common += 1;
+            }
+        }
+        at_most(m, n, m + n - 2 * common) >= threshold
     };
     const WINDOW: usize = 6;
     let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
@@ -858,8 +903,11 @@ pub fn find_pairs_timed(
         } else {
             String::new()
         };
+        // Sorted by (name, place); the first eight bytes of each name go in
+        // front as a number, which orders the same way and settles most
+        // comparisons without reading the name.
         let mut at = 0;
-        let mut sorted: Vec<(&str, usize)> = prepared
+        let mut sorted: Vec<(u64, &str, usize)> = prepared
             .iter()
             .enumerate()
             .map(|(j, p)| {
@@ -870,20 +918,43 @@ pub fn find_pairs_timed(
                 } else {
                     &p.rare[..]
                 };
-                (s, j)
+                let mut head = [0u8; 8];
+                let n = s.len().min(8);
+                head[..n].copy_from_slice(&s.as_bytes()[..n]);
+                (u64::from_be_bytes(head), s, j)
             })
             .collect();
         sorted.par_sort_unstable();
-        (0..sorted.len())
+        // the names in that order, side by side (neighbours are compared)
+        let ordered: Vec<&Prepared> = sorted.par_iter().map(|&(_, _, j)| &prepared[j]).collect();
+        drop(sorted);
+        let ordered: Vec<Prepared> = ordered
+            .into_par_iter()
+            .map(|p| Prepared {
+                rare: Cow::Borrowed(&p.rare[..]),
+                ..*p
+            })
+            .collect();
+        (0..ordered.len())
             .into_par_iter()
             .flat_map_iter(|x| {
-                let a = &prepared[sorted[x].1];
+                let a = &ordered[x];
                 let mut full_scorer = None;
                 let mut rare_scorer = None;
+                let mut a_counts = None;
                 let mut out = Vec::new();
-                for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
-                    let b = &prepared[*jy];
+                for b in ordered[x + 1..].iter().take(WINDOW) {
                     if a.rec == b.rec || a.full == b.full || !may_reach(a.full_len, b.full_len) {
+                        continue;
+                    }
+                    let counts = a_counts.get_or_insert_with(|| {
+                        let mut k = [0u32; 128];
+                        for c in a.full.chars() {
+                            k[c as usize % 128] += 1;
+                        }
+                        k
+                    });
+                    if !may_reach_bag(counts, a.full_len, b.full, b.full_len) {
                         continue;
                     }
                     let sim = full_scorer
