@@ -357,29 +357,29 @@ impl<'t, 'i> Top<'t, 'i> {
         Top { values }
     }
 
-    fn get(&self, k: &str) -> Option<&'t Spanned<DeValue<'i>>> {
-        let i = TOP_LEVEL_KEYS.iter().position(|x| *x == k)?;
-        self.values[i]
+    /// The value of a key, by its place in `TOP_LEVEL_KEYS` (see `key`).
+    fn get(&self, k: usize) -> Option<&'t Spanned<DeValue<'i>>> {
+        self.values.get(k).copied().flatten()
     }
 
-    fn string(&self, k: &str) -> Option<String> {
+    fn string(&self, k: usize) -> Option<String> {
         self.get(k)
             .and_then(|v| v.get_ref().as_str())
             .map(str::to_string)
     }
 
-    fn date(&self, k: &str) -> Option<NaiveDate> {
+    fn date(&self, k: usize) -> Option<NaiveDate> {
         self.get(k).and_then(|v| date_of(v.get_ref()))
     }
 
-    fn tables(&self, k: &str) -> Vec<&'t Table<'i>> {
+    fn tables(&self, k: usize) -> Vec<&'t Table<'i>> {
         match self.get(k).map(|v| v.get_ref()) {
             Some(DeValue::Array(a)) => a.iter().filter_map(|x| x.get_ref().as_table()).collect(),
             _ => Vec::new(),
         }
     }
 
-    fn span(&self, k: &str) -> Option<Range<usize>> {
+    fn span(&self, k: usize) -> Option<Range<usize>> {
         self.get(k).map(|v| v.span())
     }
 }
@@ -462,6 +462,26 @@ fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
         .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
         .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
         .collect()
+}
+
+/// The place of a built-in top-level key in `TOP_LEVEL_KEYS`, worked out
+/// when compiling (`key("id")`): a misspelt key does not compile.
+const fn key(k: &str) -> usize {
+    let mut i = 0;
+    while i < TOP_LEVEL_KEYS.len() {
+        let (a, b) = (TOP_LEVEL_KEYS[i].as_bytes(), k.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a built-in top-level key")
 }
 
 /// The keys that precede `key` in the canonical order (where a new
@@ -613,20 +633,20 @@ fn build(t: &Table, schema: &Schema) -> Customer {
 /// The parts of a customer the cross-record rules read.
 fn build_slim(t: &Top) -> Customer {
     Customer {
-        id: t.string("id").unwrap_or_default(),
-        name: t.string("name").unwrap_or_default(),
-        contact: t.string("contact").unwrap_or_default(),
-        country: t.string("country").unwrap_or_default(),
-        owner: t.string("owner"),
-        tier: t.string("tier").unwrap_or_default(),
-        stage: t.string("stage").unwrap_or_default(),
-        industry: t.string("industry"),
-        city: t.string("city"),
-        website: t.string("website"),
-        group: t.string("group"),
-        created: t.date("created"),
+        id: t.string(const { key("id") }).unwrap_or_default(),
+        name: t.string(const { key("name") }).unwrap_or_default(),
+        contact: t.string(const { key("contact") }).unwrap_or_default(),
+        country: t.string(const { key("country") }).unwrap_or_default(),
+        owner: t.string(const { key("owner") }),
+        tier: t.string(const { key("tier") }).unwrap_or_default(),
+        stage: t.string(const { key("stage") }).unwrap_or_default(),
+        industry: t.string(const { key("industry") }),
+        city: t.string(const { key("city") }),
+        website: t.string(const { key("website") }),
+        group: t.string(const { key("group") }),
+        created: t.date(const { key("created") }),
         titles: t
-            .tables("titles")
+            .tables(const { key("titles") })
             .into_iter()
             .map(|x| Title {
                 name: string(x, "name").unwrap_or_default(),
@@ -634,7 +654,7 @@ fn build_slim(t: &Top) -> Customer {
             })
             .collect(),
         contacts: t
-            .tables("contacts")
+            .tables(const { key("contacts") })
             .into_iter()
             .map(|x| Contact {
                 name: string(x, "name").unwrap_or_default(),
@@ -650,7 +670,9 @@ fn build_slim(t: &Top) -> Customer {
 
 fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<Diagnostic>) {
     // read from the table: a slim customer does not carry lost_reason
-    let lost_reason = t.get("lost_reason").and_then(|v| v.get_ref().as_str());
+    let lost_reason = t
+        .get(const { key("lost_reason") })
+        .and_then(|v| v.get_ref().as_str());
     if c.stage == "lost" && lost_reason.is_none_or(|r| r.trim().is_empty()) {
         let mut d = Diagnostic::error(
             Code::LostReason,
@@ -661,13 +683,17 @@ fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<D
         .with_hint(
             "add `lost_reason = \"...\"`: why the deal was lost is what the team learns from",
         );
-        if let Some(s) = t.span("stage") {
+        if let Some(s) = t.span(const { key("stage") }) {
             d = d.with_span(s);
         }
         out.push(d);
     }
-    for list in ["followups", "quotes", "orders"] {
-        for (i, item) in t.tables(list).into_iter().enumerate() {
+    for (list, list_key) in [
+        ("followups", const { key("followups") }),
+        ("quotes", const { key("quotes") }),
+        ("orders", const { key("orders") }),
+    ] {
+        for (i, item) in t.tables(list_key).into_iter().enumerate() {
             let Some(dv) = get(item, "date") else {
                 continue;
             };
@@ -744,12 +770,12 @@ fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<D
         ),
         Some(_) => {}
     };
-    if let (Some(o), Some(s)) = (c.owner.as_deref(), t.span("owner"))
+    if let (Some(o), Some(s)) = (c.owner.as_deref(), t.span(const { key("owner") }))
         && crate::schema::is_handle(o)
     {
         refer("owner".to_string(), o, s, true);
     }
-    for (i, item) in t.tables("followups").into_iter().enumerate() {
+    for (i, item) in t.tables(const { key("followups") }).into_iter().enumerate() {
         if let Some(v) = get(item, "by")
             && let Some(h) = v.get_ref().as_str()
             && crate::schema::is_handle(h)

@@ -87,8 +87,8 @@ impl Format {
     pub fn check(self, v: &str) -> Option<(String, Option<String>)> {
         let ok = match self {
             Format::Id => is_id(v),
-            Format::Country => codes::COUNTRIES.binary_search(&v).is_ok(),
-            Format::Currency => codes::CURRENCIES.binary_search(&v).is_ok(),
+            Format::Country => codes::is_country(v),
+            Format::Currency => codes::is_currency(v),
             Format::Email => is_email(v),
             Format::Url => is_url(v),
             Format::Phone => is_phone(v),
@@ -521,6 +521,12 @@ fn parse_field(
     ok.then_some(f)
 }
 
+/// `a == b`, with the lengths and first bytes compared before the rest
+/// (most names and values that differ, differ there).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// A bare TOML key folio accepts as a field name.
 pub fn is_key(k: &str) -> bool {
     !k.is_empty()
@@ -574,9 +580,9 @@ fn validate_table(
         let (wrapped, ahead) = fields.split_at(next);
         let found = ahead
             .iter()
-            .position(|f| f.name == key)
+            .position(|f| same(&f.name, key))
             .map(|i| i + next)
-            .or_else(|| wrapped.iter().position(|f| f.name == key));
+            .or_else(|| wrapped.iter().position(|f| same(&f.name, key)));
         if let Some(i) = found {
             next = (i + 1) % fields.len();
             if i < 128 {
@@ -768,7 +774,7 @@ fn check_string(
         }
         return;
     }
-    if !f.enumeration.is_empty() && !f.enumeration.iter().any(|e| e == s) {
+    if !f.enumeration.is_empty() && !f.enumeration.iter().any(|e| same(e, s)) {
         let allowed = f
             .enumeration
             .iter()
