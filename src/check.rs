@@ -153,9 +153,7 @@ fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mu
             let c = &r.customer;
             !c.name.is_empty()
                 && !c.contact.is_empty()
-                && crate::schema::codes::COUNTRIES
-                    .binary_search(&c.country.as_str())
-                    .is_ok()
+                && crate::schema::codes::is_country(&c.country)
         })
         .collect();
     let parts: Vec<_> = usable.iter().map(|r| r.customer.naming_parts()).collect();

@@ -20,14 +20,21 @@ pub const PLACEHOLDERS: &[&str] = &["cc", "CC", "name", "contact", "id", "initia
 /// Transliterate to ASCII, lower-case, and turn every run of characters other
 /// than `a-z0-9` into one `-`, trimmed at both ends.
 pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    slug_into(&mut out, s);
+    out
+}
+
+/// Append the slug of `s` (see `slug`) to `out`.
+fn slug_into(out: &mut String, s: &str) {
     // the same as deunicode::deunicode, without copying ASCII text
     let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
-    let mut out = String::with_capacity(ascii.len());
+    let start = out.len();
     let mut dash = false;
     for c in ascii.chars() {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            if dash && !out.is_empty() {
+            if dash && out.len() > start {
                 out.push('-');
             }
             dash = false;
@@ -36,7 +43,6 @@ pub fn slug(s: &str) -> String {
             dash = true;
         }
     }
-    out
 }
 
 /// The parts of a record the naming rule reads.
@@ -141,12 +147,13 @@ impl Template {
 
     /// The path of one record with a given qualifier (empty for none).
     pub fn render(&self, p: &NameParts, qual: &str) -> String {
-        let cc = p.country.to_ascii_lowercase();
-        let or_id = |s: String| {
-            if s.is_empty() {
-                slug(p.id).to_string()
-            } else {
-                s
+        // the slug of a part, or of the id when the part's is empty; slugs
+        // are lower case, so the country needs no lower-casing first
+        let slug_or_id = |out: &mut String, s: &str| {
+            let at = out.len();
+            slug_into(out, s);
+            if out.len() == at {
+                slug_into(out, p.id);
             }
         };
         let mut out = String::with_capacity(self.raw.len() + 48);
@@ -156,10 +163,18 @@ impl Template {
             let after = &rest[start + 1..];
             let end = after.find('}').unwrap_or(after.len());
             match &after[..end] {
-                "cc" => out.push_str(&or_id(slug(&cc))),
-                "CC" => out.push_str(&or_id(slug(&cc).to_ascii_uppercase())),
-                "name" => out.push_str(&or_id(slug(p.name))),
-                "contact" => out.push_str(&or_id(slug(p.contact))),
+                "cc" => slug_or_id(&mut out, p.country),
+                "CC" => {
+                    let at = out.len();
+                    slug_into(&mut out, p.country);
+                    if out.len() == at {
+                        slug_into(&mut out, p.id);
+                    } else {
+                        out[at..].make_ascii_uppercase();
+                    }
+                }
+                "name" => slug_or_id(&mut out, p.name),
+                "contact" => slug_or_id(&mut out, p.contact),
                 "id" => out.push_str(p.id),
                 "initial" => {
                     let s = slug(p.name);
@@ -216,7 +231,7 @@ pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
         .chunk_by(|&x, &y| lower[x] == lower[y])
         .filter(|m| m.len() > 1)
         .collect();
-    let mut out: Vec<RulePath> = base.iter().cloned().map(RulePath::Path).collect();
+    let mut out: Vec<RulePath> = base.into_iter().map(RulePath::Path).collect();
     for members in groups {
         let chosen = template
             .disambiguate
@@ -232,14 +247,17 @@ pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
             })
             .filter(|_| template.uses_qual());
         for &i in members {
+            let base_i = match &out[i] {
+                RulePath::Path(b) | RulePath::Ambiguous { base: b, .. } => b.clone(),
+            };
             out[i] = match chosen {
                 Some(f) => match parts[i].field(f) {
                     Some(v) => RulePath::Path(template.render(&parts[i], &slug(v))),
                     // the one member without the field keeps the plain path
-                    None => RulePath::Path(base[i].clone()),
+                    None => RulePath::Path(base_i),
                 },
                 None => RulePath::Ambiguous {
-                    base: base[i].clone(),
+                    base: base_i,
                     others: members.iter().copied().filter(|&j| j != i).collect(),
                 },
             };
