@@ -96,34 +96,35 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
 /// Read and parse the given files in parallel with `parse` (order kept).
 /// Each file is read into a buffer its thread keeps (no allocation and no
 /// size query per file), parsed and checked, and only the customer and the
-/// problems found are kept.
-fn load_files_by<P>(files: &[RecordFile], parse: P) -> Loaded
+/// problems found are kept. Each file's path moves into its record.
+fn load_files_by<P>(files: Vec<RecordFile>, parse: P) -> Loaded
 where
     P: Fn(&str, &str) -> records::Parsed + Sync,
 {
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let one = |f: &RecordFile, bytes: &[u8]| -> (Result<Record, String>, Vec<Diagnostic>) {
+    let one = |f: RecordFile, bytes: &[u8]| -> (Result<Record, String>, Vec<Diagnostic>) {
         match records::decode(bytes, &f.rel) {
-            Err(d) => (Err(f.rel.clone()), vec![d]),
+            Err(d) => (Err(f.rel), vec![d]),
             Ok(text) => {
                 let p = parse(text, &f.rel);
                 match p.customer {
                     Some(customer) => (
                         Ok(Record {
-                            path: f.rel.clone(),
+                            path: f.rel,
                             customer,
                         }),
                         p.diagnostics,
                     ),
-                    None => (Err(f.rel.clone()), p.diagnostics),
+                    None => (Err(f.rel), p.diagnostics),
                 }
             }
         }
     };
+    let count = files.len();
     let results: Vec<(Result<Record, String>, Vec<Diagnostic>)> = files
-        .par_iter()
+        .into_par_iter()
         .map(|f| {
             BUF.with(|cell| {
                 // a fresh buffer if this thread's is in use
@@ -138,14 +139,14 @@ where
                     Err(e) => {
                         let d =
                             Diagnostic::error(Code::Io, f.rel.clone(), format!("cannot read: {e}"));
-                        (Err(f.rel.clone()), vec![d])
+                        (Err(f.rel), vec![d])
                     }
                 }
             })
         })
         .collect();
     let mut out = Loaded {
-        files: files.len(),
+        files: count,
         ..Default::default()
     };
     let (diagnostics, unreadable) = (&mut out.diagnostics, &mut out.unreadable);
@@ -417,6 +418,10 @@ impl Repo {
     /// cross-record rules read (identity, titles, contacts, website, group),
     /// so that checking a very large repository stays small in memory.
     pub fn load_files_with(&self, files: &[RecordFile], as_of: NaiveDate, slim: bool) -> Loaded {
+        self.load_owned(files.to_vec(), as_of, slim)
+    }
+
+    fn load_owned(&self, files: Vec<RecordFile>, as_of: NaiveDate, slim: bool) -> Loaded {
         let staff = self.staff_valid.then_some(&self.staff);
         let ctx = Context {
             schema: &self.schema,
@@ -437,7 +442,7 @@ impl Repo {
     /// read or parsed at all have diagnostics.
     pub fn load_slim_unchecked(&self) -> Loaded {
         let (files, diags) = self.record_files();
-        let mut loaded = load_files_by(&files, records::parse_slim_unchecked);
+        let mut loaded = load_files_by(files, records::parse_slim_unchecked);
         loaded.diagnostics.splice(0..0, diags);
         loaded
     }
@@ -450,7 +455,7 @@ impl Repo {
     /// Every record, slim or whole (see `load_files_with`).
     pub fn load_with(&self, as_of: NaiveDate, slim: bool) -> Loaded {
         let (files, diags) = self.record_files();
-        let mut loaded = self.load_files_with(&files, as_of, slim);
+        let mut loaded = self.load_owned(files, as_of, slim);
         loaded.diagnostics.splice(0..0, diags);
         loaded
     }
