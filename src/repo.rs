@@ -337,6 +337,8 @@ impl Repo {
                 })
             })
             .collect();
+        let below: usize = subs.iter().flatten().map(|(f, _)| f.len()).sum();
+        files.reserve(below + entries.len());
         for ((name, t), sub) in entries.iter().zip(subs.iter_mut()) {
             if let Some((f, d)) = sub.take() {
                 files.extend(f);
