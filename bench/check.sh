@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Benchmark of `folio check` and `folio dupes` (issues 2 and 3), by hand:
-#   bench/check.sh [WORKDIR]
+#   bench/check.sh [WORKDIR]        (RUNS=5 by default)
 # Generates 10,000- and 100,000-customer repositories with
 # ../shared/tools/gen_repo.py (--no-git --cjk), then times, side by side:
 #   parse-floor     parallel read + toml DeTable parse of the same files
 #   folio check     every rule, duplicates included
-#   taplo check     the editors' TOML tool with folio's JSON Schema
 #   folio dupes     every candidate pair
-# and reports folio check's peak memory. Needs hyperfine (apt-get install
-# hyperfine) and taplo (pip install taplo).
+#   taplo check     the editors' TOML tool with folio's JSON Schema
+# The floor, check and dupes are run in turn, RUNS times, each under
+# /usr/bin/time; medians of wall and of CPU (user + sys) are reported, since
+# on a shared machine CPU time is the steadier measure. Also: 10k vs 100k
+# scaling and folio check's peak memory. Needs taplo (pip install taplo).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/folio-bench}
+runs=${RUNS:-5}
 gen="$here/../shared/tools/gen_repo.py"
 mkdir -p "$work"
 cargo build --release --manifest-path "$here/Cargo.toml" --bins >/dev/null
@@ -24,17 +27,52 @@ done
 big="$work/check-100000"
 small="$work/check-10000"
 "$folio" schema export -o "$work/customer.schema.json"
+times="$work/check-times.tsv"
+: > "$times"
+
+# one timed run: NAME COMMAND... (stdout discarded); appends NAME wall cpu KB
+timed() {
+  local name=$1; shift
+  /usr/bin/time -o "$work/.t" -f "%e %U %S %M" "$@" > /dev/null 2>&1 || true
+  read -r wall user sys kb < "$work/.t"
+  echo -e "$name\t$wall\t$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')\t$kb" >> "$times"
+}
+
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== 100,000 customers: folio check vs the parse floor vs taplo"
-hyperfine --warmup 1 --runs 5 --export-markdown "$work/check-100k.md" \
-  -n parse-floor "$floor $big" \
-  -n "folio check" "$folio check --repo $big --as-of 2026-11-01 --format json > /dev/null" \
-  -n "folio dupes" "$folio dupes --repo $big > /dev/null"
-hyperfine --runs 1 --export-markdown "$work/taplo-100k.md" \
-  -n "taplo check --schema" "cd $big && taplo check --schema file://$work/customer.schema.json 'customers/**/*.toml' > /dev/null 2>&1"
-echo "== scaling: 10,000 vs 100,000 customers"
-hyperfine --warmup 1 --runs 5 --export-markdown "$work/check-scaling.md" \
-  -n "check 10k" "$folio check --repo $small --as-of 2026-11-01 --format json > /dev/null" \
-  -n "check 100k" "$folio check --repo $big --as-of 2026-11-01 --format json > /dev/null"
-echo "== peak memory of folio check on 100,000 customers"
-/usr/bin/time -f "peak RSS %M KB, %e s wall" "$folio" check --repo "$big" --as-of 2026-11-01 --timings > /dev/null
+echo "== 100,000 customers, $runs rounds of: parse floor, folio check, folio dupes"
+timed warmup "$floor" "$big"
+for _ in $(seq "$runs"); do
+  timed floor "$floor" "$big"
+  timed check "$folio" check --repo "$big" --as-of 2026-11-01 --format json
+  timed dupes "$folio" dupes --repo "$big"
+done
+echo "== scaling: 10,000 customers, $runs runs"
+for _ in $(seq "$runs"); do
+  timed check10k "$folio" check --repo "$small" --as-of 2026-11-01 --format json
+done
+echo "== taplo check --schema on 100,000 customers (one run)"
+(cd "$big" && timed taplo taplo check --schema "file://$work/customer.schema.json" 'customers/**/*.toml')
+echo "== load after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$times" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, wall, cpu, kb = line.split("\t")
+    rows.setdefault(name, []).append((float(wall), float(cpu), int(kb)))
+med = {n: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
+           max(r[2] for r in v), len(v)) for n, v in rows.items()}
+print(f"{'':10} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}  runs (medians)")
+for n, (w, c, kb, k) in med.items():
+    if n != "warmup":
+        print(f"{n:10} {w:8.2f} {c:8.2f} {kb/1024:8.0f}  {k}")
+f, ch = med["floor"], med["check"]
+print(f"check / floor:      {ch[0]/f[0]:.2f}x wall, {ch[1]/f[1]:.2f}x cpu   (target <= 1.5x)")
+if "taplo" in med:
+    t = med["taplo"]
+    print(f"taplo / check:      {t[0]/ch[0]:.1f}x wall, {t[1]/ch[1]:.1f}x cpu   (target >= 8x)")
+print(f"dupes:              {med['dupes'][0]:.2f} s wall, {med['dupes'][1]:.2f} s cpu   (target <= 5 s)")
+print(f"check 100k / 10k:   {ch[0]/med['check10k'][0]:.1f}x wall, {ch[1]/med['check10k'][1]:.1f}x cpu   (target <= 11x)")
+print(f"check peak memory:  {ch[2]/1024:.0f} MB   (target <= 600 MB)")
+EOF
+echo "== folio check phases (wall), 100,000 customers"
+"$folio" check --repo "$big" --as-of 2026-11-01 --timings > /dev/null || true

@@ -6,6 +6,8 @@ use crate::diagnostics::{Code, Diagnostic, Severity, Summary};
 use crate::naming::{self, RulePath};
 use crate::repo::{Loaded, Record, Repo};
 use chrono::NaiveDate;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
@@ -48,17 +50,31 @@ pub fn run(repo: &Repo, opts: &Options) -> Report {
 pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     let mut diags = repo.setup_diagnostics.clone();
     diags.extend(loaded.diagnostics);
-    let mut cross = Vec::new();
     let mut timings = Vec::new();
-    let t = Instant::now();
-    cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
-    timings.push(("ids and paths", t.elapsed()));
-    let t = Instant::now();
-    cross.extend(crate::duplicates::diagnostics(
-        &loaded.records,
-        &repo.config.duplicates,
-    ));
-    timings.push(("duplicates", t.elapsed()));
+    // The two kinds of cross-record rules run side by side (each is
+    // parallel in parts and serial in others); their times overlap.
+    let ((mut cross, ids_time), (dupes, dupes_time, steps)) = rayon::join(
+        || {
+            let t = Instant::now();
+            let mut cross = Vec::new();
+            cross_record(repo, &loaded.records, &loaded.unreadable, &mut cross);
+            (cross, t.elapsed())
+        },
+        || {
+            let t = Instant::now();
+            let mut steps = Vec::new();
+            let found = crate::duplicates::diagnostics_timed(
+                &loaded.records,
+                &repo.config.duplicates,
+                &mut steps,
+            );
+            (found, t.elapsed(), steps)
+        },
+    );
+    cross.extend(dupes);
+    timings.push(("ids and paths (beside duplicates)", ids_time));
+    timings.push(("duplicates (beside ids and paths)", dupes_time));
+    timings.extend(steps);
     let t = Instant::now();
     locate_fields(repo, &mut cross);
     timings.push(("locating cross-record findings", t.elapsed()));
@@ -72,6 +88,8 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
         None => loaded.files,
     };
     let summary = Summary::of(files, &diags);
+    // the records (many small allocations each) are freed in parallel
+    loaded.records.into_par_iter().for_each(drop);
     Report {
         diagnostics: diags,
         summary,
@@ -105,7 +123,8 @@ pub fn sort(diags: &mut [Diagnostic]) {
 
 fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mut Vec<Diagnostic>) {
     // Duplicate ids: every record after the first names the first.
-    let mut by_id: HashMap<&str, &Record> = HashMap::with_capacity(records.len());
+    let mut by_id: FxHashMap<&str, &Record> =
+        FxHashMap::with_capacity_and_hasher(records.len(), Default::default());
     for r in records {
         if r.customer.id.is_empty() || !crate::schema::is_id(&r.customer.id) {
             continue;
@@ -134,7 +153,7 @@ fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mu
             let c = &r.customer;
             !c.name.is_empty()
                 && !c.contact.is_empty()
-                && crate::schema::codes::COUNTRIES.contains(&c.country.as_str())
+                && crate::schema::codes::is_country(&c.country)
         })
         .collect();
     let parts: Vec<_> = usable.iter().map(|r| r.customer.naming_parts()).collect();
@@ -171,23 +190,36 @@ fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mu
         }
     }
 
-    // Paths, for every file git would check out.
-    let mut lower: HashMap<String, &str> = HashMap::new();
+    // Paths, for every file git would check out. What each path needs is
+    // worked out in parallel; collisions are then found in path order.
     let all_paths = records
         .iter()
         .map(|r| r.path.as_str())
         .chain(unreadable.iter().map(String::as_str));
     let mut paths: Vec<&str> = all_paths.collect();
-    paths.sort();
-    for p in paths {
-        if let Some(why) = naming::unportable(p) {
+    paths.par_sort_unstable();
+    let looked: Vec<(Option<String>, String)> = paths
+        .par_iter()
+        .map(|p| {
+            let lower = if p.is_ascii() {
+                p.to_ascii_lowercase()
+            } else {
+                p.to_lowercase()
+            };
+            (naming::unportable(p), lower)
+        })
+        .collect();
+    let mut lower: FxHashMap<&str, &str> =
+        FxHashMap::with_capacity_and_hasher(paths.len(), Default::default());
+    for (p, (unportable, low)) in paths.iter().copied().zip(&looked) {
+        if let Some(why) = unportable {
             out.push(Diagnostic::error(
                 Code::Unportable,
                 p,
                 format!("path cannot be checked out everywhere: {why}"),
             ));
         }
-        if let Some(first) = lower.get(&p.to_lowercase()) {
+        if let Some(first) = lower.get(low.as_str()) {
             out.push(
                 Diagnostic::error(
                     Code::CaseCollision,
@@ -197,7 +229,7 @@ fn cross_record(repo: &Repo, records: &[Record], unreadable: &[String], out: &mu
                 .with_hint("macOS and Windows would see one file; rename or merge one of them"),
             );
         } else {
-            lower.insert(p.to_lowercase(), p);
+            lower.insert(low, p);
         }
     }
 }

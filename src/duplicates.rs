@@ -13,6 +13,7 @@ use crate::records::Customer;
 use crate::repo::Record;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
@@ -73,6 +74,15 @@ static FORMS: std::sync::LazyLock<Vec<Vec<&'static str>>> = std::sync::LazyLock:
     f.sort_by_key(|f| std::cmp::Reverse(f.len()));
     f
 });
+
+/// The first and the last words of the legal forms: a name whose first and
+/// last words are in neither list has no legal form to strip.
+static FORM_ENDS: std::sync::LazyLock<(FxHashSet<&'static str>, FxHashSet<&'static str>)> =
+    std::sync::LazyLock::new(|| {
+        let first = FORMS.iter().filter_map(|f| f.first().copied()).collect();
+        let last = FORMS.iter().filter_map(|f| f.last().copied()).collect();
+        (first, last)
+    });
 
 /// Legal forms written without spaces in CJK names, stripped wherever they
 /// stand (株式会社 comes before or after the name).
@@ -144,28 +154,39 @@ pub struct NormalName {
 pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
     let mut legal = Vec::new();
     let mut configured = Vec::new();
-    let mut s: String = name.nfkc().collect();
+    // NFKC leaves ASCII text as it is.
+    let mut s: Cow<str> = if name.is_ascii() {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.nfkc().collect())
+    };
     // CJK words have no spaces around them: strip them wherever they stand.
-    for w in strip_words.iter().filter(|w| w.chars().any(is_cjk)) {
-        let w: String = w.nfkc().collect();
-        if s.contains(&w) && !key_of(&s.replace(&w, " ")).is_empty() {
-            s = s.replace(&w, " ");
-            configured.push(w);
+    // Both they and the CJK legal forms are not ASCII, so an ASCII name
+    // holds none of them.
+    if !s.is_ascii() {
+        let mut t = s.into_owned();
+        for w in strip_words.iter().filter(|w| w.chars().any(is_cjk)) {
+            let w: String = w.nfkc().collect();
+            if t.contains(&w) && !key_of(&t.replace(&w, " ")).is_empty() {
+                t = t.replace(&w, " ");
+                configured.push(w);
+            }
         }
-    }
-    for f in CJK_FORMS {
-        if s.contains(f) && !key_of(&s.replace(f, " ")).is_empty() {
-            s = s.replace(f, " ");
-            legal.push(f.to_string());
+        for f in CJK_FORMS {
+            if t.contains(f) && !key_of(&t.replace(f, " ")).is_empty() {
+                t = t.replace(f, " ");
+                legal.push(f.to_string());
+            }
         }
+        s = Cow::Owned(t);
     }
     // Words, as written and as compared.
     let split = |c: char| c.is_whitespace() || ",«»\"“”()".contains(c);
-    let words: Vec<&str> = s
+    let mut words: Vec<(&str, String)> = s
         .split(split)
         .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| (w, cmp_word(w)))
         .collect();
-    let mut words: Vec<(&str, String)> = words.into_iter().map(|w| (w, cmp_word(w))).collect();
     // Configured words (Trading, Import & Export) go wherever they stand.
     for w in strip_words.iter().filter(|w| !w.chars().any(is_cjk)) {
         let pat: Vec<String> = w
@@ -200,7 +221,15 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
     let (mut start, mut end) = (0, words.len());
     let as_written =
         |r: std::ops::Range<usize>| words[r].iter().map(|x| x.0).collect::<Vec<_>>().join(" ");
+    let (firsts, lasts) = &*FORM_ENDS;
     'strip: loop {
+        // a form is stripped only from a name of more words than the form
+        if end - start < 2
+            || !(lasts.contains(words[end - 1].1.as_str())
+                || firsts.contains(words[start].1.as_str()))
+        {
+            break;
+        }
         for f in FORMS.iter() {
             let n = f.len();
             if end - start <= n {
@@ -224,7 +253,12 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
         break;
     }
     let key = words[start..end].iter().map(|x| x.1.as_str()).collect();
-    let words = words[start..end].iter().map(|x| x.1.clone()).collect();
+    let words = words
+        .into_iter()
+        .take(end)
+        .skip(start)
+        .map(|x| x.1)
+        .collect();
     NormalName {
         key,
         words,
@@ -235,6 +269,13 @@ pub fn normalise_name(name: &str, strip_words: &[String]) -> NormalName {
 
 /// A word as compared: case-folded, letters and digits only.
 fn cmp_word(w: &str) -> String {
+    if w.is_ascii() {
+        return w
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     w.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -251,6 +292,14 @@ fn is_cjk(c: char) -> bool {
 
 /// A registration code without case, spaces, dots, dashes and slashes.
 pub fn normalise_registration(r: &str) -> String {
+    if r.is_ascii() {
+        // NFKC and lower-casing leave ASCII as ASCII
+        return r
+            .bytes()
+            .filter(|&b| !char::from(b).is_whitespace() && !b".-/".contains(&b))
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     r.nfkc()
         .filter(|c| !c.is_whitespace() && !".-/".contains(*c))
         .flat_map(char::to_lowercase)
@@ -259,16 +308,30 @@ pub fn normalise_registration(r: &str) -> String {
 
 /// A phone number's digits (at least 7, or nothing).
 pub fn phone_digits(p: &str) -> Option<String> {
-    let d: String = p.chars().filter(char::is_ascii_digit).collect();
-    let d = d.trim_start_matches("00").to_string();
-    (d.len() >= 7).then_some(d)
+    let mut d = p.bytes().filter(u8::is_ascii_digit).peekable();
+    // leading "00" pairs (the international call prefix) are dropped
+    let mut zeros = 0usize;
+    while d.next_if_eq(&b'0').is_some() {
+        zeros += 1;
+    }
+    let mut out = String::with_capacity(p.len());
+    out.extend(std::iter::repeat_n('0', zeros % 2));
+    out.extend(d.map(char::from));
+    (out.len() >= 7).then_some(out)
 }
 
 /// The host of a URL without `www.`.
 pub fn web_domain(url: &str) -> Option<String> {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let host = rest.split(['/', '?', '#', ':']).next()?.to_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let host = rest.split(['/', '?', '#', ':']).next()?;
+    let mut host = if host.is_ascii() {
+        host.to_ascii_lowercase()
+    } else {
+        host.to_lowercase()
+    };
+    if host.starts_with("www.") {
+        host.drain(..4);
+    }
     host.contains('.').then_some(host)
 }
 
@@ -352,7 +415,7 @@ struct Entry<'k> {
     rec: usize,
     field: Field,
     value: &'k str,
-    explanation: &'k str,
+    explanation: String,
 }
 
 /// Where a key's value stands in its record.
@@ -382,13 +445,22 @@ impl std::fmt::Display for Field {
 }
 
 /// One key of one record; values borrow from the record.
+/// (Kept small: there are several per record. What normalising a name
+/// stripped is worked out again for the few keys that are shared.)
 struct KeyEntry<'a> {
     kind: Key,
     key: String,
     field: Field,
     value: &'a str,
-    explanation: String,
-    words: Vec<String>,
+    /// For names: the compared words, separated by spaces (a word is
+    /// letters and digits, never empty).
+    words: Box<str>,
+}
+
+impl KeyEntry<'_> {
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.split(' ').filter(|w| !w.is_empty())
+    }
 }
 
 fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
@@ -397,17 +469,18 @@ fn entry(kind: Key, key: String, field: Field, value: &str) -> KeyEntry<'_> {
         key,
         field,
         value,
-        explanation: String::new(),
-        words: Vec::new(),
+        words: Box::default(),
     }
 }
 
+/// The keys of a record, into `out` (cleared first).
 fn keys_of<'a>(
     c: &'a Customer,
     cfg: &DuplicatesConfig,
     free: &FxHashSet<String>,
-) -> Vec<KeyEntry<'a>> {
-    let mut out = Vec::new();
+    out: &mut Vec<KeyEntry<'a>>,
+) {
+    out.clear();
     let names = std::iter::once((Field::Name, c.name.as_str())).chain(
         c.titles
             .iter()
@@ -424,14 +497,12 @@ fn keys_of<'a>(
         } else {
             Key::Title
         };
-        let explanation = explain(&nn);
         out.push(KeyEntry {
             kind,
             key: nn.key,
             field,
             value: n,
-            explanation,
-            words: nn.words,
+            words: nn.words.join(" ").into_boxed_str(),
         });
     }
     for (i, t) in c.titles.iter().enumerate() {
@@ -442,20 +513,18 @@ fn keys_of<'a>(
             }
         }
     }
-    let mut domains: Vec<(String, Field, &str)> = Vec::new();
-    if let Some(w) = &c.website
-        && let Some(d) = web_domain(w)
-    {
-        domains.push((d, Field::Website, w));
-    }
+    let lower = |e: &str| {
+        if e.is_ascii() {
+            e.trim().to_ascii_lowercase()
+        } else {
+            e.trim().to_lowercase()
+        }
+    };
     for (i, ct) in c.contacts.iter().enumerate() {
         if let Some(e) = &ct.email {
-            let e2 = e.trim().to_lowercase();
-            if let Some((_, d)) = e2.rsplit_once('@') {
-                if !free.contains(d) {
-                    domains.push((d.to_string(), Field::Email(i), e));
-                }
-                out.push(entry(Key::Email, e2.clone(), Field::Email(i), e));
+            let e2 = lower(e);
+            if e2.contains('@') {
+                out.push(entry(Key::Email, e2, Field::Email(i), e));
             }
         }
         for (f, p) in [
@@ -469,31 +538,72 @@ fn keys_of<'a>(
             }
         }
     }
-    for (d, f, v) in domains {
-        out.push(entry(Key::Domain, d, f, v));
+    // domains: the website's, then the e-mails' (free-mail ones excepted)
+    if let Some(w) = &c.website
+        && let Some(d) = web_domain(w)
+    {
+        out.push(entry(Key::Domain, d, Field::Website, w));
     }
-    // one entry per record and key
-    let mut uniq = FxHashSet::default();
-    out.retain(|e| uniq.insert((e.kind, e.key.clone())));
-    out
+    for (i, ct) in c.contacts.iter().enumerate() {
+        let Some(e) = &ct.email else { continue };
+        let d = if e.is_ascii() {
+            // lower-casing ASCII leaves the `@` where it is
+            e.trim()
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+        } else {
+            lower(e).rsplit_once('@').map(|(_, d)| d.to_string())
+        };
+        if let Some(d) = d
+            && !free.contains(&d)
+        {
+            out.push(entry(Key::Domain, d, Field::Email(i), e));
+        }
+    }
+    // one entry per record and key (a record has a few keys: no set needed)
+    let mut kept = 0;
+    for i in 0..out.len() {
+        if !out[..kept]
+            .iter()
+            .any(|k| k.kind == out[i].kind && k.key == out[i].key)
+        {
+            out.swap(kept, i);
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
 }
 
-fn explain(n: &NormalName) -> String {
+/// The highest indel similarity two strings of `m` and `n` characters can
+/// have when at least `least` characters must be inserted or deleted,
+/// computed as rapidfuzz computes the similarity (1 - distance / (m + n)),
+/// so that a bound under the threshold means a similarity under it.
+fn at_most(m: usize, n: usize, least: usize) -> f64 {
+    let most = m + n;
+    if most == 0 {
+        1.0
+    } else {
+        1.0 - (least as f64 / most as f64)
+    }
+}
+
+/// What normalising a name stripped, for the reader.
+fn explain_stripped(legal: &[String], configured: &[String]) -> String {
     let mut parts = Vec::new();
-    if !n.legal.is_empty() {
+    if !legal.is_empty() {
         parts.push(format!(
             "legal form {} stripped",
-            n.legal
+            legal
                 .iter()
                 .map(|w| format!("\"{w}\""))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    if !n.configured.is_empty() {
+    if !configured.is_empty() {
         parts.push(format!(
             "{} stripped as configured in duplicates.strip_words (part of the name, not a legal form)",
-            n.configured.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
+            configured.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
         ));
     }
     parts.join("; ")
@@ -502,6 +612,23 @@ fn explain(n: &NormalName) -> String {
 /// Every candidate pair among the records, strongest first. Exempt pairs
 /// are included with `exempt` set.
 pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
+    find_pairs_timed(records, cfg, &mut Vec::new())
+}
+
+/// Wall time of steps, for `folio check --timings`.
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
+
+/// `find_pairs`, noting the time each step takes in `timings`.
+pub fn find_pairs_timed(
+    records: &[Record],
+    cfg: &DuplicatesConfig,
+    timings: &mut Timings,
+) -> Vec<Pair> {
+    let mut t = std::time::Instant::now();
+    let mut lap = |what: &'static str| {
+        timings.push((what, t.elapsed()));
+        t = std::time::Instant::now();
+    };
     let free: FxHashSet<String> = FREE_MAIL
         .iter()
         .map(|s| s.to_string())
@@ -511,13 +638,23 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         use rayon::prelude::*;
         records
             .par_iter()
-            .map(|r| keys_of(&r.customer, cfg, &free))
+            .map_init(Vec::new, |scratch, r| {
+                keys_of(&r.customer, cfg, &free, scratch);
+                // kept at its exact size: there are 100,000s of these
+                let mut exact = Vec::with_capacity(scratch.len());
+                exact.append(scratch);
+                exact
+            })
             .collect()
     };
+    lap("duplicates: keys of each record");
     // Exact keys: every (space, key) entry in one sorted list, so that the
     // records sharing a key stand together (no map of small lists: at
     // 100,000 records that costs hundreds of megabytes). Names and titles
-    // share one space: a name matches a title.
+    // share one space: a name matches a title. The list is sorted by a hash
+    // of the key (integers sort much faster than strings); entries of equal
+    // hash are then told apart by the key itself, and the few shared keys
+    // are put in key order, as if the whole list had been sorted by key.
     let space = |k: Key| match k {
         Key::Name | Key::Title => 0u8,
         Key::Registration => 1,
@@ -526,24 +663,47 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
         Key::Phone => 4,
         Key::Similar => 5,
     };
-    let mut flat: Vec<(u8, &str, u32, u32)> = Vec::with_capacity(keys.iter().map(Vec::len).sum());
-    for (i, ks) in keys.iter().enumerate() {
-        for (j, k) in ks.iter().enumerate() {
-            flat.push((space(k.kind), k.key.as_str(), i as u32, j as u32));
+    let mut flat: Vec<(u8, u64, u32, u32)> = {
+        use std::hash::BuildHasher;
+        let hasher = rustc_hash::FxBuildHasher;
+        let mut flat = Vec::with_capacity(keys.iter().map(Vec::len).sum());
+        for (i, ks) in keys.iter().enumerate() {
+            for (j, k) in ks.iter().enumerate() {
+                let h = hasher.hash_one(k.key.as_str());
+                flat.push((space(k.kind), h, i as u32, j as u32));
+            }
         }
-    }
+        flat
+    };
     {
         use rayon::slice::ParallelSliceMut;
         flat.par_sort_unstable();
     }
-    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::new();
+    // (space, key, the (record, key) indices of the records sharing it)
+    type Shared<'k> = (u8, &'k str, Vec<(u32, u32)>);
+    let mut shared: Vec<Shared> = Vec::new();
     for run in flat
         .chunk_by(|x, y| x.0 == y.0 && x.1 == y.1)
         .filter(|r| r.len() > 1)
     {
-        let members = run
+        let mut run: Vec<(&str, u32, u32)> = run
             .iter()
-            .map(|&(_, _, i, j)| {
+            .map(|&(_, _, i, j)| (keys[i as usize][j as usize].key.as_str(), i, j))
+            .collect();
+        run.sort_unstable();
+        for same in run.chunk_by(|x, y| x.0 == y.0).filter(|r| r.len() > 1) {
+            let members = same.iter().map(|&(_, i, j)| (i, j)).collect();
+            let sp = space(keys[same[0].1 as usize][same[0].2 as usize].kind);
+            shared.push((sp, same[0].0, members));
+        }
+    }
+    drop(flat);
+    shared.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::with_capacity(shared.len());
+    for (_, key, run) in shared {
+        let members = run
+            .into_iter()
+            .map(|(i, j)| {
                 let k = &keys[i as usize][j as usize];
                 (
                     k.kind,
@@ -551,14 +711,18 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                         rec: i as usize,
                         field: k.field,
                         value: k.value,
-                        explanation: &k.explanation,
+                        explanation: if matches!(k.kind, Key::Name | Key::Title) {
+                            let nn = normalise_name(k.value, &cfg.strip_words);
+                            explain_stripped(&nn.legal, &nn.configured)
+                        } else {
+                            String::new()
+                        },
                     },
                 )
             })
             .collect();
-        buckets.push((run[0].1, members));
+        buckets.push((key, members));
     }
-    drop(flat);
     let mut pairs: BTreeMap<(usize, usize), Vec<Match>> = BTreeMap::new();
     for (key, members) in &buckets {
         // A key shared by very many records (a marketplace domain) would be
@@ -589,7 +753,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
                     Key::Name | Key::Title => {
                         let mut e = format!("both normalise to \"{key}\"");
                         for x in [&ea.explanation, &eb.explanation] {
-                            if !x.is_empty() && !e.contains(*x) {
+                            if !x.is_empty() && !e.contains(x.as_str()) {
                                 e.push_str("; ");
                                 e.push_str(x);
                             }
@@ -623,84 +787,196 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
     // Near-identical names: sorted neighbourhoods. Words that many names
     // share ("Global", "Pump") say little, so two names must be alike both
     // as a whole and in their distinctive words.
+    lap("duplicates: exact keys");
     let threshold = cfg.fuzzy_threshold;
-    let names: Vec<(usize, &Vec<String>, &str, &str)> = keys
+    let names: Vec<(usize, &KeyEntry)> = keys
         .iter()
         .enumerate()
         .flat_map(|(i, ks)| {
             ks.iter()
                 .filter(|k| matches!(k.kind, Key::Name | Key::Title))
-                .map(move |k| (i, &k.words, k.key.as_str(), k.value))
-                .collect::<Vec<_>>()
+                .map(move |k| (i, k))
         })
         .collect();
-    let mut df: FxHashMap<&str, usize> = FxHashMap::default();
-    for (_, words, _, _) in &names {
-        for w in words.iter().collect::<FxHashSet<_>>() {
-            *df.entry(w.as_str()).or_default() += 1;
-        }
-    }
+    // how many names have each word (each word once per name), counted
+    // in parallel
+    let df: FxHashMap<&str, usize> = {
+        use rayon::prelude::*;
+        names
+            .par_iter()
+            .fold(
+                FxHashMap::default,
+                |mut df: FxHashMap<&str, usize>, (_, k)| {
+                    let mut seen: Vec<&str> = Vec::new();
+                    for w in k.words() {
+                        if !seen.contains(&w) {
+                            seen.push(w);
+                            *df.entry(w).or_default() += 1;
+                        }
+                    }
+                    df
+                },
+            )
+            .reduce(FxHashMap::default, |mut a, b| {
+                if a.len() < b.len() {
+                    return b.into_iter().fold(a, |mut b2, (w, n)| {
+                        *b2.entry(w).or_default() += n;
+                        b2
+                    });
+                }
+                for (w, n) in b {
+                    *a.entry(w).or_default() += n;
+                }
+                a
+            })
+    };
     let common = (names.len() / 200).max(5);
-    let prepared: Vec<(usize, &str, String, &str)> = names
-        .iter()
-        .map(|(i, words, full, v)| {
-            let rare: String = words
-                .iter()
-                .filter(|w| df[w.as_str()] <= common)
-                .map(String::as_str)
-                .collect();
-            let rare = if rare.is_empty() {
-                full.to_string()
-            } else {
-                rare
-            };
-            (*i, *full, rare, *v)
-        })
-        .filter(|(_, full, _, _)| full.chars().count() >= 4)
-        .collect();
+    /// A name as compared: record, normalised key and its distinctive
+    /// words (each with its length in characters), the value as written.
+    struct Prepared<'a> {
+        rec: usize,
+        full: &'a str,
+        full_len: usize,
+        rare: Cow<'a, str>,
+        rare_len: usize,
+        value: &'a str,
+    }
+    let prepared: Vec<Prepared> = {
+        use rayon::prelude::*;
+        names
+            .par_iter()
+            .filter_map(|&(i, k)| {
+                let full = k.key.as_str();
+                let full_len = full.chars().count();
+                if full_len < 4 {
+                    return None;
+                }
+                let rare: String = k.words().filter(|w| df[w] <= common).collect();
+                let rare = if rare.is_empty() {
+                    Cow::Borrowed(full)
+                } else {
+                    Cow::Owned(rare)
+                };
+                Some(Prepared {
+                    rec: i,
+                    full,
+                    full_len,
+                    rare_len: rare.chars().count(),
+                    rare,
+                    value: k.value,
+                })
+            })
+            .collect()
+    };
+    lap("duplicates: preparing fuzzy names");
+    // The indel similarity of strings of m and n characters is at most
+    // 1 - |m - n| / (m + n) (at least |m - n| characters are inserted or
+    // deleted), computed here as rapidfuzz computes the similarity itself,
+    // so a pair this bound puts under the threshold is under it: skipping
+    // it changes no result.
+    let may_reach = |m: usize, n: usize| at_most(m, n, m.abs_diff(n)) >= threshold;
+    // Better still: a character of one string that the other lacks must be
+    // inserted or deleted, so the distance is at least the difference of
+    // the strings' character counts (counted here in 128 classes of
+    // characters, which can only lower it).
+    let may_reach_bag = |a_counts: &[u32; 128], m: usize, b: &str, n: usize| {
+        let mut left = *a_counts;
+        let mut common = 0;
+        for c in b.chars() {
+            let k = &mut left[c as usize % 128];
+            if *k > 0 {
+                *k -= 1;
+                common += 1;
+            }
+        }
+        at_most(m, n, m + n - 2 * common) >= threshold
+    };
     const WINDOW: usize = 6;
     let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
     // Candidate hits from both orders, in parallel; few survive the
     // threshold, so they are merged into the map afterwards.
     let hits_of = |reversed: bool| -> Vec<(usize, usize, f64, &str, &str)> {
         use rayon::prelude::*;
-        let mut sorted: Vec<(String, usize)> = prepared
+        // the reversed names, in one buffer
+        let backwards: String = if reversed {
+            prepared.iter().flat_map(|p| p.rare.chars().rev()).collect()
+        } else {
+            String::new()
+        };
+        // Sorted by (name, place); the first eight bytes of each name go in
+        // front as a number, which orders the same way and settles most
+        // comparisons without reading the name.
+        let mut at = 0;
+        let mut sorted: Vec<(u64, &str, usize)> = prepared
             .iter()
             .enumerate()
             .map(|(j, p)| {
-                (
-                    if reversed {
-                        p.2.chars().rev().collect()
-                    } else {
-                        p.2.clone()
-                    },
-                    j,
-                )
+                let s = if reversed {
+                    let s = &backwards[at..at + p.rare.len()];
+                    at += p.rare.len();
+                    s
+                } else {
+                    &p.rare[..]
+                };
+                let mut head = [0u8; 8];
+                let n = s.len().min(8);
+                head[..n].copy_from_slice(&s.as_bytes()[..n]);
+                (u64::from_be_bytes(head), s, j)
             })
             .collect();
         sorted.par_sort_unstable();
-        (0..sorted.len())
+        // the names in that order, side by side (neighbours are compared)
+        let ordered: Vec<&Prepared> = sorted.par_iter().map(|&(_, _, j)| &prepared[j]).collect();
+        drop(sorted);
+        let ordered: Vec<Prepared> = ordered
+            .into_par_iter()
+            .map(|p| Prepared {
+                rare: Cow::Borrowed(&p.rare[..]),
+                ..*p
+            })
+            .collect();
+        (0..ordered.len())
             .into_par_iter()
             .flat_map_iter(|x| {
-                let (ra, fa, rare_a, va) = &prepared[sorted[x].1];
-                let full_scorer = rapidfuzz::distance::indel::BatchComparator::new(fa.chars());
-                let rare_scorer = rapidfuzz::distance::indel::BatchComparator::new(rare_a.chars());
+                let a = &ordered[x];
+                let mut full_scorer = None;
+                let mut rare_scorer = None;
+                let mut a_counts = None;
                 let mut out = Vec::new();
-                for (_, jy) in sorted.iter().skip(x + 1).take(WINDOW) {
-                    let (rb, fb, rare_b, vb) = &prepared[*jy];
-                    if ra == rb || fa == fb {
+                for b in ordered[x + 1..].iter().take(WINDOW) {
+                    if a.rec == b.rec || a.full == b.full || !may_reach(a.full_len, b.full_len) {
                         continue;
                     }
-                    let sim = full_scorer.normalized_similarity(fb.chars());
+                    let counts = a_counts.get_or_insert_with(|| {
+                        let mut k = [0u32; 128];
+                        for c in a.full.chars() {
+                            k[c as usize % 128] += 1;
+                        }
+                        k
+                    });
+                    if !may_reach_bag(counts, a.full_len, b.full, b.full_len) {
+                        continue;
+                    }
+                    let sim = full_scorer
+                        .get_or_insert_with(|| {
+                            rapidfuzz::distance::indel::BatchComparator::new(a.full.chars())
+                        })
+                        .normalized_similarity(b.full.chars());
                     if sim < threshold
-                        || rare_scorer.normalized_similarity(rare_b.chars()) < threshold
+                        || !may_reach(a.rare_len, b.rare_len)
+                        || rare_scorer
+                            .get_or_insert_with(|| {
+                                rapidfuzz::distance::indel::BatchComparator::new(a.rare.chars())
+                            })
+                            .normalized_similarity(b.rare.chars())
+                            < threshold
                     {
                         continue;
                     }
-                    out.push(if ra < rb {
-                        (*ra, *rb, sim, *va, *vb)
+                    out.push(if a.rec < b.rec {
+                        (a.rec, b.rec, sim, a.value, b.value)
                     } else {
-                        (*rb, *ra, sim, *vb, *va)
+                        (b.rec, a.rec, sim, b.value, a.value)
                     });
                 }
                 out
@@ -708,6 +984,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .collect()
     };
     let (forward, backward) = rayon::join(|| hits_of(false), || hits_of(true));
+    lap("duplicates: comparing near names");
     for (a, b, sim, va, vb) in forward.into_iter().chain(backward) {
         if pairs
             .get(&(a, b))
@@ -737,6 +1014,12 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             threshold * 100.0
         );
         pairs.entry((a, b)).or_default().push(m);
+    }
+    // the keys (several small allocations per record) are freed in parallel
+    drop((prepared, names, buckets));
+    {
+        use rayon::prelude::*;
+        keys.into_par_iter().for_each(drop);
     }
     let exempt: HashMap<(&str, &str), &str> = cfg
         .not_duplicates
@@ -784,6 +1067,7 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
             .then_with(|| records[x.a].path.cmp(&records[y.a].path))
             .then_with(|| records[x.b].path.cmp(&records[y.b].path))
     });
+    lap("duplicates: pairs");
     out
 }
 
@@ -802,8 +1086,17 @@ fn code_of(k: Key) -> (Code, Severity) {
 /// record, on both records of a pair, so that a pull request changing
 /// either side is stopped.
 pub fn diagnostics(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Diagnostic> {
+    diagnostics_timed(records, cfg, &mut Vec::new())
+}
+
+/// `diagnostics`, noting the time each step takes in `timings`.
+pub fn diagnostics_timed(
+    records: &[Record],
+    cfg: &DuplicatesConfig,
+    timings: &mut Timings,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for p in find_pairs(records, cfg)
+    for p in find_pairs_timed(records, cfg, timings)
         .into_iter()
         .filter(|p| p.exempt.is_none())
     {
@@ -928,7 +1221,7 @@ mod tests {
         assert_eq!(x.configured, ["Trading"]);
         assert_eq!(x.legal, ["Ltd"]);
         assert_eq!(normalise_name("上海宏达进出口有限公司", &w).key, "上海宏达");
-        assert!(explain(&x).contains("not a legal form"));
+        assert!(explain_stripped(&x.legal, &x.configured).contains("not a legal form"));
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! customer under its country's folder with an ASCII slug of the company and
 //! contact names. Everything here is pure: no file system access.
 
-use std::collections::HashMap;
-
 /// Default path template. `{qual}` is empty unless two records would share
 /// a path, in which case it becomes `--<slug of city or industry>`.
 pub const DEFAULT_TEMPLATE: &str = "customers/{cc}/{name}--{contact}{qual}--{cc}.toml";
@@ -22,13 +20,21 @@ pub const PLACEHOLDERS: &[&str] = &["cc", "CC", "name", "contact", "id", "initia
 /// Transliterate to ASCII, lower-case, and turn every run of characters other
 /// than `a-z0-9` into one `-`, trimmed at both ends.
 pub fn slug(s: &str) -> String {
-    let ascii = deunicode::deunicode(s);
-    let mut out = String::with_capacity(ascii.len());
+    let mut out = String::with_capacity(s.len());
+    slug_into(&mut out, s);
+    out
+}
+
+/// Append the slug of `s` (see `slug`) to `out`.
+fn slug_into(out: &mut String, s: &str) {
+    // the same as deunicode::deunicode, without copying ASCII text
+    let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
+    let start = out.len();
     let mut dash = false;
     for c in ascii.chars() {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            if dash && !out.is_empty() {
+            if dash && out.len() > start {
                 out.push('-');
             }
             dash = false;
@@ -37,7 +43,6 @@ pub fn slug(s: &str) -> String {
             dash = true;
         }
     }
-    out
 }
 
 /// The parts of a record the naming rule reads.
@@ -142,12 +147,13 @@ impl Template {
 
     /// The path of one record with a given qualifier (empty for none).
     pub fn render(&self, p: &NameParts, qual: &str) -> String {
-        let cc = p.country.to_ascii_lowercase();
-        let or_id = |s: String| {
-            if s.is_empty() {
-                slug(p.id).to_string()
-            } else {
-                s
+        // the slug of a part, or of the id when the part's is empty; slugs
+        // are lower case, so the country needs no lower-casing first
+        let slug_or_id = |out: &mut String, s: &str| {
+            let at = out.len();
+            slug_into(out, s);
+            if out.len() == at {
+                slug_into(out, p.id);
             }
         };
         let mut out = String::with_capacity(self.raw.len() + 48);
@@ -157,10 +163,18 @@ impl Template {
             let after = &rest[start + 1..];
             let end = after.find('}').unwrap_or(after.len());
             match &after[..end] {
-                "cc" => out.push_str(&or_id(slug(&cc))),
-                "CC" => out.push_str(&or_id(slug(&cc).to_ascii_uppercase())),
-                "name" => out.push_str(&or_id(slug(p.name))),
-                "contact" => out.push_str(&or_id(slug(p.contact))),
+                "cc" => slug_or_id(&mut out, p.country),
+                "CC" => {
+                    let at = out.len();
+                    slug_into(&mut out, p.country);
+                    if out.len() == at {
+                        slug_into(&mut out, p.id);
+                    } else {
+                        out[at..].make_ascii_uppercase();
+                    }
+                }
+                "name" => slug_or_id(&mut out, p.name),
+                "contact" => slug_or_id(&mut out, p.contact),
                 "id" => out.push_str(p.id),
                 "initial" => {
                     let s = slug(p.name);
@@ -197,13 +211,28 @@ pub enum RulePath {
 /// in which they differ, so that two real customers with the same name,
 /// contact and country both get a file.
 pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
-    let base: Vec<String> = parts.iter().map(|p| template.render(p, "")).collect();
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, b) in base.iter().enumerate() {
-        groups.entry(b.to_lowercase()).or_default().push(i);
-    }
-    let mut out: Vec<RulePath> = base.iter().cloned().map(RulePath::Path).collect();
-    for members in groups.values().filter(|m| m.len() > 1) {
+    use rayon::prelude::*;
+    let base: Vec<String> = parts.par_iter().map(|p| template.render(p, "")).collect();
+    // Records whose base paths are equal ignoring case, found by sorting
+    // (each group is settled on its own, so their order does not matter).
+    let lower: Vec<String> = base
+        .par_iter()
+        .map(|b| {
+            if b.is_ascii() {
+                b.to_ascii_lowercase()
+            } else {
+                b.to_lowercase()
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..base.len()).collect();
+    order.par_sort_unstable_by(|&x, &y| lower[x].cmp(&lower[y]).then(x.cmp(&y)));
+    let groups: Vec<&[usize]> = order
+        .chunk_by(|&x, &y| lower[x] == lower[y])
+        .filter(|m| m.len() > 1)
+        .collect();
+    let mut out: Vec<RulePath> = base.into_iter().map(RulePath::Path).collect();
+    for members in groups {
         let chosen = template
             .disambiguate
             .iter()
@@ -218,14 +247,17 @@ pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
             })
             .filter(|_| template.uses_qual());
         for &i in members {
+            let base_i = match &out[i] {
+                RulePath::Path(b) | RulePath::Ambiguous { base: b, .. } => b.clone(),
+            };
             out[i] = match chosen {
                 Some(f) => match parts[i].field(f) {
                     Some(v) => RulePath::Path(template.render(&parts[i], &slug(v))),
                     // the one member without the field keeps the plain path
-                    None => RulePath::Path(base[i].clone()),
+                    None => RulePath::Path(base_i),
                 },
                 None => RulePath::Ambiguous {
-                    base: base[i].clone(),
+                    base: base_i,
                     others: members.iter().copied().filter(|&j| j != i).collect(),
                 },
             };
@@ -265,12 +297,16 @@ pub fn unportable(path: &str) -> Option<String> {
                 "`{comp}` ends in a dot or space, which Windows drops"
             ));
         }
-        let stem = comp.split('.').next().unwrap_or("").to_ascii_lowercase();
-        let numbered = (stem.starts_with("com") || stem.starts_with("lpt"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit()
-            && stem.as_bytes()[3] != b'0';
-        if RESERVED.contains(&stem.as_str()) || numbered {
+        let stem = comp.split('.').next().unwrap_or("").as_bytes();
+        let numbered = stem.len() == 4
+            && (stem[..3].eq_ignore_ascii_case(b"com") || stem[..3].eq_ignore_ascii_case(b"lpt"))
+            && stem[3].is_ascii_digit()
+            && stem[3] != b'0';
+        if RESERVED
+            .iter()
+            .any(|r| stem.eq_ignore_ascii_case(r.as_bytes()))
+            || numbered
+        {
             return Some(format!("`{comp}` is a reserved device name on Windows"));
         }
     }

@@ -255,30 +255,52 @@ pub fn parse_slim(text: &str, path: &str, ctx: &Context) -> Parsed {
     parse_inner(text, path, ctx, true)
 }
 
+/// Parse one record into a slim customer (see `parse_slim`) without
+/// checking it against the schema or the cross-field rules: for commands
+/// that only compare records (`folio dupes`). Syntax errors are reported.
+pub fn parse_slim_unchecked(text: &str, path: &str) -> Parsed {
+    match DeTable::parse_recoverable(text) {
+        (_, errors) if !errors.is_empty() => syntax_errors(text, path, &errors),
+        (doc, _) => Parsed {
+            customer: Some(build_slim(&Top::scan(doc.get_ref()))),
+            diagnostics: Vec::new(),
+        },
+    }
+}
+
+fn syntax_errors(text: &str, path: &str, errors: &[toml::de::Error]) -> Parsed {
+    let diagnostics = errors
+        .iter()
+        .map(|e| {
+            let mut d = Diagnostic::error(Code::Syntax, path, syntax_message(e.message()));
+            if let Some(span) = e.span() {
+                d = d.with_span(span);
+                d.locate(text);
+            }
+            d
+        })
+        .collect();
+    Parsed {
+        customer: None,
+        diagnostics,
+    }
+}
+
 fn parse_inner(text: &str, path: &str, ctx: &Context, slim: bool) -> Parsed {
     let (doc, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        let diagnostics = errors
-            .iter()
-            .map(|e| {
-                let mut d = Diagnostic::error(Code::Syntax, path, syntax_message(e.message()));
-                if let Some(span) = e.span() {
-                    d = d.with_span(span);
-                    d.locate(text);
-                }
-                d
-            })
-            .collect();
-        return Parsed {
-            customer: None,
-            diagnostics,
-        };
+        return syntax_errors(text, path, &errors);
     }
     let table = doc.get_ref();
     let mut diagnostics = Vec::new();
     ctx.schema.validate(table, path, &mut diagnostics);
-    let customer = build(table, ctx.schema, slim);
-    cross_field(table, &customer, path, ctx, &mut diagnostics);
+    let top = Top::scan(table);
+    let customer = if slim {
+        build_slim(&top)
+    } else {
+        build(table, ctx.schema)
+    };
+    cross_field(&top, &customer, path, ctx, &mut diagnostics);
     for d in &mut diagnostics {
         d.locate(text);
     }
@@ -300,7 +322,66 @@ fn syntax_message(m: &str) -> String {
 type Table<'a> = DeTable<'a>;
 
 fn get<'t, 'i>(t: &'t Table<'i>, k: &str) -> Option<&'t Spanned<DeValue<'i>>> {
-    t.get(k)
+    // a small table is searched faster than its keys are hashed
+    if t.len() <= 8 {
+        t.iter().find(|(x, _)| x.get_ref() == k).map(|(_, v)| v)
+    } else {
+        t.get(k)
+    }
+}
+
+/// The values of a record's built-in top-level keys, found in one pass
+/// over the table (records keep the canonical key order, so the search for
+/// each key starts after the previous one's place).
+struct Top<'t, 'i> {
+    values: [Option<&'t Spanned<DeValue<'i>>>; TOP_LEVEL_KEYS.len()],
+}
+
+impl<'t, 'i> Top<'t, 'i> {
+    fn scan(t: &'t Table<'i>) -> Self {
+        let mut values = [None; TOP_LEVEL_KEYS.len()];
+        let mut next = 0;
+        for (k, v) in t {
+            let k: &str = k.get_ref();
+            let (wrapped, ahead) = TOP_LEVEL_KEYS.split_at(next);
+            let found = ahead
+                .iter()
+                .position(|x| *x == k)
+                .map(|i| i + next)
+                .or_else(|| wrapped.iter().position(|x| *x == k));
+            if let Some(i) = found {
+                values[i] = Some(v);
+                next = (i + 1) % TOP_LEVEL_KEYS.len();
+            }
+        }
+        Top { values }
+    }
+
+    /// The value of a key, by its place in `TOP_LEVEL_KEYS` (see `key`).
+    fn get(&self, k: usize) -> Option<&'t Spanned<DeValue<'i>>> {
+        self.values.get(k).copied().flatten()
+    }
+
+    fn string(&self, k: usize) -> Option<String> {
+        self.get(k)
+            .and_then(|v| v.get_ref().as_str())
+            .map(str::to_string)
+    }
+
+    fn date(&self, k: usize) -> Option<NaiveDate> {
+        self.get(k).and_then(|v| date_of(v.get_ref()))
+    }
+
+    fn tables(&self, k: usize) -> Vec<&'t Table<'i>> {
+        match self.get(k).map(|v| v.get_ref()) {
+            Some(DeValue::Array(a)) => a.iter().filter_map(|x| x.get_ref().as_table()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn span(&self, k: usize) -> Option<Range<usize>> {
+        self.get(k).map(|v| v.span())
+    }
 }
 
 fn string(t: &Table, k: &str) -> Option<String> {
@@ -383,6 +464,26 @@ fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
+/// The place of a built-in top-level key in `TOP_LEVEL_KEYS`, worked out
+/// when compiling (`key("id")`): a misspelt key does not compile.
+const fn key(k: &str) -> usize {
+    let mut i = 0;
+    while i < TOP_LEVEL_KEYS.len() {
+        let (a, b) = (TOP_LEVEL_KEYS[i].as_bytes(), k.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a built-in top-level key")
+}
+
 /// The keys that precede `key` in the canonical order (where a new
 /// `key = ...` line goes).
 pub fn keys_before(key: &str) -> &'static [&'static str] {
@@ -424,10 +525,7 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "consent",
 ];
 
-fn build(t: &Table, schema: &Schema, slim: bool) -> Customer {
-    if slim {
-        return build_slim(t);
-    }
+fn build(t: &Table, schema: &Schema) -> Customer {
     // Extra fields are only those the schema declares; unknown keys are
     // already reported and are not carried along.
     let declared = |k: &str| schema.field(k).is_some();
@@ -533,28 +631,30 @@ fn build(t: &Table, schema: &Schema, slim: bool) -> Customer {
 }
 
 /// The parts of a customer the cross-record rules read.
-fn build_slim(t: &Table) -> Customer {
+fn build_slim(t: &Top) -> Customer {
     Customer {
-        id: string(t, "id").unwrap_or_default(),
-        name: string(t, "name").unwrap_or_default(),
-        contact: string(t, "contact").unwrap_or_default(),
-        country: string(t, "country").unwrap_or_default(),
-        owner: string(t, "owner"),
-        tier: string(t, "tier").unwrap_or_default(),
-        stage: string(t, "stage").unwrap_or_default(),
-        industry: string(t, "industry"),
-        city: string(t, "city"),
-        website: string(t, "website"),
-        group: string(t, "group"),
-        created: date(t, "created"),
-        titles: tables(t, "titles")
+        id: t.string(const { key("id") }).unwrap_or_default(),
+        name: t.string(const { key("name") }).unwrap_or_default(),
+        contact: t.string(const { key("contact") }).unwrap_or_default(),
+        country: t.string(const { key("country") }).unwrap_or_default(),
+        owner: t.string(const { key("owner") }),
+        tier: t.string(const { key("tier") }).unwrap_or_default(),
+        stage: t.string(const { key("stage") }).unwrap_or_default(),
+        industry: t.string(const { key("industry") }),
+        city: t.string(const { key("city") }),
+        website: t.string(const { key("website") }),
+        group: t.string(const { key("group") }),
+        created: t.date(const { key("created") }),
+        titles: t
+            .tables(const { key("titles") })
             .into_iter()
             .map(|x| Title {
                 name: string(x, "name").unwrap_or_default(),
                 registration: string(x, "registration"),
             })
             .collect(),
-        contacts: tables(t, "contacts")
+        contacts: t
+            .tables(const { key("contacts") })
             .into_iter()
             .map(|x| Contact {
                 name: string(x, "name").unwrap_or_default(),
@@ -568,14 +668,12 @@ fn build_slim(t: &Table) -> Customer {
     }
 }
 
-fn span_of(t: &Table, k: &str) -> Option<Range<usize>> {
-    get(t, k).map(|v| v.span())
-}
-
-fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<Diagnostic>) {
+fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<Diagnostic>) {
     // read from the table: a slim customer does not carry lost_reason
-    let lost_reason = string(t, "lost_reason");
-    if c.stage == "lost" && lost_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+    let lost_reason = t
+        .get(const { key("lost_reason") })
+        .and_then(|v| v.get_ref().as_str());
+    if c.stage == "lost" && lost_reason.is_none_or(|r| r.trim().is_empty()) {
         let mut d = Diagnostic::error(
             Code::LostReason,
             path,
@@ -585,13 +683,17 @@ fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec
         .with_hint(
             "add `lost_reason = \"...\"`: why the deal was lost is what the team learns from",
         );
-        if let Some(s) = span_of(t, "stage") {
+        if let Some(s) = t.span(const { key("stage") }) {
             d = d.with_span(s);
         }
         out.push(d);
     }
-    for list in ["followups", "quotes", "orders"] {
-        for (i, item) in tables(t, list).into_iter().enumerate() {
+    for (list, list_key) in [
+        ("followups", const { key("followups") }),
+        ("quotes", const { key("quotes") }),
+        ("orders", const { key("orders") }),
+    ] {
+        for (i, item) in t.tables(list_key).into_iter().enumerate() {
             let Some(dv) = get(item, "date") else {
                 continue;
             };
@@ -668,12 +770,12 @@ fn cross_field(t: &Table, c: &Customer, path: &str, ctx: &Context, out: &mut Vec
         ),
         Some(_) => {}
     };
-    if let (Some(o), Some(s)) = (c.owner.as_deref(), span_of(t, "owner"))
+    if let (Some(o), Some(s)) = (c.owner.as_deref(), t.span(const { key("owner") }))
         && crate::schema::is_handle(o)
     {
         refer("owner".to_string(), o, s, true);
     }
-    for (i, item) in tables(t, "followups").into_iter().enumerate() {
+    for (i, item) in t.tables(const { key("followups") }).into_iter().enumerate() {
         if let Some(v) = get(item, "by")
             && let Some(h) = v.get_ref().as_str()
             && crate::schema::is_handle(h)

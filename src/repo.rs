@@ -72,6 +72,94 @@ pub struct Loaded {
     pub unreadable: Vec<String>,
 }
 
+/// Read a whole file into the start of `buf` and return its length: open,
+/// read to the end, close, with no size query. The buffer is grown (and
+/// zeroed) only for a file larger than any before; the caller keeps it.
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            let grow = buf.len().max(16 * 1024);
+            buf.resize(buf.len() + grow, 0);
+        }
+        match file.read(&mut buf[n..]) {
+            Ok(0) => return Ok(n),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Read and parse the given files in parallel with `parse` (order kept).
+/// Each file is read into a buffer its thread keeps (no allocation and no
+/// size query per file), parsed and checked, and only the customer and the
+/// problems found are kept. Each file's path moves into its record.
+fn load_files_by<P>(files: Vec<RecordFile>, parse: P) -> Loaded
+where
+    P: Fn(&str, &str) -> records::Parsed + Sync,
+{
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let one = |f: RecordFile, bytes: &[u8]| -> (Result<Record, String>, Vec<Diagnostic>) {
+        match records::decode(bytes, &f.rel) {
+            Err(d) => (Err(f.rel), vec![d]),
+            Ok(text) => {
+                let p = parse(text, &f.rel);
+                match p.customer {
+                    Some(customer) => (
+                        Ok(Record {
+                            path: f.rel,
+                            customer,
+                        }),
+                        p.diagnostics,
+                    ),
+                    None => (Err(f.rel), p.diagnostics),
+                }
+            }
+        }
+    };
+    let count = files.len();
+    let results: Vec<(Result<Record, String>, Vec<Diagnostic>)> = files
+        .into_par_iter()
+        .map(|f| {
+            BUF.with(|cell| {
+                // a fresh buffer if this thread's is in use
+                let mut fresh = Vec::new();
+                let mut held = cell.try_borrow_mut();
+                let buf = match held.as_deref_mut() {
+                    Ok(b) => b,
+                    Err(_) => &mut fresh,
+                };
+                match read_into(&f.abs, buf) {
+                    Ok(n) => one(f, &buf[..n]),
+                    Err(e) => {
+                        let d =
+                            Diagnostic::error(Code::Io, f.rel.clone(), format!("cannot read: {e}"));
+                        (Err(f.rel), vec![d])
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut out = Loaded {
+        files: count,
+        ..Default::default()
+    };
+    let (diagnostics, unreadable) = (&mut out.diagnostics, &mut out.unreadable);
+    out.records = results
+        .into_iter()
+        .filter_map(|(r, d)| {
+            diagnostics.extend(d);
+            r.map_err(|path| unreadable.push(path)).ok()
+        })
+        .collect();
+    out
+}
+
 impl Repo {
     /// Find the root by walking up from `start` to a folder with folio.toml.
     pub fn discover(start: &Path) -> Result<Repo, RepoError> {
@@ -179,42 +267,91 @@ impl Repo {
 
     /// Every file under `customers/`, sorted by path; symlinks and other
     /// non-regular files, and files that are not `.toml`, as diagnostics.
+    /// Folders are read in parallel; within a folder, entries are taken in
+    /// byte order of their names (folders descended where they stand), so
+    /// the order is that of a sorted walk.
     pub fn record_files(&self) -> (Vec<RecordFile>, Vec<Diagnostic>) {
-        let mut files = Vec::new();
-        let mut diags = Vec::new();
         let base = self.root.join(CUSTOMERS_DIR);
         if !base.is_dir() {
-            return (files, diags);
+            return (Vec::new(), Vec::new());
         }
-        let walker = walkdir::WalkDir::new(&base)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter();
-        for entry in walker
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        {
-            let entry = match entry {
+        let mut files = Vec::new();
+        let mut diags = Vec::new();
+        self.walk(&base, CUSTOMERS_DIR, &mut files, &mut diags);
+        (files, diags)
+    }
+
+    fn walk(
+        &self,
+        dir: &Path,
+        rel: &str,
+        files: &mut Vec<RecordFile>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let io_error = |p: &Path, e: std::io::Error| {
+            format!(
+                "cannot read: IO error for operation on {}: {e}",
+                p.display()
+            )
+        };
+        let read = match std::fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(Diagnostic::error(Code::Io, rel, io_error(dir, e)));
+                return;
+            }
+        };
+        // (name, type) of each entry; hidden ones are skipped
+        let mut entries: Vec<(std::ffi::OsString, std::fs::FileType)> = Vec::new();
+        for e in read {
+            let e = match e {
                 Ok(e) => e,
                 Err(e) => {
-                    let p = e
-                        .path()
-                        .map(|p| self.rel(p))
-                        .unwrap_or_else(|| CUSTOMERS_DIR.to_string());
-                    diags.push(Diagnostic::error(Code::Io, p, format!("cannot read: {e}")));
+                    let d = Diagnostic::error(Code::Io, CUSTOMERS_DIR, format!("cannot read: {e}"));
+                    diags.push(d);
                     continue;
                 }
             };
-            let ft = entry.file_type();
-            if ft.is_dir() {
+            let name = e.file_name();
+            if name.as_encoded_bytes().starts_with(b".") {
                 continue;
             }
-            let rel = self.rel(entry.path());
-            if ft.is_symlink() {
-                let target = std::fs::read_link(entry.path())
+            match e.file_type() {
+                Ok(t) => entries.push((name, t)),
+                Err(err) => {
+                    let p = e.path();
+                    diags.push(Diagnostic::error(Code::Io, self.rel(&p), io_error(&p, err)));
+                }
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let rel_of = |name: &std::ffi::OsStr| format!("{rel}/{}", name.to_string_lossy());
+        // sub-folders in parallel, then everything in order
+        let mut subs: Vec<Option<(Vec<RecordFile>, Vec<Diagnostic>)>> = entries
+            .par_iter()
+            .map(|(name, t)| {
+                t.is_dir().then(|| {
+                    let (mut f, mut d) = (Vec::new(), Vec::new());
+                    self.walk(&dir.join(name), &rel_of(name), &mut f, &mut d);
+                    (f, d)
+                })
+            })
+            .collect();
+        let below: usize = subs.iter().flatten().map(|(f, _)| f.len()).sum();
+        files.reserve(below + entries.len());
+        for ((name, t), sub) in entries.iter().zip(subs.iter_mut()) {
+            if let Some((f, d)) = sub.take() {
+                files.extend(f);
+                diags.extend(d);
+                continue;
+            }
+            let rel = rel_of(name);
+            let abs = dir.join(name);
+            if t.is_symlink() {
+                let target = std::fs::read_link(&abs)
                     .map(|t| t.display().to_string())
                     .unwrap_or_default();
-                let outside = entry
-                    .path()
+                let outside = abs
                     .canonicalize()
                     .map(|t| !t.starts_with(&self.root))
                     .unwrap_or(true);
@@ -228,7 +365,7 @@ impl Repo {
                 ));
                 continue;
             }
-            if !ft.is_file() {
+            if !t.is_file() {
                 diags.push(Diagnostic::error(
                     Code::NotAFile,
                     rel,
@@ -249,12 +386,8 @@ impl Repo {
                 );
                 continue;
             }
-            files.push(RecordFile {
-                rel,
-                abs: entry.into_path(),
-            });
+            files.push(RecordFile { rel, abs });
         }
-        (files, diags)
     }
 
     /// A path relative to the root, `/`-separated.
@@ -287,60 +420,33 @@ impl Repo {
     /// cross-record rules read (identity, titles, contacts, website, group),
     /// so that checking a very large repository stays small in memory.
     pub fn load_files_with(&self, files: &[RecordFile], as_of: NaiveDate, slim: bool) -> Loaded {
+        self.load_owned(files.to_vec(), as_of, slim)
+    }
+
+    fn load_owned(&self, files: Vec<RecordFile>, as_of: NaiveDate, slim: bool) -> Loaded {
         let staff = self.staff_valid.then_some(&self.staff);
         let ctx = Context {
             schema: &self.schema,
             staff,
             as_of,
         };
-        // Records and diagnostics are collected side by side, with no
-        // intermediate list: at 100,000 records every copy counts.
-        let (records, diagnostics): (Vec<Result<Record, String>>, Vec<Vec<Diagnostic>>) = files
-            .par_iter()
-            .map(|f| {
-                let bytes = match std::fs::read(&f.abs) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        let d =
-                            Diagnostic::error(Code::Io, f.rel.clone(), format!("cannot read: {e}"));
-                        return (Err(f.rel.clone()), vec![d]);
-                    }
-                };
-                match records::decode(&bytes, &f.rel) {
-                    Err(d) => (Err(f.rel.clone()), vec![d]),
-                    Ok(text) => {
-                        let p = if slim {
-                            records::parse_slim(text, &f.rel, &ctx)
-                        } else {
-                            records::parse(text, &f.rel, &ctx)
-                        };
-                        match p.customer {
-                            Some(customer) => (
-                                Ok(Record {
-                                    path: f.rel.clone(),
-                                    customer,
-                                }),
-                                p.diagnostics,
-                            ),
-                            None => (Err(f.rel.clone()), p.diagnostics),
-                        }
-                    }
-                }
-            })
-            .unzip();
-        let mut out = Loaded {
-            files: files.len(),
-            ..Default::default()
-        };
-        out.diagnostics = diagnostics.into_iter().flatten().collect();
-        out.records.reserve_exact(records.len());
-        for r in records {
-            match r {
-                Ok(r) => out.records.push(r),
-                Err(path) => out.unreadable.push(path),
+        load_files_by(files, |text, rel| {
+            if slim {
+                records::parse_slim(text, rel, &ctx)
+            } else {
+                records::parse(text, rel, &ctx)
             }
-        }
-        out
+        })
+    }
+
+    /// Every record, slim, without checking (`records::parse_slim_unchecked`):
+    /// for commands that only compare records. Only files that cannot be
+    /// read or parsed at all have diagnostics.
+    pub fn load_slim_unchecked(&self) -> Loaded {
+        let (files, diags) = self.record_files();
+        let mut loaded = load_files_by(files, records::parse_slim_unchecked);
+        loaded.diagnostics.splice(0..0, diags);
+        loaded
     }
 
     /// Every record of the repository.
@@ -351,7 +457,7 @@ impl Repo {
     /// Every record, slim or whole (see `load_files_with`).
     pub fn load_with(&self, as_of: NaiveDate, slim: bool) -> Loaded {
         let (files, diags) = self.record_files();
-        let mut loaded = self.load_files_with(&files, as_of, slim);
+        let mut loaded = self.load_owned(files, as_of, slim);
         loaded.diagnostics.splice(0..0, diags);
         loaded
     }

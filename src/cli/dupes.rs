@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         ));
     }
     let repo = ctx.open_repo_strict()?;
-    let loaded = repo.load_with(super::as_of(None), true);
+    let loaded = repo.load_slim_unchecked();
     for p in &loaded.unreadable {
         super::eprint(&format!(
             "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"

@@ -36,3 +36,70 @@ pub const CURRENCIES: &[&str] = &[
     "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
     "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
+
+/// Whether `s` is in `COUNTRIES` (a bit table for two capital letters).
+pub fn is_country(s: &str) -> bool {
+    static TABLE: std::sync::LazyLock<Letters> =
+        std::sync::LazyLock::new(|| Letters::new(COUNTRIES, 2));
+    TABLE.contains(s, COUNTRIES)
+}
+
+/// Whether `s` is in `CURRENCIES` (a bit table for three capital letters).
+pub fn is_currency(s: &str) -> bool {
+    static TABLE: std::sync::LazyLock<Letters> =
+        std::sync::LazyLock::new(|| Letters::new(CURRENCIES, 3));
+    TABLE.contains(s, CURRENCIES)
+}
+
+/// A set of codes of `len` capital letters A-Z as one bit per possible code.
+struct Letters {
+    len: usize,
+    bits: Vec<u64>,
+}
+
+impl Letters {
+    fn new(codes: &[&str], len: usize) -> Letters {
+        let mut bits = vec![0u64; 26usize.pow(len as u32).div_ceil(64)];
+        for c in codes {
+            if let Some(i) = Letters::index(c, len) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Letters { len, bits }
+    }
+
+    fn index(s: &str, len: usize) -> Option<usize> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase()))
+            .then(|| s.bytes().fold(0, |i, b| i * 26 + usize::from(b - b'A')))
+    }
+
+    /// Codes of the table's shape are looked up in it; anything else in the
+    /// sorted list itself.
+    fn contains(&self, s: &str, sorted: &[&str]) -> bool {
+        match Letters::index(s, self.len) {
+            Some(i) => self.bits[i / 64] & (1 << (i % 64)) != 0,
+            None => sorted.binary_search(&s).is_ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_agree_with_the_lists() {
+        for c in COUNTRIES {
+            assert!(is_country(c));
+        }
+        for c in CURRENCIES {
+            assert!(is_currency(c));
+        }
+        for s in ["", "de", "D", "DEU", "ZZ", "XX", "É1"] {
+            assert_eq!(is_country(s), COUNTRIES.binary_search(&s).is_ok(), "{s}");
+        }
+        for s in ["", "usd", "US", "USDX", "AAA", "ZZZ"] {
+            assert_eq!(is_currency(s), CURRENCIES.binary_search(&s).is_ok(), "{s}");
+        }
+    }
+}

@@ -87,8 +87,8 @@ impl Format {
     pub fn check(self, v: &str) -> Option<(String, Option<String>)> {
         let ok = match self {
             Format::Id => is_id(v),
-            Format::Country => codes::COUNTRIES.binary_search(&v).is_ok(),
-            Format::Currency => codes::CURRENCIES.binary_search(&v).is_ok(),
+            Format::Country => codes::is_country(v),
+            Format::Currency => codes::is_currency(v),
             Format::Email => is_email(v),
             Format::Url => is_url(v),
             Format::Phone => is_phone(v),
@@ -208,9 +208,19 @@ pub fn is_url(v: &str) -> bool {
 /// E.164-like after stripping spaces, dashes and brackets: an optional `+`
 /// and 7 to 15 digits.
 pub fn is_phone(v: &str) -> bool {
-    let s: String = v.chars().filter(|c| !" -()[]\u{a0}".contains(*c)).collect();
-    let digits = s.strip_prefix('+').unwrap_or(&s);
-    (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    let mut kept = v
+        .chars()
+        .filter(|c| !" -()[]\u{a0}".contains(*c))
+        .peekable();
+    kept.next_if_eq(&'+');
+    let mut digits = 0;
+    for c in kept {
+        if !c.is_ascii_digit() {
+            return false;
+        }
+        digits += 1;
+    }
+    (7..=15).contains(&digits)
 }
 
 /// One field of the schema.
@@ -511,6 +521,12 @@ fn parse_field(
     ok.then_some(f)
 }
 
+/// `a == b`, with the lengths and first bytes compared before the rest
+/// (most names and values that differ, differ there).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 /// A bare TOML key folio accepts as a field name.
 pub fn is_key(k: &str) -> bool {
     !k.is_empty()
@@ -548,6 +564,12 @@ fn validate_table(
     path: &str,
     out: &mut Vec<Diagnostic>,
 ) {
+    // Which fields the table has, for the required ones (a table has each
+    // key once); past 128 fields the table is asked instead.
+    let mut seen: u128 = 0;
+    // Records keep the fields' order, so the search for each key starts
+    // after the previous key's field.
+    let mut next = 0;
     for (k, v) in table {
         let key = k.get_ref().as_ref();
         let fpath = FieldPath {
@@ -555,7 +577,19 @@ fn validate_table(
             key,
             index: None,
         };
-        match fields.iter().find(|f| f.name == key) {
+        let (wrapped, ahead) = fields.split_at(next);
+        let found = ahead
+            .iter()
+            .position(|f| same(&f.name, key))
+            .map(|i| i + next)
+            .or_else(|| wrapped.iter().position(|f| same(&f.name, key)));
+        if let Some(i) = found {
+            next = (i + 1) % fields.len();
+            if i < 128 {
+                seen |= 1 << i;
+            }
+        }
+        match found.map(|i| &fields[i]) {
             Some(f) => validate_value(f, v, &fpath, path, out),
             None => {
                 let mut d =
@@ -575,8 +609,13 @@ fn validate_table(
             }
         }
     }
-    for f in fields.iter().filter(|f| f.required) {
-        if table.get(f.name.as_str()).is_none() {
+    for (i, f) in fields.iter().enumerate().filter(|(_, f)| f.required) {
+        let present = if i < 128 {
+            seen & (1 << i) != 0
+        } else {
+            table.get(f.name.as_str()).is_some()
+        };
+        if !present {
             let fpath = FieldPath {
                 parent: prefix,
                 key: &f.name,
@@ -735,7 +774,7 @@ fn check_string(
         }
         return;
     }
-    if !f.enumeration.is_empty() && !f.enumeration.iter().any(|e| e == s) {
+    if !f.enumeration.is_empty() && !f.enumeration.iter().any(|e| same(e, s)) {
         let allowed = f
             .enumeration
             .iter()
