@@ -4,6 +4,7 @@
 
 use crate::config::{Config, Staff};
 use crate::git::GitRepo;
+use crate::pool::round_robin;
 use crate::records::Customer;
 use crate::repo::{Record, Repo};
 use chrono::NaiveDate;
@@ -81,21 +82,6 @@ pub fn parse_weights(s: &str) -> Result<Vec<u32>, HandoverError> {
             _ => Err(HandoverError::BadWeight(w.trim().to_string())),
         })
         .collect()
-}
-
-/// The dealing order of weighted round-robin: round one everyone, round
-/// two those with weight >= 2, and so on. `[3, 2, 1]` gives `0 1 2 0 1 0`.
-pub fn round_robin(weights: &[u32]) -> Vec<usize> {
-    let max = weights.iter().copied().max().unwrap_or(0);
-    let mut out = Vec::new();
-    for round in 1..=max {
-        for (i, w) in weights.iter().enumerate() {
-            if *w >= round {
-                out.push(i);
-            }
-        }
-    }
-    out
 }
 
 /// The amount of the latest order (by date; on a tie the later in the file).
