@@ -6,10 +6,15 @@
 #   REPO   a generated repository (default /tmp/gen-100k-200k; generated
 #          with 100,000 customers and 200,000 commits if missing)
 #   FOLIO  the folio binary (default target/release/folio of this checkout)
+# Environment: SKIP_COLD=1 skips the first pass when an index exists.
+#
+# Each figure is printed as wall seconds, then user+system CPU seconds, and
+# the load average when it was taken (other jobs on the machine inflate
+# wall times; CPU time tells more there).
 #
 # The script changes REPO while it runs (one commit for the cache update,
 # one handover commit) and puts it back afterwards (git reset --hard, and
-# the cache file restored so that the reset does not force a rebuild).
+# the cache folder restored so that the reset does not force a rebuild).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 REPO=${1:-/tmp/gen-100k-200k}
@@ -21,42 +26,55 @@ fi
 cd "$REPO"
 git config user.name bench && git config user.email bench@example.com
 grep -qx '.folio/' .git/info/exclude 2>/dev/null || echo '.folio/' >> .git/info/exclude
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-secs() { # run a command, print its wall time in seconds
-  local s e
-  s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
-  echo "$e - $s" | bc
+# run a command; sets WALL and CPU (user+sys) in seconds, LOAD (1 min)
+measure() {
+  LOAD=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$@" > /dev/null
+  read -r WALL u s < "$tmp/t"
+  CPU=$(echo "$u + $s" | bc)
 }
-best() { # best of N runs
-  local n=$1; shift; local b=999999 t
-  for _ in $(seq "$n"); do t=$(secs "$@"); b=$(echo "if ($t < $b) $t else $b" | bc); done
-  echo "$b"
+# best wall of N runs (with that run's CPU and load)
+best() {
+  local n=$1; shift; local bw=999999 bc_=0 bl=0
+  for _ in $(seq "$n"); do
+    measure "$@"
+    if [ "$(echo "$WALL < $bw" | bc)" = 1 ]; then bw=$WALL; bc_=$CPU; bl=$LOAD; fi
+  done
+  WALL=$bw; CPU=$bc_; LOAD=$bl
 }
+show() { printf '%-44s: %7.2f s wall, %7.2f s CPU (load %s)\n' "$1" "$WALL" "$CPU" "$LOAD"; }
+save_cache() { rm -rf "$tmp/history"; cp -a .folio/history "$tmp/history"; }
+restore_cache() { rm -rf .folio/history; cp -a "$tmp/history" .folio/history; }
 
 commits=$(git rev-list --count HEAD)
 files=$(git ls-files customers | wc -l)
-echo "repository: $REPO ($files records, $commits commits)"
+echo "repository: $REPO ($files records, $commits commits); $(nproc) cores"
 
 # The customer of the latest company rename (a delete plus an add), so
 # that git log --follow has a rename to follow; else the first customer.
 id=
 rc=$(git log -n 1 --no-renames --diff-filter=D --format=%H -- customers)
 if [ -n "$rc" ]; then
-  added=$(git show --no-renames --format= --name-only --diff-filter=A "$rc" -- customers | head -1)
+  added=$(git show --no-renames --format= --name-only --diff-filter=A "$rc" -- customers | sed -n 1p)
   id=$(git show "$rc:$added" | sed -n 's/^id = "\(.*\)"/\1/p')
 fi
 id=${id:-C0000001}
-path=$(grep -rl "^id = \"$id\"" customers | head -1)
+path=$(grep -rl "^id = \"$id\"" customers | sed -n 1p)
 echo "customer: $id at $path"
 
 echo
 echo "== first history pass (cold cache)"
 if [ -z "${SKIP_COLD:-}" ] || [ ! -f .folio/history/index.bin ]; then
   rm -rf .folio/history
-  t_git=$(secs git log --raw --no-renames --format=%H)
-  t_folio=$(secs "$FOLIO" log "$id")
-  echo "git log --raw --no-renames --format=%H : ${t_git}s"
-  echo "folio log (cold, builds the index)     : ${t_folio}s"
+  measure git log --raw --no-renames --format=%H
+  show "git log --raw --no-renames --format=%H"
+  g=$WALL
+  measure "$FOLIO" log "$id"
+  show "folio log (cold, builds the index)"
+  echo "folio / git (wall)                          : $(echo "scale=2; $WALL / $g" | bc)"
 else
   echo "(skipped: SKIP_COLD is set and the index exists)"
 fi
@@ -64,41 +82,56 @@ ls -l .folio/history/index.bin | awk '{print "index size: " $5 " bytes"}'
 
 echo
 echo "== folio log CUSTOMER, warm cache"
-t_follow=$(best 3 git log --follow --format=%H -- "$path")
-t_log=$(best 5 "$FOLIO" log "$id")
-t_log_json=$(best 5 "$FOLIO" log "$id" --format json)
-echo "git log --follow --format=%H -- PATH   : ${t_follow}s"
-echo "folio log $id                          : ${t_log}s"
-echo "folio log $id --format json            : ${t_log_json}s"
-echo "speed-up vs git log --follow           : $(echo "scale=1; $t_follow / $t_log" | bc)x"
+best 3 git log --follow --format=%H -- "$path"
+show "git log --follow --format=%H -- PATH"
+t_follow=$WALL
+best 5 "$FOLIO" log "$id"
+show "folio log $id"
+t_log=$WALL
+best 5 "$FOLIO" log "$id" --format json
+show "folio log $id --format json"
+echo "speed-up vs git log --follow (wall)         : $(echo "scale=1; $t_follow / $t_log" | bc)x"
 
 echo
 echo "== cache update after one new commit"
-cp .folio/history/index.bin /tmp/history-bench-index.bin
+save_cache
 head_before=$(git rev-parse HEAD)
 sed -i 's/^tier = "\(.\)"/tier = "A"/' "$path"
 git commit -qam "bench: regrade $id" --allow-empty
-t_upd=$(secs "$FOLIO" log "$id")
-echo "folio log after 1 new commit           : ${t_upd}s"
-t_warm=$(best 3 "$FOLIO" log "$id")
-echo "(and warm again                        : ${t_warm}s)"
+measure "$FOLIO" log "$id"
+show "folio log after 1 new commit (update)"
+best 3 "$FOLIO" log "$id"
+show "(and warm again)"
 git reset -q --hard "$head_before"
-cp /tmp/history-bench-index.bin .folio/history/index.bin
+restore_cache
 
 echo
-echo "== folio handover of one salesperson's customers"
-from=$(grep -rh '^owner = ' customers | sort | uniq -c | sort -rn | head -1 | sed 's/.*"\(.*\)"/\1/')
+echo "== folio handover of 5,000 customers"
+# The salesperson with the most customers, topped up to 5,000 with
+# customers of the next one in a setup commit (not timed).
+owners=$(grep -rh '^owner = ' customers | sort | uniq -c | sort -rn)
+from=$(echo "$owners" | sed -n 1p | sed 's/.*"\(.*\)"/\1/')
+other=$(echo "$owners" | sed -n 2p | sed 's/.*"\(.*\)"/\1/')
 n=$(grep -rl "^owner = \"$from\"" customers | wc -l)
-to=$(grep -o '^\[staff\.[a-z0-9]*\]' staff.toml | sed 's/\[staff\.\(.*\)\]/\1/' | grep -vx "$from" | head -3 | paste -sd,)
-t_dry=$(secs "$FOLIO" handover "$from" --to "$to" --weights 3:2:1 --dry-run)
-t_ho=$(secs "$FOLIO" handover "$from" --to "$to" --weights 3:2:1 --report /tmp/history-bench-report.md --as-of 2026-01-01)
-echo "customers of $from                     : $n"
-echo "folio handover --dry-run               : ${t_dry}s"
-echo "folio handover (edits + commit + report): ${t_ho}s"
+if [ "$n" -lt 5000 ]; then
+  grep -rl "^owner = \"$other\"" customers | sed -n "1,$((5000 - n))p" \
+    | xargs sed -i "s/^owner = \"$other\"/owner = \"$from\"/"
+  git commit -qam "bench: $from takes $((5000 - n)) customers of $other"
+  "$FOLIO" log "$id" > /dev/null # bring the cache up to date (not timed)
+fi
+n=$(grep -rl "^owner = \"$from\"" customers | wc -l)
+to=$(grep -o '^\[staff\.[a-z0-9]*\]' staff.toml | sed 's/\[staff\.\(.*\)\]/\1/' | grep -vx "$from" | sed -n 1,3p | paste -sd,)
+echo "customers of $from: $n, to $to (3:2:1)"
+measure "$FOLIO" handover "$from" --to "$to" --weights 3:2:1 --dry-run
+show "folio handover --dry-run"
+measure "$FOLIO" handover "$from" --to "$to" --weights 3:2:1 --report "$tmp/report.md" --as-of 2026-01-01
+show "folio handover (edits + commit + report)"
 git show --stat --format='%s' HEAD | tail -1
+test -z "$(git status --porcelain -- customers)" || echo "WARNING: the work tree is not clean after the handover"
 git reset -q --hard "$head_before"
-cp /tmp/history-bench-index.bin .folio/history/index.bin
+restore_cache
 
 echo
 echo "== folio handovers (every change of owner), warm"
-echo "folio handovers --format json          : $(best 3 "$FOLIO" handovers --format json)s"
+best 3 "$FOLIO" handovers --format json
+show "folio handovers --format json"

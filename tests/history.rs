@@ -651,6 +651,32 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
             .count(),
         0
     );
+    // The index holds the new files' ids and stat data (no re-hashing by
+    // the next `git status`).
+    let index = f.repo.index().unwrap();
+    let tree = commit.tree().unwrap();
+    let mut staged = 0;
+    for e in index.iter() {
+        let path = String::from_utf8(e.path.clone()).unwrap();
+        let md = std::fs::metadata(f.root().join(&path)).unwrap();
+        assert_eq!(e.file_size as u64, md.len(), "{path}");
+        assert_eq!(
+            e.id,
+            tree.get_path(Path::new(&path)).unwrap().id(),
+            "{path}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(
+                (e.mtime.seconds() as i64, e.mtime.nanoseconds()),
+                (md.mtime(), md.mtime_nsec() as u32),
+                "{path}"
+            );
+        }
+        staged += 1;
+    }
+    assert!(staged >= 8);
     // The history sees the handover.
     let v = json_of(
         f.root(),

@@ -4,6 +4,7 @@
 
 use crate::config::{Config, Staff};
 use crate::git::GitRepo;
+use crate::pool::round_robin;
 use crate::records::Customer;
 use crate::repo::{Record, Repo};
 use chrono::NaiveDate;
@@ -81,21 +82,6 @@ pub fn parse_weights(s: &str) -> Result<Vec<u32>, HandoverError> {
             _ => Err(HandoverError::BadWeight(w.trim().to_string())),
         })
         .collect()
-}
-
-/// The dealing order of weighted round-robin: round one everyone, round
-/// two those with weight >= 2, and so on. `[3, 2, 1]` gives `0 1 2 0 1 0`.
-pub fn round_robin(weights: &[u32]) -> Vec<usize> {
-    let max = weights.iter().copied().max().unwrap_or(0);
-    let mut out = Vec::new();
-    for round in 1..=max {
-        for (i, w) in weights.iter().enumerate() {
-            if *w >= round {
-                out.push(i);
-            }
-        }
-    }
-    out
 }
 
 /// The amount of the latest order (by date; on a tie the later in the file).
@@ -311,8 +297,10 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     let git_paths: Vec<String> = writes.iter().map(|(p, _)| git.to_git(p)).collect();
     let committed = tree_entries(r, &base, &git_paths)?;
     let mut builder = TreeUpdateBuilder::new();
+    let mut blobs = Vec::with_capacity(writes.len());
     for (p, text) in &writes {
         let oid = r.blob(text.as_bytes())?;
+        blobs.push(oid);
         let gp = git.to_git(p);
         let mode = committed
             .get(&gp)
@@ -324,16 +312,16 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     }
     let tree_id = builder.create_updated(r, &base)?;
     let tree = r.find_tree(tree_id)?;
-    // Each file is written atomically (and synced); in parallel, so that
-    // the file system can batch the syncs of thousands of files.
-    use rayon::prelude::*;
-    writes.par_iter().try_for_each(|(p, text)| {
-        crate::edit::write_atomic(&repo.root.join(p), text.as_bytes()).map_err(|source| {
-            HandoverError::Write {
-                path: p.clone(),
-                source,
-            }
-        })
+    // Each file is written atomically and is on disk before it replaces the
+    // old one; one flush of the file system for all (thousands of syncs
+    // would cost seconds).
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = writes
+        .iter()
+        .map(|(p, text)| (repo.root.join(p), text.as_bytes().to_vec()))
+        .collect();
+    crate::edit::write_atomic_all(&files).map_err(|source| HandoverError::Write {
+        path: writes.first().map(|w| w.0.clone()).unwrap_or_default(),
+        source,
     })?;
     let msg = message(plan, deactivate_from);
     let sig = r
@@ -343,8 +331,8 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     // Stage the new versions so the work tree is clean again; other staged
     // changes stay as they were.
     let mut index = r.index()?;
-    for (p, _) in &writes {
-        index.add_path(Path::new(&git.to_git(p)))?;
+    for ((p, _), oid) in writes.iter().zip(&blobs) {
+        stage(&mut index, &repo.root.join(p), &git.to_git(p), *oid)?;
     }
     index.write()?;
     Ok(Done {
@@ -352,6 +340,31 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
         message: msg,
         files: writes.len(),
     })
+}
+
+/// Stage the file at `abs` (git path `git_path`), just written with the
+/// blob `oid`: its index entry gets the id and the file's stat data (what
+/// `add_path` would record, without reading and hashing the file again).
+fn stage(index: &mut git2::Index, abs: &Path, git_path: &str, oid: Oid) -> Result<(), git2::Error> {
+    #[cfg(unix)]
+    if let Some(mut e) = index.get_path(Path::new(git_path), 0)
+        && let Ok(md) = std::fs::symlink_metadata(abs)
+        && md.is_file()
+    {
+        use std::os::unix::fs::MetadataExt;
+        // The index keeps 32 bits of each (as git does).
+        e.ctime = git2::IndexTime::new(md.ctime() as i32, md.ctime_nsec() as u32);
+        e.mtime = git2::IndexTime::new(md.mtime() as i32, md.mtime_nsec() as u32);
+        e.dev = md.dev() as u32;
+        e.ino = md.ino() as u32;
+        e.uid = md.uid();
+        e.gid = md.gid();
+        e.file_size = md.len() as u32;
+        e.id = oid;
+        return index.add(&e);
+    }
+    let _ = (abs, oid);
+    index.add_path(Path::new(git_path))
 }
 
 /// The id and mode of each of `paths` (work-tree paths) in `tree`, reading

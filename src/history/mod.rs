@@ -17,6 +17,7 @@
 pub mod diff;
 pub mod handover;
 pub mod index;
+pub mod pack;
 pub mod walk;
 
 use crate::git::GitRepo;
@@ -200,6 +201,7 @@ impl History {
                     repo: &git.repo,
                     prefix: &git.prefix,
                     commits,
+                    split: walk::Split::auto(),
                 },
                 &mut index,
             )?;
@@ -678,7 +680,8 @@ pub fn diff_revisions(
             .peel_to_tree()
     };
     let odb = repo.odb()?;
-    let mut reader = walk::Reader::new(&odb, &git.prefix);
+    let mut reader =
+        walk::Reader::open(&odb, pack::Packs::open(repo), &git.prefix, walk::BLOB_STORE);
     let old_tree = tree_of(old)?;
     let old_records = reader.records_tree(old_tree.id())?;
     // (path, old text, new text)
