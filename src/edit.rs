@@ -14,6 +14,15 @@ use std::path::Path;
 /// Write `bytes` to `path` through a temporary file in the same folder,
 /// renamed into place, so a crash never leaves a half-written record.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_beside(path, bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// `bytes` in a new temporary file in `path`'s folder (created if
+/// missing), ready to be renamed onto `path`; not yet flushed to disk.
+fn temp_beside(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -23,9 +32,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".folio-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Write many files, each as [`write_atomic`] does (a temporary file in the
@@ -40,15 +47,7 @@ pub fn write_atomic_all(files: &[(std::path::PathBuf, Vec<u8>)]) -> std::io::Res
     let temps: Vec<tempfile::TempPath> = files
         .par_iter()
         .map(|(path, bytes)| {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir)?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".folio-tmp-")
-                .tempfile_in(dir)?;
-            tmp.write_all(bytes)?;
+            let tmp = temp_beside(path, bytes)?;
             if !batched {
                 tmp.as_file().sync_all()?;
             }
@@ -70,7 +69,7 @@ pub fn write_atomic_all(files: &[(std::path::PathBuf, Vec<u8>)]) -> std::io::Res
 
 /// Flush every file system that holds one of `paths` (their folders).
 #[cfg(target_os = "linux")]
-fn sync_file_systems<'a>(paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+pub(crate) fn sync_file_systems<'a>(paths: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::MetadataExt;
     let dirs: std::collections::BTreeSet<&Path> = paths
@@ -95,7 +94,7 @@ fn sync_file_systems<'a>(paths: impl Iterator<Item = &'a Path>) -> std::io::Resu
 }
 
 #[cfg(not(target_os = "linux"))]
-fn sync_file_systems<'a>(_: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
+pub(crate) fn sync_file_systems<'a>(_: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -216,6 +216,11 @@ pub fn transact(
             backup,
         });
     }
+    // The staged texts reach the disk before the journal says they are
+    // there (one flush of the file system, not one per file).
+    crate::edit::sync_file_systems(std::iter::once(staged(&dir, base).as_path()))
+        .map_err(err("cannot flush the staged files; nothing was changed"))
+        .map_err(cleanup)?;
     // Step 2: the commit point.
     let tmp = dir.join("journal.tmp");
     (|| -> std::io::Result<()> {
