@@ -14,15 +14,6 @@ use std::path::Path;
 /// Write `bytes` to `path` through a temporary file in the same folder,
 /// renamed into place, so a crash never leaves a half-written record.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_beside(path, bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// `bytes` in a new temporary file in `path`'s folder (created if
-/// missing), ready to be renamed onto `path`; not yet flushed to disk.
-fn temp_beside(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -32,38 +23,8 @@ fn temp_beside(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTemp
         .prefix(".folio-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    Ok(tmp)
-}
-
-/// Write many files, each as [`write_atomic`] does (a temporary file in the
-/// same folder, on disk before it is renamed into place), but with one
-/// flush of the file system for all of them rather than one per file: on
-/// Linux, `syncfs` once the temporary files are written and once more after
-/// the renames (thousands of `fsync`s cost seconds). A failure while
-/// writing leaves every target untouched (the temporary files are removed).
-pub fn write_atomic_all(files: &[(std::path::PathBuf, Vec<u8>)]) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    let batched = cfg!(target_os = "linux");
-    let temps: Vec<tempfile::TempPath> = files
-        .par_iter()
-        .map(|(path, bytes)| {
-            let tmp = temp_beside(path, bytes)?;
-            if !batched {
-                tmp.as_file().sync_all()?;
-            }
-            Ok(tmp.into_temp_path())
-        })
-        .collect::<std::io::Result<_>>()?;
-    if batched {
-        sync_file_systems(files.iter().map(|f| f.0.as_path()))?;
-    }
-    temps
-        .into_par_iter()
-        .zip(files.par_iter())
-        .try_for_each(|(t, (path, _))| t.persist(path).map_err(|e| e.error))?;
-    if batched {
-        sync_file_systems(files.iter().map(|f| f.0.as_path()))?;
-    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -705,46 +666,6 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn writes_many_files_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = dir.path().join("a/x.toml");
-        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
-        std::fs::write(&old, "old").unwrap();
-        let files = vec![
-            (old.clone(), b"new x".to_vec()),
-            (dir.path().join("a/y.toml"), b"new y".to_vec()),
-            (dir.path().join("b/c/z.toml"), Vec::new()),
-        ];
-        write_atomic_all(&files).unwrap();
-        for (p, bytes) in &files {
-            assert_eq!(&std::fs::read(p).unwrap(), bytes);
-        }
-        let leftovers = walkdir::WalkDir::new(dir.path())
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".folio-tmp-"))
-            .count();
-        assert_eq!(leftovers, 0);
-        // One file that cannot be written (its folder is a file): nothing
-        // is replaced, and no temporary file is left.
-        let blocked = dir.path().join("a/x.toml/inner.toml");
-        let err = write_atomic_all(&[
-            (dir.path().join("a/y.toml"), b"newer y".to_vec()),
-            (blocked, b"z".to_vec()),
-        ]);
-        assert!(err.is_err());
-        assert_eq!(
-            std::fs::read(dir.path().join("a/y.toml")).unwrap(),
-            b"new y"
-        );
-        let names: Vec<String> = std::fs::read_dir(dir.path().join("a"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
-    }
 
     #[test]
     fn key_edits_keep_every_other_byte() {

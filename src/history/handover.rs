@@ -45,6 +45,8 @@ pub enum HandoverError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Transaction(#[from] crate::transaction::TxError),
     #[error("git: {0}")]
     Git(#[from] git2::Error),
 }
@@ -312,17 +314,9 @@ pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, Ha
     }
     let tree_id = builder.create_updated(r, &base)?;
     let tree = r.find_tree(tree_id)?;
-    // Each file is written atomically and is on disk before it replaces the
-    // old one; one flush of the file system for all (thousands of syncs
-    // would cost seconds).
-    let files: Vec<(std::path::PathBuf, Vec<u8>)> = writes
-        .iter()
-        .map(|(p, text)| (repo.root.join(p), text.as_bytes().to_vec()))
-        .collect();
-    crate::edit::write_atomic_all(&files).map_err(|source| HandoverError::Write {
-        path: writes.first().map(|w| w.0.clone()).unwrap_or_default(),
-        source,
-    })?;
+    // All files or none, even if folio is killed half way (the next folio
+    // command finishes the writes), with one flush of the file system.
+    crate::transaction::transact(&repo.root, &repo.cache_dir(), &writes, &[])?;
     let msg = message(plan, deactivate_from);
     let sig = r
         .signature()
