@@ -40,3 +40,4 @@ pub mod review;
 pub mod schema;
 pub mod search;
 pub mod transaction;
+pub mod watch;

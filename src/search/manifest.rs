@@ -755,6 +755,95 @@ impl Diff {
 /// files whose stat changed, and racy entries.
 pub fn diff(root: &Path, old: &Manifest) -> io::Result<Diff> {
     let scan = scan(root, Some(old))?;
+    resolve(root, scan)
+}
+
+/// Whether a path the watcher reported is one the walk could have found:
+/// under `customers/`, no hidden or parent component.
+fn walkable(p: &str) -> bool {
+    let mut parts = p.split('/');
+    parts.next() == Some(crate::repo::CUSTOMERS_DIR)
+        && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
+}
+
+/// Compare only what a watcher reported changed since the manifest was
+/// written ([`crate::watch`]): each listed file is stat'ed and read (its
+/// content hash decides, so an edit within one timestamp tick is seen);
+/// each listed folder is scanned like [`diff`] scans every folder, and the
+/// manifest's folders in or under it that are gone are removed.
+pub fn diff_listed(
+    root: &Path,
+    old: &Manifest,
+    files: &[String],
+    folders: &[String],
+) -> io::Result<Diff> {
+    let mut tops: Vec<&str> = folders
+        .iter()
+        .map(String::as_str)
+        .filter(|f| walkable(f) || *f == crate::repo::CUSTOMERS_DIR)
+        .collect();
+    tops.sort_unstable();
+    // a folder inside another listed one is scanned with it
+    let inside =
+        |p: &str, t: &str| p.len() > t.len() && p.starts_with(t) && p.as_bytes()[t.len()] == b'/';
+    let mut kept: Vec<&str> = Vec::with_capacity(tops.len());
+    for t in tops {
+        if !kept.last().is_some_and(|k| t == *k || inside(t, k)) {
+            kept.push(t);
+        }
+    }
+    let mut s = Scan::default();
+    for top in &kept {
+        let abs = root.join(top);
+        let mut part = match std::fs::symlink_metadata(&abs) {
+            Ok(m) if m.is_dir() => match scan_dir(&abs, top, Some(old)) {
+                Ok(p) => p,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Scan::default(),
+                Err(e) => return Err(e),
+            },
+            _ => Scan::default(),
+        };
+        part.seen.sort_unstable();
+        for f in &old.folders {
+            if (f.rel == *top || inside(&f.rel, top)) && part.seen.binary_search(&f.rel).is_err() {
+                part.removed
+                    .extend(old.slots(f).map(|slot| join(&f.rel, slot.name)));
+            }
+        }
+        s.extend(part);
+    }
+    let mut files: Vec<&str> = files
+        .iter()
+        .map(String::as_str)
+        .filter(|p| walkable(p) && p.ends_with(".toml"))
+        .filter(|p| !kept.iter().any(|t| inside(p, t)))
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    for p in files {
+        let before = old.get(p).map(|e| (e.stat, e.hash, e.skipped));
+        match std::fs::symlink_metadata(root.join(p)) {
+            Ok(m) if m.is_file() => {
+                // a listed file is always read and decided by its content:
+                // its stat may not show an edit made within one tick
+                s.candidates.push(Candidate {
+                    path: p.to_string(),
+                    stat: Stat::of(&m),
+                    old: before,
+                });
+            }
+            Ok(_) | Err(_) => {
+                if before.is_some() {
+                    s.removed.push(p.to_string());
+                }
+            }
+        }
+    }
+    resolve(root, s)
+}
+
+/// Read the candidates of a scan and sort out what changed.
+fn resolve(root: &Path, scan: Scan) -> io::Result<Diff> {
     enum Outcome {
         Changed(Changed),
         Touched(Touched),
@@ -804,6 +893,7 @@ pub fn diff(root: &Path, old: &Manifest) -> io::Result<Diff> {
         }
     }
     d.removed.sort();
+    d.removed.dedup();
     d.changed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(d)
 }

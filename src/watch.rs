@@ -1,0 +1,914 @@
+//! Watching the records for changes, so that commands that must see the
+//! working tree as it is (search, the pool) need not stat every file.
+//!
+//! `folio watch` runs a small resident process (like git's fsmonitor
+//! daemon): it holds an inotify watch on every folder of `customers/` and
+//! notes, for each record file that is created, written, renamed, deleted or
+//! touched, the sequence number of that event. A command asks it, over a
+//! local socket, what changed since a [`Token`] it was handed before; the
+//! watcher first reads every event the kernel has queued (an edit that
+//! finished before the question was asked is always among them: inotify
+//! queues its event inside the system call), then answers with the files
+//! and folders changed since, and a new token.
+//!
+//! A token names the watcher's *epoch* and a sequence number. The epoch is
+//! new each time the watcher starts, and whenever it may have missed an
+//! event (the kernel's queue overflowed, the records folder itself was
+//! moved or deleted): a token of another epoch is answered with
+//! [`Answer::Reset`], and the command falls back to its full scan, then
+//! keeps the new token. Without a running watcher [`ask`] returns `None`
+//! and every command works as before, by stat'ing every file.
+//!
+//! What inotify does not see, and so the watcher cannot report: writes
+//! through a hard link or a bind mount outside the watched folders, writes
+//! through `mmap`, and changes made on another machine to a network file
+//! system. `folio index` (which always compares every file) catches those.
+//!
+//! The socket lives in Linux's abstract namespace (no file, no path length
+//! limit, gone with the process), named after the user and the repository's
+//! canonical path; a client only believes a watcher of its own user.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// A watcher's epoch and the sequence number of its last event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub epoch: String,
+    pub seq: u64,
+}
+
+impl Token {
+    /// `EPOCH SEQ`, as stored beside an index.
+    pub fn to_line(&self) -> String {
+        format!("{} {}\n", self.epoch, self.seq)
+    }
+
+    pub fn parse(s: &str) -> Option<Token> {
+        let mut it = s.split_whitespace();
+        let epoch = it.next()?;
+        let seq = it.next()?.parse().ok()?;
+        let ok = it.next().is_none()
+            && !epoch.is_empty()
+            && epoch.bytes().all(|b| b.is_ascii_alphanumeric());
+        ok.then(|| Token {
+            epoch: epoch.to_string(),
+            seq,
+        })
+    }
+
+    /// The token stored in `path`, if it holds one.
+    pub fn read(path: &Path) -> Option<Token> {
+        Token::parse(&std::fs::read_to_string(path).ok()?)
+    }
+}
+
+/// What the watcher says changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The files and folders (paths relative to the data root, under
+    /// `customers/`) touched since the token asked about; a folder means
+    /// "anything in or under it". The token covers everything up to now.
+    Changed {
+        token: Token,
+        files: Vec<String>,
+        folders: Vec<String>,
+    },
+    /// The token asked about is not of this epoch (or too much changed to
+    /// list): compare everything, then keep `token`.
+    Reset { token: Token },
+}
+
+impl Answer {
+    pub fn token(&self) -> &Token {
+        match self {
+            Answer::Changed { token, .. } | Answer::Reset { token } => token,
+        }
+    }
+}
+
+/// A running watcher's state, for `folio watch --status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    pub pid: u32,
+    pub epoch: String,
+    pub seq: u64,
+    /// Folders watched.
+    pub folders: usize,
+    /// Distinct paths noted as changed in this epoch.
+    pub changed: usize,
+    /// Questions answered since the watcher started.
+    pub answered: u64,
+}
+
+/// Why the watcher cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("another folio watch is already running for this repository (pid {0})")]
+    Running(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("watching files for changes needs Linux (inotify)")]
+    Unsupported,
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> WatchError {
+    move |source| WatchError::Io {
+        what: what.into(),
+        source,
+    }
+}
+
+/// Past this many changed paths an answer says [`Answer::Reset`]: a full
+/// scan costs about as much as looking at that many files one by one.
+pub const MAX_LISTED: usize = 20_000;
+
+const WATCH_DIR: &str = "watch";
+const LOCK: &str = "lock";
+
+/// How long a client waits for the watcher before it scans by itself.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The abstract socket name for the repository at `root`.
+fn socket_name(root: &Path) -> Option<String> {
+    let canon = root.canonicalize().ok()?;
+    let h = crate::search::manifest::hash_bytes(canon.as_os_str().as_encoded_bytes());
+    Some(format!("folio-watch/{}/{h:016x}", uid()))
+}
+
+#[cfg(unix)]
+fn uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+#[cfg(not(unix))]
+fn uid() -> u32 {
+    0
+}
+
+#[cfg(target_os = "linux")]
+fn connect(root: &Path) -> Option<std::os::unix::net::UnixStream> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixStream};
+    let name = socket_name(root)?;
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).ok()?;
+    let s = UnixStream::connect_addr(&addr).ok()?;
+    // only a watcher of our own user is believed
+    if peer_uid(&s)? != uid() {
+        return None;
+    }
+    s.set_read_timeout(Some(CLIENT_TIMEOUT)).ok()?;
+    s.set_write_timeout(Some(CLIENT_TIMEOUT)).ok()?;
+    Some(s)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn connect(_root: &Path) -> Option<std::os::unix::net::UnixStream> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+fn peer_uid(s: &std::os::unix::net::UnixStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: cred and len are valid for writes of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then_some(cred.uid)
+}
+
+/// Send one request line and read the answer's lines up to `end`.
+fn request(root: &Path, line: &str) -> Option<Vec<String>> {
+    let mut s = connect(root)?;
+    s.write_all(line.as_bytes()).ok()?;
+    s.write_all(b"\n").ok()?;
+    let mut out = Vec::new();
+    for l in BufReader::new(s).lines() {
+        let l = l.ok()?;
+        if l == "end" {
+            return Some(out);
+        }
+        out.push(l);
+    }
+    None // cut off: not an answer
+}
+
+/// Ask the watcher of the repository at `root`, if one runs, what changed
+/// since `since`. `None`: no watcher (or it did not answer in time).
+pub fn ask(root: &Path, since: Option<&Token>) -> Option<Answer> {
+    let line = match since {
+        Some(t) => format!("sync {} {}", t.epoch, t.seq),
+        None => "sync".to_string(),
+    };
+    parse_answer(&request(root, &line)?)
+}
+
+fn parse_answer(lines: &[String]) -> Option<Answer> {
+    let (head, rest) = lines.split_first()?;
+    let mut it = head.splitn(2, ' ');
+    let kind = it.next()?;
+    let token = Token::parse(it.next()?)?;
+    match kind {
+        "reset" => Some(Answer::Reset { token }),
+        "changed" => {
+            let (mut files, mut folders) = (Vec::new(), Vec::new());
+            for l in rest {
+                match l.split_once(' ') {
+                    Some(("f", p)) => files.push(p.to_string()),
+                    Some(("d", p)) => folders.push(p.to_string()),
+                    _ => return None,
+                }
+            }
+            Some(Answer::Changed {
+                token,
+                files,
+                folders,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The running watcher's state, if one runs.
+pub fn status(root: &Path) -> Option<Status> {
+    let lines = request(root, "status")?;
+    let l = lines.first()?;
+    let mut it = l.split(' ');
+    (it.next()? == "status").then_some(())?;
+    Some(Status {
+        pid: it.next()?.parse().ok()?,
+        epoch: it.next()?.to_string(),
+        seq: it.next()?.parse().ok()?,
+        folders: it.next()?.parse().ok()?,
+        changed: it.next()?.parse().ok()?,
+        answered: it.next()?.parse().ok()?,
+    })
+}
+
+/// Ask a running watcher to stop; true when one answered.
+pub fn stop(root: &Path) -> bool {
+    request(root, "stop").is_some()
+}
+
+/// The changes the watcher has noted in one epoch.
+#[derive(Debug, Default)]
+struct Log {
+    seq: u64,
+    /// Path (file or folder) -> (sequence number of its last event, folder).
+    paths: HashMap<String, (u64, bool)>,
+}
+
+impl Log {
+    fn note(&mut self, path: String, folder: bool) {
+        self.seq += 1;
+        let e = self.paths.entry(path).or_insert((0, folder));
+        e.0 = self.seq;
+        e.1 |= folder;
+    }
+
+    /// The answer to a `sync` with `since` (None: no token).
+    fn answer(&self, epoch: &str, since: Option<Token>) -> Vec<String> {
+        let token = Token {
+            epoch: epoch.to_string(),
+            seq: self.seq,
+        };
+        let tok = format!("{} {}", token.epoch, token.seq);
+        let Some(since) = since.filter(|t| t.epoch == epoch && t.seq <= self.seq) else {
+            return vec![format!("reset {tok}")];
+        };
+        let mut files: Vec<(&str, bool)> = self
+            .paths
+            .iter()
+            .filter(|(_, (s, _))| *s > since.seq)
+            .map(|(p, (_, d))| (p.as_str(), *d))
+            .collect();
+        if files.len() > MAX_LISTED {
+            return vec![format!("reset {tok}")];
+        }
+        files.sort_unstable();
+        let mut out = Vec::with_capacity(files.len() + 1);
+        out.push(format!("changed {tok}"));
+        for (p, d) in files {
+            out.push(format!("{} {p}", if d { "d" } else { "f" }));
+        }
+        out
+    }
+}
+
+/// What `folio watch` reports while it starts.
+pub struct Started {
+    pub folders: usize,
+}
+
+/// Watch the repository at `root` until asked to stop. `ready` is called
+/// once every folder is watched and the socket answers.
+#[cfg(target_os = "linux")]
+pub fn run(root: &Path, cache: &Path, ready: impl FnOnce(&Started)) -> Result<(), WatchError> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR)
+        .map_err(io_err(format!("cannot create {}", cache.display())))?;
+    let lock_path = dir.join(LOCK);
+    let mut lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(format!("cannot open {}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = lock.read_to_string(&mut pid);
+            return Err(WatchError::Running(pid.trim().to_string()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(io_err(format!("cannot lock {}", lock_path.display()))(e));
+        }
+    }
+    let _ = lock.set_len(0);
+    let _ = writeln!(lock, "{}", std::process::id());
+
+    let root = root
+        .canonicalize()
+        .map_err(io_err(format!("cannot read {}", root.display())))?;
+    // like any daemon, hold no folder open as the working directory: the
+    // root's deletion is reported only once nothing holds it
+    let _ = std::env::set_current_dir("/");
+    let mut w = inotify::Watches::new(&root).map_err(io_err("cannot start inotify"))?;
+    w.watch_all().map_err(io_err("cannot watch the records"))?;
+
+    let name = socket_name(&root).ok_or(WatchError::Unsupported)?;
+    let addr = SocketAddr::from_abstract_name(name.as_bytes())
+        .map_err(io_err("cannot name the socket"))?;
+    let listener = match UnixListener::bind_addr(&addr) {
+        Ok(l) => l,
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+            return Err(WatchError::Running("unknown".into()));
+        }
+        Err(e) => return Err(io_err("cannot open the socket")(e)),
+    };
+    listener
+        .set_nonblocking(true)
+        .map_err(io_err("cannot set up the socket"))?;
+    ready(&Started {
+        folders: w.folders(),
+    });
+    serve(&mut w, &listener)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn run(_root: &Path, _cache: &Path, _ready: impl FnOnce(&Started)) -> Result<(), WatchError> {
+    Err(WatchError::Unsupported)
+}
+
+#[cfg(target_os = "linux")]
+fn serve(
+    w: &mut inotify::Watches,
+    listener: &std::os::unix::net::UnixListener,
+) -> Result<(), WatchError> {
+    use std::os::fd::AsRawFd;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: w.fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: fds is a valid array of two pollfd.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, ROOT_CHECK_MS) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(io_err("cannot wait for events")(e));
+        }
+        if fds[0].revents != 0 {
+            w.drain().map_err(io_err("cannot read file events"))?;
+        }
+        if w.gone || !w.root_is_there() {
+            return Ok(());
+        }
+        if fds[1].revents == 0 {
+            continue;
+        }
+        // every client waiting now is answered
+        loop {
+            let stream = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if handle(w, stream) == Some(Request::Stop) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// How often (ms) an idle watcher checks that its data root is still
+/// there: the root's own deletion is reported only once no open file under
+/// it is left, and the watcher holds its lock file open.
+#[cfg(target_os = "linux")]
+const ROOT_CHECK_MS: i32 = 1000;
+
+#[derive(PartialEq, Eq)]
+enum Request {
+    Sync,
+    Status,
+    Stop,
+}
+
+/// Answer one client; a client that misbehaves is dropped.
+#[cfg(target_os = "linux")]
+fn handle(w: &mut inotify::Watches, stream: std::os::unix::net::UnixStream) -> Option<Request> {
+    stream.set_nonblocking(false).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .ok()?;
+    stream
+        .set_write_timeout(Some(Duration::from_millis(2000)))
+        .ok()?;
+    if peer_uid(&stream)? != uid() {
+        return None;
+    }
+    let mut line = String::new();
+    BufReader::new(&stream)
+        .take(4096)
+        .read_line(&mut line)
+        .ok()?;
+    let mut words = line.split_whitespace();
+    let (req, lines) = match words.next()? {
+        "sync" => {
+            let since = match (words.next(), words.next()) {
+                (Some(e), Some(s)) => Token::parse(&format!("{e} {s}")),
+                _ => None,
+            };
+            // the events queued before this question are read first
+            w.drain().ok()?;
+            w.answered += 1;
+            (Request::Sync, w.log.answer(&w.epoch, since))
+        }
+        "status" => {
+            w.drain().ok()?;
+            let l = format!(
+                "status {} {} {} {} {} {}",
+                std::process::id(),
+                w.epoch,
+                w.log.seq,
+                w.folders(),
+                w.log.paths.len(),
+                w.answered
+            );
+            (Request::Status, vec![l])
+        }
+        "stop" => (Request::Stop, vec!["stopping".to_string()]),
+        _ => return None,
+    };
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.push_str("end\n");
+    let mut s = &stream;
+    s.write_all(out.as_bytes()).ok()?;
+    Some(req)
+}
+
+/// Is `name` a file name the records' scan looks at?
+fn is_record_name(name: &str) -> bool {
+    !name.starts_with('.') && name.ends_with(".toml")
+}
+
+/// A folder name the scan descends into.
+fn is_folder_name(name: &str) -> bool {
+    !name.starts_with('.')
+}
+
+#[cfg(target_os = "linux")]
+mod inotify {
+    //! inotify through libc: one watch per folder of `customers/`, and one
+    //! on the data root for `customers` itself appearing or going.
+    use super::{Log, is_folder_name, is_record_name};
+    use std::collections::HashMap;
+    use std::ffi::CString;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+
+    const DIR_MASK: u32 = libc::IN_MODIFY
+        | libc::IN_ATTRIB
+        | libc::IN_CLOSE_WRITE
+        | libc::IN_CREATE
+        | libc::IN_DELETE
+        | libc::IN_MOVED_FROM
+        | libc::IN_MOVED_TO
+        | libc::IN_DELETE_SELF
+        | libc::IN_MOVE_SELF
+        | libc::IN_ONLYDIR
+        | libc::IN_DONT_FOLLOW
+        | libc::IN_EXCL_UNLINK;
+    const ROOT_MASK: u32 = libc::IN_CREATE
+        | libc::IN_DELETE
+        | libc::IN_MOVED_FROM
+        | libc::IN_MOVED_TO
+        | libc::IN_DELETE_SELF
+        | libc::IN_MOVE_SELF
+        | libc::IN_ONLYDIR
+        | libc::IN_DONT_FOLLOW;
+
+    pub struct Watches {
+        fd: OwnedFd,
+        root: PathBuf,
+        root_ino: u64,
+        root_wd: i32,
+        /// watch descriptor -> folder (relative to the data root)
+        dirs: HashMap<i32, String>,
+        pub epoch: String,
+        pub log: Log,
+        /// The data root itself was deleted or moved: the watcher ends
+        /// (its socket is named after the root's path).
+        pub gone: bool,
+        /// `sync` questions answered.
+        pub answered: u64,
+    }
+
+    fn new_epoch() -> String {
+        ulid::Ulid::new().to_string().to_lowercase()
+    }
+
+    impl Watches {
+        pub fn new(root: &Path) -> io::Result<Watches> {
+            // SAFETY: inotify_init1 has no preconditions.
+            let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+            if fd < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: fd is a fresh descriptor we own.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            Ok(Watches {
+                fd,
+                root: root.to_path_buf(),
+                root_ino: {
+                    use std::os::unix::fs::MetadataExt;
+                    std::fs::metadata(root)?.ino()
+                },
+                root_wd: -1,
+                dirs: HashMap::new(),
+                epoch: new_epoch(),
+                log: Log::default(),
+                gone: false,
+                answered: 0,
+            })
+        }
+
+        /// The data root still exists, as the same folder.
+        pub fn root_is_there(&self) -> bool {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(&self.root).is_ok_and(|m| m.ino() == self.root_ino)
+        }
+
+        pub fn fd(&self) -> RawFd {
+            self.fd.as_raw_fd()
+        }
+
+        pub fn folders(&self) -> usize {
+            self.dirs.len()
+        }
+
+        fn add(&mut self, abs: &Path, mask: u32) -> io::Result<Option<i32>> {
+            let c = CString::new(abs.as_os_str().as_bytes())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))?;
+            // SAFETY: c is a valid C string; fd is our inotify descriptor.
+            let wd = unsafe { libc::inotify_add_watch(self.fd(), c.as_ptr(), mask) };
+            if wd < 0 {
+                let e = io::Error::last_os_error();
+                // gone, or not a folder (any more): nothing to watch
+                return match e.raw_os_error() {
+                    Some(libc::ENOENT) | Some(libc::ENOTDIR) => Ok(None),
+                    _ => Err(e),
+                };
+            }
+            Ok(Some(wd))
+        }
+
+        /// Watch the root and every folder under `customers/`.
+        pub fn watch_all(&mut self) -> io::Result<()> {
+            let root = self.root.clone();
+            if let Some(wd) = self.add(&root, ROOT_MASK)? {
+                self.root_wd = wd;
+            }
+            self.watch_tree(crate::repo::CUSTOMERS_DIR, None)
+        }
+
+        /// Watch the folder `rel` and every folder under it; with `note`,
+        /// each folder found is noted as changed (it appeared after the
+        /// last answer, so anything in it may be new).
+        fn watch_tree(&mut self, rel: &str, note: Option<()>) -> io::Result<()> {
+            let mut stack = vec![rel.to_string()];
+            while let Some(rel) = stack.pop() {
+                let abs = self.root.join(&rel);
+                // the watch comes first, the listing after: a file created
+                // in between is both listed and reported
+                let Some(wd) = self.add(&abs, DIR_MASK)? else {
+                    continue;
+                };
+                self.dirs.insert(wd, rel.clone());
+                if note.is_some() {
+                    self.log.note(rel.clone(), true);
+                }
+                let Ok(rd) = std::fs::read_dir(&abs) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let Ok(name) = e.file_name().into_string() else {
+                        continue;
+                    };
+                    if is_folder_name(&name) && e.file_type().is_ok_and(|t| t.is_dir()) {
+                        stack.push(format!("{rel}/{name}"));
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        fn unwatch_under(&mut self, rel: &str) {
+            let prefix = format!("{rel}/");
+            let gone: Vec<i32> = self
+                .dirs
+                .iter()
+                .filter(|(_, r)| *r == rel || r.starts_with(&prefix))
+                .map(|(wd, _)| *wd)
+                .collect();
+            for wd in gone {
+                self.dirs.remove(&wd);
+                // SAFETY: removing a watch descriptor we added.
+                unsafe { libc::inotify_rm_watch(self.fd(), wd) };
+            }
+        }
+
+        /// Start a new epoch: every client scans in full once more.
+        fn reset(&mut self) -> io::Result<()> {
+            for wd in self.dirs.keys() {
+                // SAFETY: removing watch descriptors we added.
+                unsafe { libc::inotify_rm_watch(self.fd(), *wd) };
+            }
+            self.dirs.clear();
+            self.epoch = new_epoch();
+            self.log = Log::default();
+            self.watch_tree(crate::repo::CUSTOMERS_DIR, None)
+        }
+
+        /// Read every queued event.
+        pub fn drain(&mut self) -> io::Result<()> {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                // SAFETY: buf is valid for writes of its length.
+                let n = unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                if n < 0 {
+                    let e = io::Error::last_os_error();
+                    match e.kind() {
+                        io::ErrorKind::WouldBlock => return Ok(()),
+                        io::ErrorKind::Interrupted => continue,
+                        _ => return Err(e),
+                    }
+                }
+                if n == 0 {
+                    return Ok(());
+                }
+                let mut reset = false;
+                let mut at = 0usize;
+                let n = n as usize;
+                const HEAD: usize = std::mem::size_of::<libc::inotify_event>();
+                while at + HEAD <= n {
+                    // SAFETY: the kernel wrote a whole event at `at`; read it
+                    // unaligned from the byte buffer.
+                    let ev: libc::inotify_event =
+                        unsafe { std::ptr::read_unaligned(buf.as_ptr().add(at).cast()) };
+                    let len = ev.len as usize;
+                    let name_bytes = &buf[at + HEAD..(at + HEAD + len).min(n)];
+                    let end = name_bytes.iter().position(|b| *b == 0).unwrap_or(len);
+                    let name = std::str::from_utf8(&name_bytes[..end]).ok();
+                    at += HEAD + len;
+                    if self.event(ev.wd, ev.mask, name) {
+                        reset = true;
+                    }
+                }
+                if reset {
+                    self.reset()?;
+                }
+            }
+        }
+
+        /// Note one event; true when the epoch must start anew.
+        fn event(&mut self, wd: i32, mask: u32, name: Option<&str>) -> bool {
+            if mask & libc::IN_Q_OVERFLOW != 0 {
+                return true;
+            }
+            if wd == self.root_wd {
+                if mask & (libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_IGNORED) != 0 {
+                    self.gone = true;
+                    return false;
+                }
+                // `customers` itself created, deleted or moved
+                return name == Some(crate::repo::CUSTOMERS_DIR);
+            }
+            let Some(rel) = self.dirs.get(&wd).cloned() else {
+                return false;
+            };
+            if mask & libc::IN_IGNORED != 0 {
+                self.dirs.remove(&wd);
+                return rel == crate::repo::CUSTOMERS_DIR;
+            }
+            if mask & (libc::IN_DELETE_SELF | libc::IN_MOVE_SELF) != 0 {
+                if rel == crate::repo::CUSTOMERS_DIR {
+                    return true;
+                }
+                self.log.note(rel, true);
+                return false;
+            }
+            let Some(name) = name else {
+                // a name that is not UTF-8: the scan skips such files, but
+                // the folder is looked at again to be sure
+                self.log.note(rel, true);
+                return false;
+            };
+            let path = format!("{rel}/{name}");
+            if mask & libc::IN_ISDIR != 0 {
+                if !is_folder_name(name) {
+                    return false;
+                }
+                if mask & (libc::IN_CREATE | libc::IN_MOVED_TO) != 0 {
+                    if self.watch_tree(&path, Some(())).is_err() {
+                        return true;
+                    }
+                } else if mask & (libc::IN_DELETE | libc::IN_MOVED_FROM) != 0 {
+                    self.unwatch_under(&path);
+                    self.log.note(path, true);
+                }
+                return false;
+            }
+            if is_record_name(name) {
+                if name.contains('\n') {
+                    // not listable on one line: the folder is rescanned
+                    self.log.note(rel, true);
+                } else {
+                    self.log.note(path, false);
+                }
+            }
+            false
+        }
+    }
+}
+
+/// Start `folio watch` in the background for the repository at `root`
+/// and wait until it answers; returns its pid.
+pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(io_err("cannot find the folio program"))?;
+    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR)
+        .map_err(io_err(format!("cannot create {}", cache.display())))?;
+    let log_path = dir.join("log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(io_err(format!("cannot write {}", log_path.display())))?;
+    let root = root
+        .canonicalize()
+        .map_err(io_err(format!("cannot read {}", root.display())))?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--repo")
+        .arg(&root)
+        .current_dir("/")
+        .arg("watch")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .map_err(io_err("cannot start folio watch"))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = status(&root) {
+            return Ok(s.pid);
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            let why = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(WatchError::Io {
+                what: "folio watch stopped at once".into(),
+                source: io::Error::other(why.trim().to_string()),
+            });
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(WatchError::Io {
+                what: "folio watch did not answer within 30 s".into(),
+                source: io::Error::from(io::ErrorKind::TimedOut),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_junk() {
+        let t = Token {
+            epoch: "01abc".into(),
+            seq: 42,
+        };
+        assert_eq!(Token::parse(&t.to_line()), Some(t));
+        assert_eq!(Token::parse("x"), None);
+        assert_eq!(Token::parse("a b"), None);
+        assert_eq!(Token::parse("a/b 1"), None);
+        assert_eq!(Token::parse("a 1 2"), None);
+    }
+
+    #[test]
+    fn log_answers_what_changed_since_a_token() {
+        let mut log = Log::default();
+        log.note("customers/DE/a.toml".into(), false);
+        log.note("customers/DE/b.toml".into(), false);
+        let t1 = Token {
+            epoch: "e".into(),
+            seq: log.seq,
+        };
+        log.note("customers/DE/a.toml".into(), false);
+        log.note("customers/FR".into(), true);
+        let ans = parse_answer(&log.answer("e", Some(t1.clone()))).unwrap();
+        assert_eq!(
+            ans,
+            Answer::Changed {
+                token: Token {
+                    epoch: "e".into(),
+                    seq: 4
+                },
+                files: vec!["customers/DE/a.toml".into()],
+                folders: vec!["customers/FR".into()],
+            }
+        );
+        // another epoch, no token, or a token from the future: reset
+        for since in [
+            None,
+            Some(Token {
+                epoch: "other".into(),
+                seq: 1,
+            }),
+            Some(Token {
+                epoch: "e".into(),
+                seq: 99,
+            }),
+        ] {
+            let a = parse_answer(&log.answer("e", since)).unwrap();
+            assert!(matches!(a, Answer::Reset { .. }), "{a:?}");
+        }
+        // nothing since the last token
+        let t2 = ans.token().clone();
+        assert_eq!(
+            parse_answer(&log.answer("e", Some(t2.clone()))).unwrap(),
+            Answer::Changed {
+                token: t2,
+                files: vec![],
+                folders: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn record_and_folder_names() {
+        assert!(is_record_name("Acme-Jo-DE.toml"));
+        assert!(!is_record_name(".folio-tmp-x.toml"));
+        assert!(!is_record_name("notes.txt"));
+        assert!(is_folder_name("DE"));
+        assert!(!is_folder_name(".git"));
+    }
+}
