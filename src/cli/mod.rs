@@ -24,6 +24,7 @@ mod review;
 mod schema;
 mod search;
 mod tags;
+mod watch;
 
 use crate::repo::Repo;
 use chrono::NaiveDate;
@@ -102,6 +103,8 @@ pub enum Command {
     Search(search::Args),
     /// Bring the search index up to date (or rebuild it with --full)
     Index(index::Args),
+    /// Watch the records for changes, so search need not look at every file
+    Watch(watch::Args),
 }
 
 /// A failure the user must act on: exit status 2.
@@ -186,6 +189,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Review(a) => review::run(&ctx, a),
         Command::Search(a) => search::run(&ctx, a),
         Command::Index(a) => index::run(&ctx, a),
+        Command::Watch(a) => watch::run(&ctx, a),
     };
     match result {
         Ok(Status::Ok) => 0,

@@ -17,9 +17,16 @@
 //! only costs some repeated work. A missing or damaged manifest, a foreign
 //! format version, or an index that does not open is rebuilt.
 //!
-//! Readers never take the lock: they compare the manifest with a stat walk
-//! of `customers/` and answer at once when nothing changed; otherwise they
-//! take the lock, bring the index up to date, then answer.
+//! Readers never take the lock: they compare the manifest with the working
+//! tree and answer at once when nothing changed; otherwise they take the
+//! lock, bring the index up to date, then answer. The comparison asks a
+//! running `folio watch` ([`crate::watch`]) what changed since the token
+//! kept beside the manifest (`folio-watch`: the watcher's epoch and event
+//! number, and the manifest generation it goes with) and looks only at the
+//! files it lists; without a watcher, or when the watcher cannot vouch for
+//! the time since the token, every record file is stat'ed. The token is
+//! written after its manifest and only believed for the same generation, so
+//! it is never newer than the file states it vouches for.
 
 pub mod fields;
 pub mod manifest;
@@ -29,6 +36,7 @@ pub mod tokenize;
 
 use crate::records::{self, Context, Customer};
 use crate::repo::Repo;
+use crate::watch;
 use chrono::NaiveDate;
 use fields::Fields;
 use manifest::{Diff, Manifest};
@@ -56,6 +64,7 @@ const CURRENT: &str = "CURRENT";
 const LOCK: &str = "lock";
 const MANIFEST: &str = "folio-manifest";
 const INDEX_PREFIX: &str = "idx-";
+const WATCH_TOKEN: &str = "folio-watch";
 
 /// Why search or indexing failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +122,10 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// The commit checked out, if the data is in a git repository.
     pub head: Option<String>,
+    /// How the working tree was compared with the index: `watcher` (only
+    /// the files a running `folio watch` listed as changed), `stat` (every
+    /// record file), or `rebuild`.
+    pub scan: &'static str,
 }
 
 impl Report {
@@ -155,6 +168,20 @@ struct Opened {
     reader: IndexReader,
     fields: Fields,
     manifest: Manifest,
+}
+
+/// A comparison of the working tree with an index's manifest.
+struct Seen {
+    diff: Diff,
+    /// File-system time from which file states are not vouched for by
+    /// their stat alone (see [`manifest`]).
+    scan_start: i64,
+    /// The watcher's token for the moment before the comparison.
+    token: Option<watch::Token>,
+    /// The token that was kept beside the manifest.
+    stored: Option<watch::Token>,
+    /// Only the files the watcher listed were compared.
+    listed: bool,
 }
 
 enum State {
@@ -305,14 +332,16 @@ impl<'r> Store<'r> {
         }))
     }
 
-    /// Bring the index up to date (or rebuild it with `full`).
+    /// Bring the index up to date (or rebuild it with `full`). Every record
+    /// file is compared (stat'ed), watcher or not: `folio index` also
+    /// catches what a watcher cannot see.
     pub fn refresh(&self, full: bool, obs: &dyn Observer) -> Result<Report, SearchError> {
         let _lock = self.lock(obs)?;
         if full {
             let (_, r) = self.rebuild("--full was asked for".into(), obs)?;
             return Ok(r);
         }
-        let (_, report) = self.refresh_locked(None, obs)?;
+        let (_, report) = self.refresh_locked(None, true, obs)?;
         Ok(report)
     }
 
@@ -320,32 +349,112 @@ impl<'r> Store<'r> {
     fn fresh(&self, obs: &dyn Observer) -> Result<(Opened, Option<Report>), SearchError> {
         if let State::Ready(o) = self.open_state() {
             let o = *o;
-            let scan_start = fs_now(&self.dir)?;
-            let diff = manifest::diff(&self.repo.root, &o.manifest)
-                .map_err(io_err("cannot read the customers folder"))?;
-            if diff.is_empty() {
+            let seen = self.compare(&o, false)?;
+            if seen.diff.is_empty() {
+                self.keep_token_if_free(&o, &seen);
                 return Ok((o, None));
             }
             let _lock = self.lock(obs)?;
-            let (o, r) = self.refresh_locked(Some((o, diff, scan_start)), obs)?;
+            let (o, r) = self.refresh_locked(Some((o, seen)), false, obs)?;
             return Ok((o, Some(r)));
         }
         let _lock = self.lock(obs)?;
-        let (o, r) = self.refresh_locked(None, obs)?;
+        let (o, r) = self.refresh_locked(None, false, obs)?;
         let changed = r.full || r.changes() > 0;
         Ok((o, changed.then_some(r)))
     }
 
-    /// Under the lock: update the index from `prior` (the index and a diff
-    /// read before the lock was taken, reused if no other process changed
-    /// the index since), from a new diff, or rebuild it when it is missing
-    /// or broken.
+    /// The watcher token kept beside `o`'s manifest, if it goes with the
+    /// manifest's generation.
+    fn stored_token(&self, o: &Opened) -> Option<watch::Token> {
+        let s = std::fs::read_to_string(o.dir.join(WATCH_TOKEN)).ok()?;
+        let (tok, generation) = s.trim_end().rsplit_once(' ')?;
+        let generation: u64 = generation.parse().ok()?;
+        (generation == o.manifest.generation)
+            .then(|| watch::Token::parse(tok))
+            .flatten()
+    }
+
+    /// Keep `token` beside the manifest of `generation` in `dir` (written
+    /// after the manifest; a failure only costs a full comparison later).
+    fn keep_token(dir: &Path, token: &watch::Token, generation: u64) {
+        let line = format!("{} {} {generation}\n", token.epoch, token.seq);
+        let _ = crate::edit::write_atomic(&dir.join(WATCH_TOKEN), line.as_bytes());
+    }
+
+    /// After a comparison that found nothing to do: keep the watcher's new
+    /// token if no other process holds the lock (so that the next search
+    /// need not compare the same files again), else leave it.
+    fn keep_token_if_free(&self, o: &Opened, seen: &Seen) {
+        let Some(t) = &seen.token else { return };
+        if seen.stored.as_ref() == Some(t) {
+            return;
+        }
+        let Ok(f) = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(LOCK))
+        else {
+            return;
+        };
+        if f.try_lock().is_ok() && self.unchanged(o) {
+            Self::keep_token(&o.dir, t, o.manifest.generation);
+        }
+    }
+
+    /// Compare the working tree with `o`'s manifest: through the watcher
+    /// when one runs and vouches for the time since the stored token
+    /// (unless `stat_all`), else by a stat of every record file.
+    fn compare(&self, o: &Opened, stat_all: bool) -> Result<Seen, SearchError> {
+        let scan_start = fs_now(&self.dir)?;
+        let stored = self.stored_token(o);
+        let root = &self.repo.root;
+        let read_err = || io_err("cannot read the customers folder");
+        let (diff, token, listed) = match watch::ask(root, stored.as_ref()) {
+            Some(watch::Answer::Changed {
+                token,
+                files,
+                folders,
+            }) if !stat_all => {
+                let d = manifest::diff_listed(root, &o.manifest, &files, &folders)
+                    .map_err(read_err())?;
+                (d, Some(token), true)
+            }
+            // the token comes first, the comparison after: a change made
+            // during the comparison is listed next time
+            answer => {
+                let d = manifest::diff(root, &o.manifest).map_err(read_err())?;
+                (d, answer.map(|a| a.token().clone()), false)
+            }
+        };
+        // a listed comparison does not look at the other files, so the
+        // ones that were racy for the last full scan stay racy for the next
+        let scan_start = if listed {
+            scan_start.min(o.manifest.scan_start)
+        } else {
+            scan_start
+        };
+        Ok(Seen {
+            diff,
+            scan_start,
+            token,
+            stored,
+            listed,
+        })
+    }
+
+    /// Under the lock: update the index from `prior` (the index and a
+    /// comparison made before the lock was taken, reused if no other
+    /// process changed the index since), from a new comparison, or rebuild
+    /// it when it is missing or broken.
     fn refresh_locked(
         &self,
-        prior: Option<(Opened, Diff, i64)>,
+        prior: Option<(Opened, Seen)>,
+        stat_all: bool,
         obs: &dyn Observer,
     ) -> Result<(Opened, Report), SearchError> {
-        let (o, diff, scan_start) = match prior.filter(|(o, _, _)| self.unchanged(o)) {
+        let (o, seen) = match prior.filter(|(o, _)| self.unchanged(o)) {
             Some(p) => p,
             None => {
                 let o = match self.open_state() {
@@ -355,30 +464,44 @@ impl<'r> Store<'r> {
                         return self.rebuild(format!("the index is damaged: {why}"), obs);
                     }
                 };
-                let scan_start = fs_now(&self.dir)?;
-                let diff = manifest::diff(&self.repo.root, &o.manifest)
-                    .map_err(io_err("cannot read the customers folder"))?;
-                (o, diff, scan_start)
+                let seen = self.compare(&o, stat_all)?;
+                (o, seen)
             }
         };
         let head = head_of(&self.repo.root);
-        if diff.is_empty() {
+        let scan = if seen.listed { "watcher" } else { "stat" };
+        if seen.diff.is_empty() {
             if head != o.manifest.head {
                 let mut m = o.manifest.clone();
                 m.head = head.clone();
                 m.write(&o.dir.join(MANIFEST))
                     .map_err(io_err("cannot write the index manifest"))?;
             }
+            if let Some(t) = seen
+                .token
+                .as_ref()
+                .filter(|t| seen.stored.as_ref() != Some(*t))
+            {
+                Self::keep_token(&o.dir, t, o.manifest.generation);
+            }
             let report = Report {
                 records: o.manifest.records(),
                 skipped: o.manifest.skipped(),
                 head,
+                scan,
                 ..Default::default()
             };
             return Ok((o, report));
         }
-        match guarded(|| self.update(o, diff, scan_start, head)) {
-            Ok(x) => Ok(x),
+        let token = seen.token.clone();
+        match guarded(|| self.update(o, seen.diff, seen.scan_start, head)) {
+            Ok((o, mut report)) => {
+                if let Some(t) = &token {
+                    Self::keep_token(&o.dir, t, o.manifest.generation);
+                }
+                report.scan = scan;
+                Ok((o, report))
+            }
             // an index that fails to take an update is rebuilt
             Err(SearchError::Index(e)) => {
                 self.rebuild(format!("the index failed to update: {e}"), obs)
@@ -462,6 +585,7 @@ impl<'r> Store<'r> {
             records: manifest.records(),
             skipped: manifest.skipped(),
             head,
+            scan: "stat",
         };
         o.reader.reload()?;
         Ok((Opened { manifest, ..o }, report))
@@ -477,6 +601,9 @@ impl<'r> Store<'r> {
         let dir = self.dir.join(&name);
         std::fs::create_dir(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
         let scan_start = fs_now(&self.dir)?;
+        // the watcher's token before the walk: what changes during it is
+        // listed next time
+        let token = watch::ask(&self.repo.root, None).map(|a| a.token().clone());
         let found =
             manifest::walk(&self.repo.root).map_err(io_err("cannot read the customers folder"))?;
         obs.rebuilding(found.len() as u64, &reason);
@@ -524,6 +651,9 @@ impl<'r> Store<'r> {
         manifest
             .write(&dir.join(MANIFEST))
             .map_err(io_err("cannot write the index manifest"))?;
+        if let Some(t) = &token {
+            Self::keep_token(&dir, t, manifest.generation);
+        }
         // the switch: one atomic rename
         crate::edit::write_atomic(&self.dir.join(CURRENT), format!("{name}\n").as_bytes())
             .map_err(io_err("cannot switch to the new index"))?;
@@ -535,6 +665,7 @@ impl<'r> Store<'r> {
             records: manifest.records(),
             skipped: manifest.skipped(),
             head,
+            scan: "rebuild",
             ..Default::default()
         };
         let index = Index::open_in_dir(&dir)?;
