@@ -9,7 +9,8 @@
 # Figures: full rebuild (wall and CPU), index size vs record size, a query
 # on a fresh index next to `rg -l` for the same word and to the bare stat of
 # every record file (the floor of a freshness check; one hyperfine run),
-# and `folio search` right after one record changed (refresh included).
+# and `folio search` right after one record changed (refresh included);
+# then both again with `folio watch` running.
 # The machine may be shared: the load average is printed beside each figure.
 set -euo pipefail
 
@@ -79,3 +80,27 @@ hyperfine -N --warmup 1 --runs "$runs" --prepare "sh /tmp/folio-bench-edit.sh" \
 load
 cp /tmp/folio-bench-one.toml "$one"
 "$folio" index >/dev/null
+
+echo "== the same two measures with folio watch running (folio search compares only the files it lists)"
+"$folio" watch --stop >/dev/null
+"$folio" watch --detach
+"$folio" search "$word" >/dev/null # the first question of a new watcher compares every file once
+load
+hyperfine -N --warmup 2 --runs "$runs" --export-json /tmp/folio-search-watch.json \
+  "$folio search $word" \
+  "rg -l $word customers"
+python3 - <<'PY'
+import json
+r = json.load(open("/tmp/folio-search-watch.json"))["results"]
+for x in r:
+    print(f"{x['command']}: {x['mean']*1000:.1f} ms mean, {x['median']*1000:.1f} ms median, "
+          f"CPU {x['user']*1000:.0f} ms user + {x['system']*1000:.0f} ms system")
+print(f"ratio rg -l / folio search (watcher): {r[1]['mean']/r[0]['mean']:.1f}x")
+PY
+load
+hyperfine -N --warmup 1 --runs "$runs" --prepare "sh /tmp/folio-bench-edit.sh" \
+  "$folio search $word"
+load
+cp /tmp/folio-bench-one.toml "$one"
+"$folio" search "$word" >/dev/null
+"$folio" watch --stop
