@@ -836,6 +836,234 @@ pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
     }
 }
 
+/// Where the working tree's changes since HEAD are kept between commands.
+const DIRTY_FILE: &str = "dirty";
+
+/// The record files (relative to the data root, under `customers/`) whose
+/// content in the working tree differs from HEAD, untracked and deleted
+/// ones included, sorted: what `git status` of `customers/` lists (see
+/// [`crate::git::GitRepo::changed_under`]), but without a stat of every
+/// file when a watcher runs.
+///
+/// The list is kept in `.folio/watch/dirty` with the HEAD it is relative
+/// to and the watcher's token for the moment before it was made. Next
+/// time the watcher lists what changed since that token; those paths, the
+/// paths changed between the kept HEAD and the current one, and the kept
+/// list are each compared with HEAD (the file's git blob id against HEAD's
+/// entry), and only the ones that differ are kept. Without a watcher, or
+/// when it cannot vouch for the time since the token, git's status is
+/// read as before (and kept for next time). Only worktree-versus-HEAD
+/// differences count: a change staged and then undone in the file is not
+/// listed.
+pub fn records_changed_since_head(
+    g: &crate::git::GitRepo,
+    root: &Path,
+    cache: &Path,
+) -> Result<Vec<String>, crate::git::GitError> {
+    let customers = crate::repo::CUSTOMERS_DIR;
+    let file = cache.join(WATCH_DIR).join(DIRTY_FILE);
+    let head = g.repo.head().ok().and_then(|h| h.target());
+    let kept = Dirty::read(&file);
+    let answer = ask(root, kept.as_ref().map(|k| &k.token));
+    if let (
+        Some(Answer::Changed {
+            token,
+            files,
+            folders,
+        }),
+        Some(kept),
+        Some(head),
+    ) = (&answer, kept, head)
+        && let Some(list) = update_dirty(g, root, &kept, head, files, folders)
+    {
+        let d = Dirty {
+            token: token.clone(),
+            head: head.to_string(),
+            paths: list,
+        };
+        if d.paths != kept.paths || d.token != kept.token || d.head != kept.head {
+            d.write(&file);
+        }
+        return Ok(d.paths);
+    }
+    // the token is taken before git's status: what changes while it runs
+    // is listed next time
+    let list = g.changed_under(customers)?;
+    if let (Some(a), Some(head)) = (answer, head) {
+        Dirty {
+            token: a.token().clone(),
+            head: head.to_string(),
+            paths: list.clone(),
+        }
+        .write(&file);
+    }
+    Ok(list)
+}
+
+/// A kept list of changed records.
+struct Dirty {
+    token: Token,
+    head: String,
+    paths: Vec<String>,
+}
+
+impl Dirty {
+    fn read(file: &Path) -> Option<Dirty> {
+        let text = std::fs::read_to_string(file).ok()?;
+        let mut lines = text.lines();
+        let token = Token::parse(lines.next()?)?;
+        let head = lines.next()?.to_string();
+        let paths: Vec<String> = lines.map(str::to_string).collect();
+        // the file ends with a line `end`: a torn file is not believed
+        let (end, paths) = paths.split_last()?;
+        (end == "end" && git2::Oid::from_str(&head).is_ok()).then(|| Dirty {
+            token,
+            head,
+            paths: paths.to_vec(),
+        })
+    }
+
+    fn write(&self, file: &Path) {
+        let mut out = self.token.to_line();
+        out.push_str(&self.head);
+        out.push('\n');
+        for p in &self.paths {
+            out.push_str(p);
+            out.push('\n');
+        }
+        out.push_str("end\n");
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        // a failure only costs git's status next time
+        let _ = crate::edit::write_atomic(file, out.as_bytes());
+    }
+}
+
+/// The kept list brought up to date, or None when it cannot be (the kept
+/// HEAD is gone, a path cannot be listed): then git's status is read.
+fn update_dirty(
+    g: &crate::git::GitRepo,
+    root: &Path,
+    kept: &Dirty,
+    head: git2::Oid,
+    files: &[String],
+    folders: &[String],
+) -> Option<Vec<String>> {
+    use std::collections::BTreeSet;
+    let customers = crate::repo::CUSTOMERS_DIR;
+    let record = |p: &str| {
+        let mut parts = p.split('/');
+        parts.next() == Some(customers)
+            && p.ends_with(".toml")
+            && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
+    };
+    let repo = &g.repo;
+    let new_tree = repo.find_commit(head).ok()?.tree().ok()?;
+    let mut cand: BTreeSet<String> = kept.paths.iter().cloned().collect();
+    cand.extend(files.iter().filter(|p| record(p)).cloned());
+    let old_head = git2::Oid::from_str(&kept.head).ok()?;
+    let old_tree = if old_head == head {
+        None
+    } else {
+        Some(repo.find_commit(old_head).ok()?.tree().ok()?)
+    };
+    if let Some(old) = &old_tree {
+        // what the commits between the two HEADs changed
+        let mut opts = git2::DiffOptions::new();
+        opts.pathspec(g.to_git(customers));
+        let diff = repo
+            .diff_tree_to_tree(Some(old), Some(&new_tree), Some(&mut opts))
+            .ok()?;
+        for d in diff.deltas() {
+            for f in [d.old_file(), d.new_file()] {
+                if let Some(p) = f
+                    .path()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| g.from_git(p))
+                {
+                    cand.insert(p);
+                }
+            }
+        }
+    }
+    for folder in folders {
+        // everything in or under the folder, on disk and in both trees
+        let abs = root.join(folder);
+        if abs.is_dir() {
+            for e in walkdir::WalkDir::new(&abs).follow_links(false) {
+                let e = e.ok()?;
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .ok()?
+                    .to_str()?
+                    .replace('\\', "/");
+                if e.file_type().is_file() && record(&rel) {
+                    cand.insert(rel);
+                }
+            }
+        }
+        for t in std::iter::once(&new_tree).chain(old_tree.as_ref()) {
+            let Ok(entry) = t.get_path(Path::new(&g.to_git(folder))) else {
+                continue;
+            };
+            let Ok(sub) = entry.to_object(repo).and_then(|o| o.peel_to_tree()) else {
+                continue;
+            };
+            let mut bad = false;
+            let _ = sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+                if e.kind() == Some(git2::ObjectType::Blob) {
+                    match e.name().ok() {
+                        Some(n) => {
+                            cand.insert(format!("{folder}/{dir}{n}"));
+                        }
+                        None => bad = true,
+                    }
+                }
+                git2::TreeWalkResult::Ok
+            });
+            if bad {
+                return None;
+            }
+        }
+    }
+    // keep the paths whose file differs from HEAD's
+    let mut out = Vec::new();
+    for p in cand {
+        let in_head = new_tree
+            .get_path(Path::new(&g.to_git(&p)))
+            .ok()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .map(|e| e.id());
+        let abs = root.join(&p);
+        let on_disk = match std::fs::symlink_metadata(&abs) {
+            Ok(m) if m.file_type().is_symlink() => {
+                // as git stores a link: the blob of its target's path
+                let t = std::fs::read_link(&abs).ok()?;
+                Some(
+                    git2::Oid::hash_object(
+                        git2::ObjectType::Blob,
+                        t.as_os_str().as_encoded_bytes(),
+                    )
+                    .ok()?,
+                )
+            }
+            Ok(m) if m.is_file() => {
+                let b = std::fs::read(&abs).ok()?;
+                Some(git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok()?)
+            }
+            Ok(_) => None,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(_) => return None,
+        };
+        if in_head != on_disk {
+            out.push(p);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -502,3 +502,103 @@ fn hold_limit_counts_the_working_tree_and_claims_take_paths_and_names() {
     ]));
     assert_eq!(code, 0, "{err}");
 }
+
+/// Stops the repository's watcher when the test ends, even on failure.
+#[cfg(target_os = "linux")]
+struct Watcher<'a>(&'a TestRepo);
+
+#[cfg(target_os = "linux")]
+impl Watcher<'_> {
+    fn start(t: &TestRepo) -> Watcher<'_> {
+        let (code, _, err) = run(t.folio().args(["watch", "--detach"]));
+        assert_eq!(code, 0, "{err}");
+        Watcher(t)
+    }
+
+    fn answered(&self) -> u64 {
+        let (_, out, _) = run(self
+            .0
+            .folio()
+            .args(["watch", "--status", "--format", "json"]));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["answered"].as_u64().unwrap()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Watcher<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.folio().args(["watch", "--stop"]).output();
+    }
+}
+
+/// With `folio watch` running, claim learns the uncommitted changes from
+/// the watcher (not from a status of every file) and still counts them
+/// right through edits, commits, a reset and a rename.
+#[cfg(target_os = "linux")]
+#[test]
+fn uncommitted_claims_are_counted_through_the_watcher() {
+    let t = setup();
+    let w = Watcher::start(&t);
+    let claim = |id: &str, h: &str| {
+        run(t
+            .folio()
+            .args(["pool", "claim", id, "--as", h, "--as-of", "2026-03-10"]))
+    };
+    for i in 1..=5 {
+        let (code, _, err) = claim(&format!("P{i}"), "alice");
+        assert_eq!(code, 0, "P{i}: {err}");
+    }
+    let asked = w.answered();
+    assert!(asked >= 4, "claims asked the watcher ({asked})");
+    // the list of changed records kept between commands (token, HEAD,
+    // paths, `end`), as the fifth claim found it before writing
+    let kept = t.read(".folio/watch/dirty");
+    let paths: Vec<&str> = kept.lines().skip(2).collect();
+    let mut want: Vec<String> = (1..=4).map(path).collect();
+    want.push("end".into());
+    assert_eq!(paths, want);
+    let limit = "error: alice cannot claim Pool Company 6-Buyer 6-DE: it would break the daily claim limit: alice 5 claims this day, the limit is 5; frees up on 2026-03-11 (nothing was changed)\n";
+    let (code, _, err) = claim("P6", "alice");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the daily claim limit: alice 5 claims this day"),
+        "{err}"
+    );
+    // committed on that day: still five
+    t.commit_all("claims", "alice", at("2026-03-10"));
+    let (code, _, err) = claim("P6", "alice");
+    assert_eq!((code, err.as_str()), (2, limit));
+    // the commit undone (HEAD moves back, the files with it): none left
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let parent = repo
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .parent(0)
+        .unwrap();
+    repo.reset(parent.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    let (code, _, err) = claim("P6", "alice");
+    assert_eq!(code, 0, "{err}");
+    // a claim by hand, then its file renamed: still counted once
+    let text = t.read(&path(7)).replace(
+        "country = \"DE\"\n",
+        "country = \"DE\"\nowner = \"alice\"\n",
+    );
+    t.write(&path(7), &text);
+    std::fs::rename(
+        t.path(&path(7)),
+        t.path("customers/de/pool-company-7-renamed--buyer-7--de.toml"),
+    )
+    .unwrap();
+    for i in [8, 9, 10] {
+        let (code, _, err) = claim(&format!("P{i}"), "alice");
+        assert_eq!(code, 0, "P{i}: {err}");
+    }
+    let (code, _, err) = claim("P1", "alice");
+    assert_eq!(code, 2);
+    assert!(err.contains("alice 5 claims this day"), "{err}");
+    assert!(w.answered() > asked);
+}

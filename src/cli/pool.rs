@@ -409,7 +409,7 @@ fn write_and_commit(
         let dirty: std::collections::HashSet<String> = if let Some(d) = known_dirty {
             d.into_iter().collect()
         } else if edits.len() > 16 {
-            g.changed_under(crate::repo::CUSTOMERS_DIR)?
+            crate::watch::records_changed_since_head(g, &repo.root, &repo.cache_dir())?
                 .into_iter()
                 .collect()
         } else {
@@ -623,7 +623,8 @@ fn holdings_from_history(repo: &Repo) -> Result<WorkingHoldings, Failure> {
     let (history, dirty) = rayon::join(
         || open_history(repo),
         || match crate::git::GitRepo::open(&repo.root) {
-            Some(g) => g.changed_under(crate::repo::CUSTOMERS_DIR),
+            // without a stat of every record when `folio watch` runs
+            Some(g) => crate::watch::records_changed_since_head(&g, &repo.root, &repo.cache_dir()),
             None => Err(crate::git::GitError {
                 what: "cannot open the git repository".into(),
                 source: git2::Error::from_str("not found"),
