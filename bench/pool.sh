@@ -43,9 +43,24 @@ restore="git reset -q --hard $base && printf '[pool]\\nmax_held = 100000\\n' > f
 pool_file=$(grep -L '^owner' -r customers | head -1) || true
 pool_id=$(sed -n 's/^id = "\(.*\)"/\1/p' "$pool_file")
 echo "pool customer: $pool_id"
+echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine --warmup 1 --runs 5 --export-markdown /tmp/folio-pool.md \
   --prepare "$restore" \
   -n "folio pool claim" "$FOLIO pool claim $pool_id --as s03" \
   -n "folio pool assign --count 1000 --commit" "$FOLIO pool assign --count 1000 --commit" \
   -n "git status" "git status --porcelain"
 eval "$restore"
+
+echo "== the same with folio watch running (the changed files come from the watcher, not a status)"
+"$FOLIO" watch --stop >/dev/null
+"$FOLIO" watch --detach
+"$FOLIO" pool claim "$pool_id" --as s03 >/dev/null # the first question of a new watcher reads git's status once
+eval "$restore"
+echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine --warmup 1 --runs 5 --export-markdown /tmp/folio-pool-watch.md \
+  --prepare "$restore" \
+  -n "folio pool claim (watch)" "$FOLIO pool claim $pool_id --as s03" \
+  -n "folio pool assign --count 1000 --commit (watch)" "$FOLIO pool assign --count 1000 --commit"
+eval "$restore"
+"$FOLIO" watch --stop
+echo "load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -63,6 +63,138 @@ pub fn working_holdings(
     out
 }
 
+/// The records of the working tree as a claim needs them, borrowed from
+/// the history where they are as at HEAD: what [`working_holdings`] gives,
+/// without copying 100,000 entries.
+pub struct WorkingView<'h> {
+    /// Path -> (id, owner, stage) at HEAD.
+    head: rustc_hash::FxHashMap<&'h str, (&'h str, Option<&'h str>, Option<&'h str>)>,
+    /// Paths changed since HEAD: what each holds now (None: gone or not a
+    /// record).
+    changed: rustc_hash::FxHashMap<String, Option<Holding>>,
+}
+
+impl<'h> WorkingView<'h> {
+    pub fn new(
+        history: &'h crate::history::History,
+        changed: Vec<(String, Option<Holding>)>,
+    ) -> WorkingView<'h> {
+        use crate::history::ChangeKind;
+        let mut head: rustc_hash::FxHashMap<&str, _> = Default::default();
+        head.reserve(history.changes().len().min(1 << 20) / 2);
+        for c in history.changes() {
+            let kind = c.kind();
+            if matches!(kind, ChangeKind::Deleted | ChangeKind::Renamed)
+                && let Some(p) = c.old_path()
+            {
+                head.remove(p);
+            }
+            if kind != ChangeKind::Deleted
+                && let (Some(p), Some(id)) = (c.path(), c.new_id())
+            {
+                head.insert(p, (id, c.owner(), c.stage()));
+            }
+        }
+        WorkingView {
+            head,
+            changed: changed.into_iter().collect(),
+        }
+    }
+
+    /// Every record: (path, id, owner).
+    pub fn records(&self) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
+        let head = self
+            .head
+            .iter()
+            .filter(|(p, _)| !self.changed.contains_key(**p))
+            .map(|(p, (id, owner, _))| (*p, *id, *owner));
+        let changed = self.changed.iter().filter_map(|(p, h)| {
+            h.as_ref()
+                .map(|h| (p.as_str(), h.id.as_str(), h.owner.as_deref()))
+        });
+        head.chain(changed)
+    }
+
+    /// Whether `path` holds a record.
+    pub fn has_path(&self, path: &str) -> bool {
+        match self.changed.get(path) {
+            Some(h) => h.is_some(),
+            None => self.head.contains_key(path),
+        }
+    }
+}
+
+/// The part of the pool's ledger a claim by `handle` needs, read in one
+/// pass over the history: the owner changes to or from `handle` or of a
+/// customer in `ids` (history order), when the customers in them reached
+/// stage signed, and every customer's owner at HEAD.
+pub struct ClaimLedger<'h> {
+    pub events: Vec<OwnerEvent>,
+    pub signed: SignedDates,
+    pub committed_owner: rustc_hash::FxHashMap<&'h str, Option<&'h str>>,
+}
+
+impl<'h> ClaimLedger<'h> {
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger {
+            events: &self.events,
+            signed: &self.signed,
+        }
+    }
+}
+
+pub fn claim_ledger<'h>(
+    history: &'h crate::history::History,
+    handle: &str,
+    ids: &[&str],
+) -> ClaimLedger<'h> {
+    use crate::history::ChangeKind;
+    type State<'a> = (Option<&'a str>, Option<&'a str>);
+    let mut last: rustc_hash::FxHashMap<&str, State<'_>> = Default::default();
+    let mut signed_at: rustc_hash::FxHashMap<&str, Vec<NaiveDate>> = Default::default();
+    let mut events = Vec::new();
+    for c in history.changes() {
+        let Some(id) = c.id() else { continue };
+        if c.kind() == ChangeKind::Deleted {
+            continue;
+        }
+        let (owner, stage) = (c.owner(), c.stage());
+        let prev = last.insert(id, (owner, stage));
+        let created = prev.is_none();
+        let (old_owner, old_stage) = prev.unwrap_or((None, None));
+        if !created
+            && old_owner != owner
+            && (old_owner == Some(handle) || owner == Some(handle) || ids.contains(&id))
+        {
+            let commit = c.commit();
+            events.push(OwnerEvent {
+                id: id.to_string(),
+                date: commit.date(),
+                from: old_owner.map(str::to_string),
+                to: owner.map(str::to_string),
+                assigned: commit.trailers().iter().any(|(k, _)| *k == "Folio-Assign"),
+                commit: commit.oid().to_string(),
+            });
+        }
+        if stage == Some("signed") && (created || old_stage != Some("signed")) {
+            signed_at.entry(id).or_default().push(c.commit().date());
+        }
+    }
+    let mut signed = SignedDates::new();
+    for e in &events {
+        if !signed.contains_key(&e.id)
+            && let Some(ds) = signed_at.get(e.id.as_str())
+        {
+            signed.insert(e.id.clone(), ds.clone());
+        }
+    }
+    ClaimLedger {
+        events,
+        signed,
+        committed_owner: last.into_iter().map(|(id, (o, _))| (id, o)).collect(),
+    }
+}
+
 /// One change of a customer's owner, from the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerEvent {

@@ -559,20 +559,18 @@ fn claim_inputs_from_history(
     h: &str,
     as_of: NaiveDate,
 ) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (holdings, history, _) = holdings_from_history(repo)?;
-    let ph = pool_history(&history);
-    drop(history);
-    let (held, uncommitted) = counts(&holdings, &ph, h);
+    let (history, changed, _) = history_and_changes(repo)?;
+    let view = pool::WorkingView::new(&history, changed);
     let mut files = Vec::new();
     for q in queries {
         let q = q.trim();
         let norm = q.replace('\\', "/");
         let norm = norm.strip_prefix("./").unwrap_or(&norm).to_string();
-        let by_path = |rel: &str| holdings.contains_key(rel).then(|| rel.to_string());
-        let found = holdings
-            .iter()
-            .find(|(_, s)| s.id == q)
-            .map(|(p, _)| p.clone())
+        let by_path = |rel: &str| view.has_path(rel).then(|| rel.to_string());
+        let found = view
+            .records()
+            .find(|(_, id, _)| *id == q)
+            .map(|(p, _, _)| p.to_string())
             .or_else(|| by_path(&norm))
             .or_else(|| {
                 let abs = std::path::Path::new(q).canonicalize().ok()?;
@@ -592,6 +590,8 @@ fn claim_inputs_from_history(
                     .into_iter()
                     .cloned()
                     .collect();
+                let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
+                let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
                 return Ok((chosen, ph, held, uncommitted));
             }
         }
@@ -608,18 +608,56 @@ fn claim_inputs_from_history(
             chosen.push(r);
         }
     }
+    let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
+    let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
     Ok((chosen, ph, held, uncommitted))
+}
+
+/// The ledger a claim by `h` of `ids` needs, how many records `h` holds in
+/// the working tree, and how many of those were in the pool at HEAD
+/// (claims not committed yet, counted as today's).
+fn claim_counts(
+    history: &History,
+    view: &pool::WorkingView,
+    h: &str,
+    ids: &[&str],
+) -> (PoolHistory, usize, usize) {
+    let cl = pool::claim_ledger(history, h, ids);
+    let (mut held, mut uncommitted) = (0, 0);
+    for (_, id, owner) in view.records() {
+        if owner == Some(h) {
+            held += 1;
+            if matches!(cl.committed_owner.get(id), Some(None)) {
+                uncommitted += 1;
+            }
+        }
+    }
+    let ph = PoolHistory {
+        events: cl.events,
+        signed: cl.signed,
+        ..empty_pool_history()
+    };
+    (ph, held, uncommitted)
 }
 
 /// Holdings by path, the history they came from, the changed files.
 type WorkingHoldings = (HashMap<String, pool::Holding>, History, Vec<String>);
 
+/// The history, and each record file changed since HEAD with what it
+/// holds now (None: gone or not a record), and the changed paths.
+type Changes = (History, Vec<(String, Option<pool::Holding>)>, Vec<String>);
+
 /// Who holds which record in the working tree (see
 /// [`pool::working_holdings`]), and the history it came from: only the
-/// files git reports changed since HEAD are read.
+/// files changed since HEAD are read.
 fn holdings_from_history(repo: &Repo) -> Result<WorkingHoldings, Failure> {
+    let (history, changed, dirty) = history_and_changes(repo)?;
+    Ok((pool::working_holdings(&history, changed), history, dirty))
+}
+
+fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
     use rayon::prelude::*;
-    // The history cache and git's status are read side by side.
+    // The history cache and the changed files are read side by side.
     let (history, dirty) = rayon::join(
         || open_history(repo),
         || match crate::git::GitRepo::open(&repo.root) {
@@ -651,17 +689,7 @@ fn holdings_from_history(repo: &Repo) -> Result<WorkingHoldings, Failure> {
             (p, now)
         })
         .collect();
-    Ok((pool::working_holdings(&history, changed), history, dirty))
-}
-
-/// How many records `h` holds in the working tree, and how many of those
-/// were in the pool at HEAD (claims not committed yet, counted as today's).
-fn counts(holdings: &HashMap<String, pool::Holding>, ph: &PoolHistory, h: &str) -> (usize, usize) {
-    let mine = || holdings.values().filter(|s| s.owner.as_deref() == Some(h));
-    let uncommitted = mine()
-        .filter(|s| matches!(ph.committed_owner.get(&s.id), Some(None)))
-        .count();
-    (mine().count(), uncommitted)
+    Ok((history, changed, dirty))
 }
 
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
