@@ -110,6 +110,25 @@ impl GitRepo {
         }
     }
 
+    /// The first of `rels` whose entry in git's index differs from HEAD's
+    /// (a change staged, whatever the file now holds).
+    pub fn first_staged<'a>(&self, rels: &'a [String]) -> Result<Option<&'a str>, GitError> {
+        let index = ctx(self.repo.index(), || "cannot open the index".into())?;
+        let tree = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+        for rel in rels {
+            let p = self.to_git(rel);
+            let staged = index.get_path(Path::new(&p), 0).map(|e| e.id);
+            let committed = tree
+                .as_ref()
+                .and_then(|t| t.get_path(Path::new(&p)).ok())
+                .map(|e| e.id());
+            if staged != committed {
+                return Ok(Some(rel));
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether the work tree has any uncommitted change under the data root.
     pub fn dirty_paths(&self) -> Result<Vec<String>, GitError> {
         let mut opts = StatusOptions::new();

@@ -19,53 +19,8 @@ pub struct Holding {
 
 /// The records of the working tree by path (relative to the data root),
 /// without reading them all: the state at HEAD, replayed from the history
-/// index's changes (oldest first), corrected by the files git reports
-/// changed since HEAD (`changed`: each path with what it holds now, or
-/// `None` when it is gone or is not a record).
-pub fn working_holdings(
-    history: &crate::history::History,
-    changed: Vec<(String, Option<Holding>)>,
-) -> HashMap<String, Holding> {
-    use crate::history::ChangeKind;
-    type At<'h> = (&'h str, Option<&'h str>, Option<&'h str>);
-    // Replayed on borrowed strings; only the final state is copied.
-    let mut at: rustc_hash::FxHashMap<&str, At<'_>> = Default::default();
-    for c in history.changes() {
-        let kind = c.kind();
-        if matches!(kind, ChangeKind::Deleted | ChangeKind::Renamed)
-            && let Some(p) = c.old_path()
-        {
-            at.remove(p);
-        }
-        if kind != ChangeKind::Deleted
-            && let (Some(p), Some(id)) = (c.path(), c.new_id())
-        {
-            at.insert(p, (id, c.owner(), c.stage()));
-        }
-    }
-    let mut out: HashMap<String, Holding> = HashMap::with_capacity(at.len() + changed.len());
-    for (p, (id, owner, stage)) in at {
-        out.insert(
-            p.to_string(),
-            Holding {
-                id: id.to_string(),
-                owner: owner.map(str::to_string),
-                stage: stage.map(str::to_string),
-            },
-        );
-    }
-    for (p, now) in changed {
-        match now {
-            Some(h) => out.insert(p, h),
-            None => out.remove(&p),
-        };
-    }
-    out
-}
-
-/// The records of the working tree as a claim needs them, borrowed from
-/// the history where they are as at HEAD: what [`working_holdings`] gives,
-/// without copying 100,000 entries.
+/// index's changes (oldest first) and borrowed from it, corrected by the
+/// files changed since HEAD (each read).
 pub struct WorkingView<'h> {
     /// Path -> (id, owner, stage) at HEAD.
     head: rustc_hash::FxHashMap<&'h str, (&'h str, Option<&'h str>, Option<&'h str>)>,

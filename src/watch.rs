@@ -201,14 +201,53 @@ fn request(root: &Path, line: &str) -> Option<Vec<String>> {
     s.write_all(line.as_bytes()).ok()?;
     s.write_all(b"\n").ok()?;
     let mut out = Vec::new();
-    for l in BufReader::new(s).lines() {
-        let l = l.ok()?;
+    // lines end with `\n` only (a path's `\r` is escaped, never stripped)
+    for l in BufReader::new(s).split(b'\n') {
+        let l = String::from_utf8(l.ok()?).ok()?;
         if l == "end" {
             return Some(out);
         }
         out.push(l);
     }
     None // cut off: not an answer
+}
+
+/// A path on one line: `%`, and control characters such as a newline or a
+/// carriage return that a file name may hold, as `%XX`.
+fn escape(p: &str) -> std::borrow::Cow<'_, str> {
+    if !p.bytes().any(|b| b == b'%' || b < 0x20 || b == 0x7f) {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    let mut out = String::with_capacity(p.len() + 8);
+    for c in p.chars() {
+        if c == '%' || (c as u32) < 0x20 || c == '\u{7f}' {
+            out.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The path [`escape`] wrote; None if the line is not one it could write.
+fn unescape(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return (!s.bytes().any(|b| b < 0x20 || b == 0x7f)).then(|| s.to_string());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Ask the watcher of the repository at `root`, if one runs, what changed
@@ -232,8 +271,8 @@ fn parse_answer(lines: &[String]) -> Option<Answer> {
             let (mut files, mut folders) = (Vec::new(), Vec::new());
             for l in rest {
                 match l.split_once(' ') {
-                    Some(("f", p)) => files.push(p.to_string()),
-                    Some(("d", p)) => folders.push(p.to_string()),
+                    Some(("f", p)) => files.push(unescape(p)?),
+                    Some(("d", p)) => folders.push(unescape(p)?),
                     _ => return None,
                 }
             }
@@ -272,16 +311,15 @@ pub fn stop(root: &Path) -> bool {
 #[derive(Debug, Default)]
 struct Log {
     seq: u64,
-    /// Path (file or folder) -> (sequence number of its last event, folder).
-    paths: HashMap<String, (u64, bool)>,
+    /// (path, is a folder) -> sequence number of its last event. A path
+    /// seen as a file and as a folder has both entries.
+    paths: HashMap<(String, bool), u64>,
 }
 
 impl Log {
     fn note(&mut self, path: String, folder: bool) {
         self.seq += 1;
-        let e = self.paths.entry(path).or_insert((0, folder));
-        e.0 = self.seq;
-        e.1 |= folder;
+        self.paths.insert((path, folder), self.seq);
     }
 
     /// The answer to a `sync` with `since` (None: no token).
@@ -297,8 +335,8 @@ impl Log {
         let mut files: Vec<(&str, bool)> = self
             .paths
             .iter()
-            .filter(|(_, (s, _))| *s > since.seq)
-            .map(|(p, (_, d))| (p.as_str(), *d))
+            .filter(|(_, s)| **s > since.seq)
+            .map(|((p, d), _)| (p.as_str(), *d))
             .collect();
         if files.len() > MAX_LISTED {
             return vec![format!("reset {tok}")];
@@ -307,7 +345,7 @@ impl Log {
         let mut out = Vec::with_capacity(files.len() + 1);
         out.push(format!("changed {tok}"));
         for (p, d) in files {
-            out.push(format!("{} {p}", if d { "d" } else { "f" }));
+            out.push(format!("{} {}", if d { "d" } else { "f" }, escape(p)));
         }
         out
     }
@@ -426,7 +464,7 @@ fn serve(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
-            if handle(w, stream) == Some(Request::Stop) {
+            if handle(w, stream) == Some(Request::Stop) || w.gone {
                 return Ok(());
             }
         }
@@ -471,13 +509,26 @@ fn handle(w: &mut inotify::Watches, stream: std::os::unix::net::UnixStream) -> O
                 (Some(e), Some(s)) => Token::parse(&format!("{e} {s}")),
                 _ => None,
             };
-            // the events queued before this question are read first
-            w.drain().ok()?;
+            // the events queued before this question are read first; a
+            // watcher that failed to (re)watch its folders ends rather than
+            // answer for folders it no longer watches
+            if w.drain().is_err() {
+                w.gone = true;
+                return None;
+            }
             w.answered += 1;
-            (Request::Sync, w.log.answer(&w.epoch, since))
+            let lines = if w.blind {
+                vec![format!("reset {} {}", w.epoch, w.log.seq)]
+            } else {
+                w.log.answer(&w.epoch, since)
+            };
+            (Request::Sync, lines)
         }
         "status" => {
-            w.drain().ok()?;
+            if w.drain().is_err() {
+                w.gone = true;
+                return None;
+            }
             let l = format!(
                 "status {} {} {} {} {} {}",
                 std::process::id(),
@@ -560,6 +611,9 @@ mod inotify {
         pub gone: bool,
         /// `sync` questions answered.
         pub answered: u64,
+        /// `customers` is a symlink: the scan follows it, inotify cannot
+        /// watch through it, so every question is answered with a reset.
+        pub blind: bool,
     }
 
     fn new_epoch() -> String {
@@ -588,7 +642,13 @@ mod inotify {
                 log: Log::default(),
                 gone: false,
                 answered: 0,
+                blind: false,
             })
+        }
+
+        fn customers_is_link(&self) -> bool {
+            std::fs::symlink_metadata(self.root.join(crate::repo::CUSTOMERS_DIR))
+                .is_ok_and(|m| m.file_type().is_symlink())
         }
 
         /// The data root still exists, as the same folder.
@@ -627,6 +687,7 @@ mod inotify {
             if let Some(wd) = self.add(&root, ROOT_MASK)? {
                 self.root_wd = wd;
             }
+            self.blind = self.customers_is_link();
             self.watch_tree(crate::repo::CUSTOMERS_DIR, None)
         }
 
@@ -685,6 +746,7 @@ mod inotify {
             self.dirs.clear();
             self.epoch = new_epoch();
             self.log = Log::default();
+            self.blind = self.customers_is_link();
             self.watch_tree(crate::repo::CUSTOMERS_DIR, None)
         }
 
@@ -778,12 +840,7 @@ mod inotify {
                 return false;
             }
             if is_record_name(name) {
-                if name.contains('\n') {
-                    // not listable on one line: the folder is rescanned
-                    self.log.note(rel, true);
-                } else {
-                    self.log.note(path, false);
-                }
+                self.log.note(path, false);
             }
             false
         }
@@ -864,7 +921,13 @@ pub fn records_changed_since_head(
     let file = cache.join(WATCH_DIR).join(DIRTY_FILE);
     let head = g.repo.head().ok().and_then(|h| h.target());
     let kept = Dirty::read(&file);
-    let answer = ask(root, kept.as_ref().map(|k| &k.token));
+    // files git reads through filters (line endings, attributes) cannot be
+    // compared by their raw bytes: git's status decides
+    let answer = if filters_may_apply(g) {
+        None
+    } else {
+        ask(root, kept.as_ref().map(|k| &k.token))
+    };
     if let (
         Some(Answer::Changed {
             token,
@@ -900,6 +963,47 @@ pub fn records_changed_since_head(
     Ok(list)
 }
 
+/// Whether git may read the records through a filter (`core.autocrlf`,
+/// an attributes file), so that a file's raw bytes need not hash to its
+/// blob even when git's status calls it unchanged.
+fn filters_may_apply(g: &crate::git::GitRepo) -> bool {
+    let repo = &g.repo;
+    if let Ok(cfg) = repo.config() {
+        let set = |k: &str| cfg.get_entry(k).is_ok();
+        if cfg
+            .get_bool("core.autocrlf")
+            .unwrap_or(set("core.autocrlf"))
+            || set("core.attributesFile")
+            || set("core.eol")
+        {
+            return true;
+        }
+    }
+    let Some(work) = repo.workdir() else {
+        return true;
+    };
+    let mut places = vec![
+        repo.path().join("info").join("attributes"),
+        work.join(".gitattributes"),
+    ];
+    // the user's attributes file, where git looks without a setting
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        Some(x) => places.push(Path::new(&x).join("git").join("attributes")),
+        None => {
+            if let Some(h) = std::env::var_os("HOME") {
+                places.push(Path::new(&h).join(".config/git/attributes"));
+            }
+        }
+    }
+    // and every folder from the work tree down to the records
+    let mut at = work.to_path_buf();
+    for part in g.to_git(crate::repo::CUSTOMERS_DIR).split('/') {
+        at.push(part);
+        places.push(at.join(".gitattributes"));
+    }
+    places.iter().any(|p| p.exists())
+}
+
 /// A kept list of changed records.
 struct Dirty {
     token: Token,
@@ -913,13 +1017,17 @@ impl Dirty {
         let mut lines = text.lines();
         let token = Token::parse(lines.next()?)?;
         let head = lines.next()?.to_string();
-        let paths: Vec<String> = lines.map(str::to_string).collect();
+        let lines: Vec<&str> = lines.collect();
         // the file ends with a line `end`: a torn file is not believed
-        let (end, paths) = paths.split_last()?;
-        (end == "end" && git2::Oid::from_str(&head).is_ok()).then(|| Dirty {
+        let (end, lines) = lines.split_last()?;
+        let paths = lines
+            .iter()
+            .map(|l| unescape(l))
+            .collect::<Option<Vec<String>>>()?;
+        (*end == "end" && git2::Oid::from_str(&head).is_ok()).then_some(Dirty {
             token,
             head,
-            paths: paths.to_vec(),
+            paths,
         })
     }
 
@@ -928,7 +1036,7 @@ impl Dirty {
         out.push_str(&self.head);
         out.push('\n');
         for p in &self.paths {
-            out.push_str(p);
+            out.push_str(&escape(p));
             out.push('\n');
         }
         out.push_str("end\n");
@@ -1127,6 +1235,49 @@ mod tests {
                 token: t2,
                 files: vec![],
                 folders: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn paths_with_line_breaks_survive_a_line() {
+        for p in [
+            "customers/de/a.toml",
+            "customers/x\r/z.toml",
+            "customers/a\nd x/z.toml",
+            "customers/100%/b%41.toml",
+            "customers/\u{7f}/é.toml",
+        ] {
+            let e = escape(p);
+            assert!(!e.bytes().any(|b| b < 0x20 || b == 0x7f), "{e:?}");
+            assert_eq!(unescape(&e).as_deref(), Some(p));
+        }
+        assert_eq!(unescape("customers/a%2"), None);
+        assert_eq!(unescape("customers/a\rb"), None);
+    }
+
+    #[test]
+    fn a_path_seen_as_folder_and_as_file_is_listed_as_both() {
+        let mut log = Log::default();
+        log.note("customers/de/z.toml".into(), true);
+        log.note("customers/de/z.toml".into(), false);
+        let a = parse_answer(&log.answer(
+            "e",
+            Some(Token {
+                epoch: "e".into(),
+                seq: 0,
+            }),
+        ))
+        .unwrap();
+        assert_eq!(
+            a,
+            Answer::Changed {
+                token: Token {
+                    epoch: "e".into(),
+                    seq: 2
+                },
+                files: vec!["customers/de/z.toml".into()],
+                folders: vec!["customers/de/z.toml".into()],
             }
         );
     }

@@ -602,3 +602,43 @@ fn uncommitted_claims_are_counted_through_the_watcher() {
     assert!(err.contains("alice 5 claims this day"), "{err}");
     assert!(w.answered() > asked);
 }
+
+/// A change staged and then undone in the file is not in the list of
+/// changed files the watcher keeps (the file equals HEAD's), but a
+/// committing pool command still refuses to commit over it.
+#[cfg(target_os = "linux")]
+#[test]
+fn staged_changes_are_refused_with_the_watcher() {
+    let t = setup();
+    let _w = Watcher::start(&t);
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "assign",
+        "--count",
+        "1",
+        "--to",
+        "alice",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    for i in 1..=10 {
+        let before = t.read(&path(i));
+        t.write(&path(i), &before.replace("tier", "# staged\ntier"));
+        index.add_path(std::path::Path::new(&path(i))).unwrap();
+        t.write(&path(i), &before);
+    }
+    index.write().unwrap();
+    let (code, _, err) = run(t.folio().args([
+        "pool", "assign", "--count", "1", "--to", "alice", "--commit",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: customers/de/pool-company-")
+            && err.ends_with(
+                " has uncommitted changes; commit or discard them first (nothing was changed)\n"
+            ),
+        "{err}"
+    );
+}

@@ -385,3 +385,67 @@ fn the_watcher_ends_when_its_repository_is_deleted() {
     std::fs::remove_dir_all(&root).unwrap();
     assert!(wait_gone(pid), "watcher {pid} still runs");
 }
+
+#[test]
+fn odd_folder_names_and_nesting_are_followed() {
+    let f = Fixture::new();
+    let d = f.root();
+    f.start();
+    assert_eq!(ids(d, "curie"), ["C2"]);
+    // names with a carriage return or a newline travel escaped
+    for (n, folder) in ["customers/x\r", "customers/a\nd x"].iter().enumerate() {
+        let id = format!("N{n}");
+        write(
+            d,
+            &format!("{folder}/odd--name--de.toml"),
+            &record(&id, "Odd Name", "Some One", "DE", "oddword"),
+        );
+        assert_eq!(ids(d, "oddword"), [id.as_str()], "{folder:?}");
+        std::fs::remove_dir_all(d.join(folder)).unwrap();
+        assert!(ids(d, "oddword").is_empty(), "{folder:?}");
+    }
+    // a folder and then a file of the same name
+    let z = "customers/de/z.toml";
+    std::fs::create_dir(d.join(z)).unwrap();
+    assert!(ids(d, "zeta").is_empty());
+    std::fs::remove_dir(d.join(z)).unwrap();
+    write(d, z, &record("Z1", "Zeta", "Zed Zee", "DE", "zeta"));
+    assert_eq!(ids(d, "zeta"), ["Z1"]);
+    // new folders `de-old` and `de/berlin` (byte order puts `de-old`
+    // between `de` and `de/berlin`); a record moved into the deepest
+    write(
+        d,
+        "customers/de-old/old--one--de.toml",
+        &record("O1", "Old", "One", "DE", "oldword"),
+    );
+    std::fs::create_dir(d.join("customers/de/berlin")).unwrap();
+    std::fs::rename(d.join(A), d.join("customers/de/berlin/atlas.toml")).unwrap();
+    let o = folio(d, &["search", "shanghai", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["path"], "customers/de/berlin/atlas.toml");
+    assert_eq!(ids(d, "oldword"), ["O1"]);
+    let v = f.index();
+    assert_eq!(
+        (&v["modified"], &v["added"], &v["deleted"]),
+        (&0.into(), &0.into(), &0.into()),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_symlinked_customers_folder_is_compared_in_full() {
+    // inotify cannot watch through the link; the scan follows it, so the
+    // watcher answers every question with "compare everything"
+    let f = Fixture::new();
+    let d = f.root();
+    std::fs::rename(d.join("customers"), d.join("real-customers")).unwrap();
+    std::os::unix::fs::symlink("real-customers", d.join("customers")).unwrap();
+    f.start();
+    assert_eq!(ids(d, "curie"), ["C2"]);
+    write(
+        d,
+        "real-customers/fr/new--one--fr.toml",
+        &record("C7", "New", "One", "FR", "linkword"),
+    );
+    assert_eq!(ids(d, "linkword"), ["C7"]);
+}

@@ -421,7 +421,16 @@ fn write_and_commit(
             }
             d
         };
-        if let Some((p, _)) = edits.iter().find(|(p, _)| dirty.contains(p)) {
+        let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
+        // a change staged and then undone in the file is not in a list
+        // that `folio watch` kept: the index is asked too
+        let staged = g.first_staged(&paths)?;
+        if let Some(p) = edits
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .find(|p| dirty.contains(*p))
+            .or(staged)
+        {
             return Err(Failure::new(format!(
                 "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
             )));
@@ -640,20 +649,9 @@ fn claim_counts(
     (ph, held, uncommitted)
 }
 
-/// Holdings by path, the history they came from, the changed files.
-type WorkingHoldings = (HashMap<String, pool::Holding>, History, Vec<String>);
-
 /// The history, and each record file changed since HEAD with what it
 /// holds now (None: gone or not a record), and the changed paths.
 type Changes = (History, Vec<(String, Option<pool::Holding>)>, Vec<String>);
-
-/// Who holds which record in the working tree (see
-/// [`pool::working_holdings`]), and the history it came from: only the
-/// files changed since HEAD are read.
-fn holdings_from_history(repo: &Repo) -> Result<WorkingHoldings, Failure> {
-    let (history, changed, dirty) = history_and_changes(repo)?;
-    Ok((pool::working_holdings(&history, changed), history, dirty))
-}
 
 fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
     use rayon::prelude::*;
@@ -803,21 +801,25 @@ fn assign(
     let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
         match &git {
             Some(_) => {
-                let (holdings, history, dirty) = holdings_from_history(&repo)?;
+                let (history, changed, dirty) = history_and_changes(&repo)?;
                 known_dirty = Some(dirty);
-                let mut held_now: HashMap<String, usize> = HashMap::new();
+                let view = pool::WorkingView::new(&history, changed);
+                let mut held: rustc_hash::FxHashMap<&str, usize> = Default::default();
                 let mut pool_files = Vec::new();
-                for (p, s) in &holdings {
-                    match &s.owner {
-                        Some(o) => *held_now.entry(o.clone()).or_default() += 1,
+                for (p, _, owner) in view.records() {
+                    match owner {
+                        Some(o) => *held.entry(o).or_default() += 1,
                         None => pool_files.push(crate::repo::RecordFile {
                             abs: repo.root.join(p),
-                            rel: p.clone(),
+                            rel: p.to_string(),
                         }),
                     }
                 }
+                let held_now: HashMap<String, usize> =
+                    held.into_iter().map(|(o, n)| (o.to_string(), n)).collect();
                 pool_files.sort_by(|a, b| a.rel.cmp(&b.rel));
                 let ph = (weights == "from-conversion").then(|| pool_history(&history));
+                drop(view);
                 drop(history);
                 let loaded = repo.load_files(&pool_files, as_of);
                 for p in &loaded.unreadable {

@@ -786,9 +786,11 @@ pub fn diff_listed(
     // a folder inside another listed one is scanned with it
     let inside =
         |p: &str, t: &str| p.len() > t.len() && p.starts_with(t) && p.as_bytes()[t.len()] == b'/';
+    // (byte order does not keep a folder right after its parent:
+    // `de`, `de-old`, `de/berlin`, so every kept folder is looked at)
     let mut kept: Vec<&str> = Vec::with_capacity(tops.len());
     for t in tops {
-        if !kept.last().is_some_and(|k| t == *k || inside(t, k)) {
+        if !kept.iter().any(|k| t == *k || inside(t, k)) {
             kept.push(t);
         }
     }
