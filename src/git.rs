@@ -21,6 +21,48 @@ fn ctx<T>(r: Result<T, git2::Error>, what: impl FnOnce() -> String) -> Result<T,
     })
 }
 
+/// Blob ids of paths in one tree, each folder's tree read once: a folder
+/// of a large repository holds thousands of entries, and looking each path
+/// up from the root would read and parse that folder's tree every time.
+pub struct TreeLookup<'r> {
+    repo: &'r Repository,
+    root: git2::Tree<'r>,
+    folders: std::collections::HashMap<String, Option<git2::Tree<'r>>>,
+}
+
+impl<'r> TreeLookup<'r> {
+    pub fn new(repo: &'r Repository, root: &git2::Tree<'r>) -> TreeLookup<'r> {
+        TreeLookup {
+            repo,
+            root: root.clone(),
+            folders: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The blob at `path` (`/`-separated, from the tree's root), if any.
+    pub fn blob(&mut self, path: &str) -> Option<git2::Oid> {
+        let (folder, name) = match path.rsplit_once('/') {
+            Some((f, n)) => (f, n),
+            None => ("", path),
+        };
+        if !self.folders.contains_key(folder) {
+            let t = if folder.is_empty() {
+                Some(self.root.clone())
+            } else {
+                self.root
+                    .get_path(Path::new(folder))
+                    .ok()
+                    .and_then(|e| e.to_object(self.repo).ok())
+                    .and_then(|o| o.into_tree().ok())
+            };
+            self.folders.insert(folder.to_string(), t);
+        }
+        let t = self.folders.get(folder)?.as_ref()?;
+        let e = t.get_name(name)?;
+        (e.kind() == Some(git2::ObjectType::Blob)).then(|| e.id())
+    }
+}
+
 /// The git repository that holds the data root, and the data root's path
 /// inside its work tree (`""` when they are the same).
 pub struct GitRepo {
@@ -115,13 +157,11 @@ impl GitRepo {
     pub fn first_staged<'a>(&self, rels: &'a [String]) -> Result<Option<&'a str>, GitError> {
         let index = ctx(self.repo.index(), || "cannot open the index".into())?;
         let tree = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+        let mut lookup = tree.as_ref().map(|t| TreeLookup::new(&self.repo, t));
         for rel in rels {
             let p = self.to_git(rel);
             let staged = index.get_path(Path::new(&p), 0).map(|e| e.id);
-            let committed = tree
-                .as_ref()
-                .and_then(|t| t.get_path(Path::new(&p)).ok())
-                .map(|e| e.id());
+            let committed = lookup.as_mut().and_then(|l| l.blob(&p));
             if staged != committed {
                 return Ok(Some(rel));
             }

@@ -21,7 +21,6 @@
 //! folder `.folio/tx` keeps two transactions, or a transaction and a
 //! recovery, from running at once.
 
-use rayon::prelude::*;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -189,8 +188,11 @@ pub fn transact(
         });
     }
     let base = removes.len();
+    // one file after another: creating files in one folder takes the
+    // folder's lock, and writers on both cores only spin on it (measured:
+    // 1,000 files staged serially take half the system time)
     let backups: Vec<bool> = writes
-        .par_iter()
+        .iter()
         .enumerate()
         .map(|(i, (rel, text))| -> Result<bool, TxError> {
             let n = base + i;

@@ -1138,12 +1138,9 @@ fn update_dirty(
     }
     // keep the paths whose file differs from HEAD's
     let mut out = Vec::new();
+    let mut lookup = crate::git::TreeLookup::new(repo, &new_tree);
     for p in cand {
-        let in_head = new_tree
-            .get_path(Path::new(&g.to_git(&p)))
-            .ok()
-            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-            .map(|e| e.id());
+        let in_head = lookup.blob(&g.to_git(&p));
         let abs = root.join(&p);
         let on_disk = match std::fs::symlink_metadata(&abs) {
             Ok(m) if m.file_type().is_symlink() => {
