@@ -103,38 +103,31 @@ pub fn claim_ledger<'h>(
     handle: &str,
     ids: &[&str],
 ) -> ClaimLedger<'h> {
-    use crate::history::ChangeKind;
-    type State<'a> = (Option<&'a str>, Option<&'a str>);
-    let mut last: rustc_hash::FxHashMap<&str, State<'_>> = Default::default();
+    let mut committed_owner: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
     let mut signed_at: rustc_hash::FxHashMap<&str, Vec<NaiveDate>> = Default::default();
     let mut events = Vec::new();
-    for c in history.changes() {
-        let Some(id) = c.id() else { continue };
-        if c.kind() == ChangeKind::Deleted {
-            continue;
-        }
-        let (owner, stage) = (c.owner(), c.stage());
-        let prev = last.insert(id, (owner, stage));
-        let created = prev.is_none();
-        let (old_owner, old_stage) = prev.unwrap_or((None, None));
-        if !created
-            && old_owner != owner
-            && (old_owner == Some(handle) || owner == Some(handle) || ids.contains(&id))
+    history.for_each_state_change(|sc| {
+        committed_owner.insert(sc.id, sc.owner);
+        if sc.owner_changed()
+            && (sc.old_owner == Some(handle) || sc.owner == Some(handle) || ids.contains(&sc.id))
         {
-            let commit = c.commit();
             events.push(OwnerEvent {
-                id: id.to_string(),
-                date: commit.date(),
-                from: old_owner.map(str::to_string),
-                to: owner.map(str::to_string),
-                assigned: commit.trailers().iter().any(|(k, _)| *k == "Folio-Assign"),
-                commit: commit.oid().to_string(),
+                id: sc.id.to_string(),
+                date: sc.commit.date(),
+                from: sc.old_owner.map(str::to_string),
+                to: sc.owner.map(str::to_string),
+                assigned: sc
+                    .commit
+                    .trailers()
+                    .iter()
+                    .any(|(k, _)| *k == "Folio-Assign"),
+                commit: sc.commit.oid().to_string(),
             });
         }
-        if stage == Some("signed") && (created || old_stage != Some("signed")) {
-            signed_at.entry(id).or_default().push(c.commit().date());
+        if sc.stage == Some("signed") && (sc.created || sc.old_stage != Some("signed")) {
+            signed_at.entry(sc.id).or_default().push(sc.commit.date());
         }
-    }
+    });
     let mut signed = SignedDates::new();
     for e in &events {
         if !signed.contains_key(&e.id)
@@ -146,7 +139,7 @@ pub fn claim_ledger<'h>(
     ClaimLedger {
         events,
         signed,
-        committed_owner: last.into_iter().map(|(id, (o, _))| (id, o)).collect(),
+        committed_owner,
     }
 }
 

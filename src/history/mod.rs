@@ -275,8 +275,15 @@ impl History {
     /// commit as last seen in the history (so a customer deleted in one
     /// commit and added back in another keeps its timeline).
     pub fn state_changes(&self) -> Vec<StateChange<'_>> {
-        let mut last: HashMap<&str, (Option<&str>, Option<&str>)> = HashMap::new();
         let mut out = Vec::new();
+        self.for_each_state_change(|sc| out.push(sc));
+        out
+    }
+
+    /// [`History::state_changes`] one at a time, without collecting them.
+    pub fn for_each_state_change<'a>(&'a self, mut f: impl FnMut(StateChange<'a>)) {
+        type State<'s> = (Option<&'s str>, Option<&'s str>);
+        let mut last: rustc_hash::FxHashMap<&str, State<'_>> = Default::default();
         for c in self.changes() {
             let Some(id) = c.id() else { continue };
             if c.kind() == ChangeKind::Deleted {
@@ -287,7 +294,7 @@ impl History {
             let created = prev.is_none();
             let (old_owner, old_stage) = prev.unwrap_or((None, None));
             if created || old_owner != owner || old_stage != stage {
-                out.push(StateChange {
+                f(StateChange {
                     id,
                     path: c.path().unwrap_or(""),
                     commit: c.commit(),
@@ -299,7 +306,6 @@ impl History {
                 });
             }
         }
-        out
     }
 
     /// The time of the last commit that added or changed each record path
