@@ -19,6 +19,16 @@ pub struct Config {
     /// Keyword rules that suggest tags from follow-up summaries.
     pub tag_rules: Vec<TagRule>,
     pub pool: PoolConfig,
+    pub watch: WatchConfig,
+}
+
+/// `[watch]`: the resident watcher of the records (`folio watch`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    /// Start `folio watch` in the background when a command that can use
+    /// it (search, pool claim and assign) finds none running.
+    pub auto: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

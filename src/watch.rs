@@ -286,6 +286,25 @@ fn parse_answer(lines: &[String]) -> Option<Answer> {
     }
 }
 
+/// [`ask`]; when no watcher answers and `auto` is set (`[watch] auto` in
+/// folio.toml), start one in the background first. A watcher that cannot
+/// start only means the command compares every file, as without one.
+pub fn ask_or_start(
+    root: &Path,
+    cache: &Path,
+    since: Option<&Token>,
+    auto: bool,
+) -> Option<Answer> {
+    match ask(root, since) {
+        Some(a) => Some(a),
+        None if auto && cfg!(target_os = "linux") => {
+            spawn_detached(root, cache).ok()?;
+            ask(root, since)
+        }
+        None => None,
+    }
+}
+
 /// The running watcher's state, if one runs.
 pub fn status(root: &Path) -> Option<Status> {
     let lines = request(root, "status")?;
@@ -916,6 +935,7 @@ pub fn records_changed_since_head(
     g: &crate::git::GitRepo,
     root: &Path,
     cache: &Path,
+    auto: bool,
 ) -> Result<Vec<String>, crate::git::GitError> {
     let customers = crate::repo::CUSTOMERS_DIR;
     let file = cache.join(WATCH_DIR).join(DIRTY_FILE);
@@ -926,7 +946,7 @@ pub fn records_changed_since_head(
     let answer = if filters_may_apply(g) {
         None
     } else {
-        ask(root, kept.as_ref().map(|k| &k.token))
+        ask_or_start(root, cache, kept.as_ref().map(|k| &k.token), auto)
     };
     if let (
         Some(Answer::Changed {

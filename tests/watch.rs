@@ -449,3 +449,25 @@ fn a_symlinked_customers_folder_is_compared_in_full() {
     );
     assert_eq!(ids(d, "linkword"), ["C7"]);
 }
+
+#[test]
+fn watch_auto_starts_a_watcher_when_search_finds_none() {
+    let f = Fixture::new();
+    let d = f.root();
+    write(d, "folio.toml", "[watch]\nauto = true\n");
+    assert!(f.status().is_none());
+    assert_eq!(ids(d, "curie"), ["C2"]);
+    let s = f.status().expect("search started a watcher");
+    assert!(s["answered"].as_u64().unwrap() >= 1, "{s}");
+    std::fs::write(
+        d.join(B),
+        record("C2", "Belle Maison", "Marie Curie", "FR", "wants velvet"),
+    )
+    .unwrap();
+    assert_eq!(ids(d, "velvet"), ["C2"]);
+    // a misspelt setting is refused, not ignored
+    write(d, "folio.toml", "[watch]\nautostart = true\n");
+    let o = folio(d, &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("autostart"), "{}", stdout(&o));
+}

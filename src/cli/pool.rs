@@ -409,9 +409,14 @@ fn write_and_commit(
         let dirty: std::collections::HashSet<String> = if let Some(d) = known_dirty {
             d.into_iter().collect()
         } else if edits.len() > 16 {
-            crate::watch::records_changed_since_head(g, &repo.root, &repo.cache_dir())?
-                .into_iter()
-                .collect()
+            crate::watch::records_changed_since_head(
+                g,
+                &repo.root,
+                &repo.cache_dir(),
+                repo.config.watch.auto,
+            )?
+            .into_iter()
+            .collect()
         } else {
             let mut d = std::collections::HashSet::new();
             for (p, _) in edits {
@@ -660,7 +665,12 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
         || open_history(repo),
         || match crate::git::GitRepo::open(&repo.root) {
             // without a stat of every record when `folio watch` runs
-            Some(g) => crate::watch::records_changed_since_head(&g, &repo.root, &repo.cache_dir()),
+            Some(g) => crate::watch::records_changed_since_head(
+                &g,
+                &repo.root,
+                &repo.cache_dir(),
+                repo.config.watch.auto,
+            ),
             None => Err(crate::git::GitError {
                 what: "cannot open the git repository".into(),
                 source: git2::Error::from_str("not found"),

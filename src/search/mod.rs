@@ -411,7 +411,9 @@ impl<'r> Store<'r> {
         let stored = self.stored_token(o);
         let root = &self.repo.root;
         let read_err = || io_err("cannot read the customers folder");
-        let (diff, token, listed) = match watch::ask(root, stored.as_ref()) {
+        let auto = self.repo.config.watch.auto;
+        let answer = watch::ask_or_start(root, &self.repo.cache_dir(), stored.as_ref(), auto);
+        let (diff, token, listed) = match answer {
             Some(watch::Answer::Changed {
                 token,
                 files,
@@ -603,7 +605,13 @@ impl<'r> Store<'r> {
         let scan_start = fs_now(&self.dir)?;
         // the watcher's token before the walk: what changes during it is
         // listed next time
-        let token = watch::ask(&self.repo.root, None).map(|a| a.token().clone());
+        let token = watch::ask_or_start(
+            &self.repo.root,
+            &self.repo.cache_dir(),
+            None,
+            self.repo.config.watch.auto,
+        )
+        .map(|a| a.token().clone());
         let found =
             manifest::walk(&self.repo.root).map_err(io_err("cannot read the customers folder"))?;
         obs.rebuilding(found.len() as u64, &reason);
