@@ -642,3 +642,50 @@ fn staged_changes_are_refused_with_the_watcher() {
         "{err}"
     );
 }
+
+/// Two claims of one customer at the same moment: one wins, the other is
+/// told the customer is no longer in the pool (pool commands take turns).
+#[test]
+fn simultaneous_claims_of_one_customer_have_one_winner() {
+    let t = setup();
+    for (a, b) in [
+        (1, ("alice", "bob")),
+        (2, ("bob", "alice")),
+        (3, ("alice", "bob")),
+    ] {
+        let id = format!("P{a}");
+        let spawn = |h: &str| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("folio"));
+            c.current_dir(t.root())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("NO_COLOR", "1")
+                .args(["pool", "claim", &id, "--as", h, "--as-of", "2026-03-10"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (p1, p2) = (spawn(b.0), spawn(b.1));
+        let (o1, o2) = (
+            p1.wait_with_output().unwrap(),
+            p2.wait_with_output().unwrap(),
+        );
+        let codes = [o1.status.code(), o2.status.code()];
+        assert!(
+            codes == [Some(0), Some(2)] || codes == [Some(2), Some(0)],
+            "{codes:?} {} {}",
+            String::from_utf8_lossy(&o1.stderr),
+            String::from_utf8_lossy(&o2.stderr)
+        );
+        let loser = if codes[0] == Some(2) { &o1 } else { &o2 };
+        let err = String::from_utf8_lossy(&loser.stderr);
+        assert!(err.contains("is not in the pool"), "{err}");
+        let winner = if codes[0] == Some(0) { b.0 } else { b.1 };
+        assert!(
+            t.read(&path(a)).contains(&format!("owner = \"{winner}\"")),
+            "{}",
+            t.read(&path(a))
+        );
+    }
+}

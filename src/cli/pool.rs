@@ -453,6 +453,32 @@ fn write_and_commit(
     }
 }
 
+/// One pool command that writes at a time (claim, release, assign): each
+/// reads who holds what, checks the limits and writes; two claims of the
+/// same customer at once would otherwise both see it in the pool and both
+/// report success. Held until the command ends (released if it is killed).
+fn pool_lock(repo: &Repo) -> Result<std::fs::File, Failure> {
+    let dir = crate::repo::prepare_cache_dir(&repo.cache_dir(), "pool").map_err(|e| {
+        Failure::new(format!(
+            "cannot create {}: {e}",
+            repo.cache_dir().join("pool").display()
+        ))
+    })?;
+    let p = dir.join("lock");
+    let f = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| Failure::new(format!("cannot open {}: {e}", p.display())))?;
+    if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
+        super::eprint("note: another folio pool command is running; waiting for it\n");
+        f.lock()
+            .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))?;
+    }
+    Ok(f)
+}
+
 fn read_text(repo: &Repo, rel: &str) -> Result<String, Failure> {
     let bytes = std::fs::read(repo.root.join(rel))
         .map_err(|e| Failure::new(format!("cannot read {rel}: {e}")))?;
@@ -474,6 +500,7 @@ fn release(
         ));
     }
     let repo = ctx.open_repo_strict()?;
+    let _lock = pool_lock(&repo)?;
     let records = load(&repo, as_of);
     let chosen: Vec<&Record> = if eligible {
         let ph = maybe_history(&repo)?;
@@ -702,6 +729,7 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
 
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
+    let _lock = pool_lock(&repo)?;
     check_staff(&repo, h)?;
     let git = crate::git::GitRepo::open(&repo.root);
     let (chosen, ph, held, uncommitted) = match &git {
@@ -787,6 +815,11 @@ fn assign(
     commit: bool,
 ) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(pool_lock(&repo)?)
+    };
     let receivers: Vec<String> = if to.is_empty() {
         repo.staff
             .iter()
