@@ -108,7 +108,8 @@ pub struct Status {
 pub enum WatchError {
     #[error("another folio watch is already running for this repository (pid {0})")]
     Running(String),
-    #[error("{what}: {source}")]
+    // the source is shown after it by whoever prints the chain
+    #[error("{what}")]
     Io {
         what: String,
         #[source]
@@ -321,9 +322,26 @@ pub fn status(root: &Path) -> Option<Status> {
     })
 }
 
-/// Ask a running watcher to stop; true when one answered.
-pub fn stop(root: &Path) -> bool {
-    request(root, "stop").is_some()
+/// Ask a running watcher to stop, and wait (up to 10 s) until it has
+/// ended, so that a new one can start at once; true when one answered.
+pub fn stop(root: &Path, cache: &Path) -> bool {
+    if request(root, "stop").is_none() {
+        return false;
+    }
+    let lock_path = cache.join(WATCH_DIR).join(LOCK);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let free = std::fs::File::options()
+            .read(true)
+            .open(&lock_path)
+            .map(|f| f.try_lock().is_ok())
+            .unwrap_or(true);
+        if free && connect(root).is_none() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
 /// The changes the watcher has noted in one epoch.
@@ -381,8 +399,10 @@ pub struct Started {
 pub fn run(root: &Path, cache: &Path, ready: impl FnOnce(&Started)) -> Result<(), WatchError> {
     use std::os::linux::net::SocketAddrExt;
     use std::os::unix::net::{SocketAddr, UnixListener};
-    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR)
-        .map_err(io_err(format!("cannot create {}", cache.display())))?;
+    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR).map_err(io_err(format!(
+        "cannot create {}",
+        cache.join(WATCH_DIR).display()
+    )))?;
     let lock_path = dir.join(LOCK);
     let mut lock = std::fs::File::options()
         .create(true)
@@ -871,8 +891,10 @@ mod inotify {
 pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(io_err("cannot find the folio program"))?;
-    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR)
-        .map_err(io_err(format!("cannot create {}", cache.display())))?;
+    let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR).map_err(io_err(format!(
+        "cannot create {}",
+        cache.join(WATCH_DIR).display()
+    )))?;
     let log_path = dir.join("log");
     let log = std::fs::File::create(&log_path)
         .map_err(io_err(format!("cannot write {}", log_path.display())))?;
@@ -897,6 +919,12 @@ pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
         }
         if let Ok(Some(_)) = child.try_wait() {
             let why = std::fs::read_to_string(&log_path).unwrap_or_default();
+            // the child's own `error:` line, without its prefix and hints
+            let why = why
+                .lines()
+                .find_map(|l| l.strip_prefix("error: "))
+                .unwrap_or(why.trim())
+                .to_string();
             return Err(WatchError::Io {
                 what: "folio watch stopped at once".into(),
                 source: io::Error::other(why.trim().to_string()),

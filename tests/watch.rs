@@ -189,8 +189,18 @@ fn watch_command_starts_reports_and_stops() {
     let s = f.status().unwrap();
     assert_eq!(s["folders"], 3, "customers, de, fr: {s}");
     assert_eq!(s["answered"], 0);
-    // a second watcher for the same repository is refused
+    // --detach again only says one runs; a second watcher in the
+    // foreground is refused
     let o = folio(d, &["watch", "--detach"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "folio watch is already running for {} (pid {pid})\n",
+            d.display()
+        )
+    );
+    let o = folio(d, &["watch"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr(&o),
@@ -206,6 +216,12 @@ fn watch_command_starts_reports_and_stops() {
     );
     assert!(wait_gone(pid), "the watcher ended");
     assert!(f.status().is_none());
+    // --stop returns once the watcher has ended: a new one starts at once
+    for _ in 0..3 {
+        f.start();
+        let o = folio(d, &["watch", "--stop"]);
+        assert_eq!(o.status.code(), Some(0));
+    }
     // stopping again is no error
     let o = folio(d, &["watch", "--stop"]);
     assert_eq!(o.status.code(), Some(0));

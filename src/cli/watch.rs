@@ -12,13 +12,14 @@ it reports changed instead of every file. It sees what is created, written, rena
 deleted under customers/ on this machine; `folio index` still compares every file."
 )]
 pub struct Args {
-    /// Start the watcher in the background and return once it answers
+    /// Start the watcher in the background and return once it answers (if
+    /// one already runs, say so and succeed)
     #[arg(long, conflicts_with_all = ["status", "stop"])]
     pub detach: bool,
     /// Say whether a watcher runs for this repository (exit status 1 if none)
     #[arg(long, conflicts_with = "stop")]
     pub status: bool,
-    /// Stop the running watcher
+    /// Stop the running watcher (returns once it has ended)
     #[arg(long)]
     pub stop: bool,
     /// Output format of --status
@@ -56,11 +57,22 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         });
     }
     if args.stop {
-        if watch::stop(root) {
+        if watch::stop(root, &repo.cache_dir()) {
             print("stopped folio watch\n")?;
         } else {
             print(&format!("no folio watch runs for {}\n", root.display()))?;
         }
+        return Ok(Status::Ok);
+    }
+    if let Some(s) = watch::status(root)
+        && args.detach
+    {
+        // "make sure one runs": a login script may call this every time
+        print(&format!(
+            "folio watch is already running for {} (pid {})\n",
+            root.display(),
+            s.pid
+        ))?;
         return Ok(Status::Ok);
     }
     if let Some(s) = watch::status(root) {

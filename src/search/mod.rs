@@ -72,7 +72,8 @@ pub enum SearchError {
     /// The query is malformed (a usage error).
     #[error(transparent)]
     Query(#[from] QueryError),
-    #[error("{what}: {source}")]
+    // the source is shown after it by whoever prints the chain
+    #[error("{what}")]
     Io {
         what: String,
         #[source]
