@@ -23,6 +23,7 @@ pub enum Cmd {
     },
     /// Owned customers eligible, or soon eligible, to return to the pool, by owner
     DueForRelease {
+        /// The day eligibility is computed for (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -38,6 +39,7 @@ pub enum Cmd {
         /// Why they return to the pool (stored as `pool_reason`)
         #[arg(long)]
         reason: String,
+        /// The day eligibility is computed for, with --eligible (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
         /// Commit the change
@@ -52,6 +54,7 @@ pub enum Cmd {
         /// The claimant's staff handle
         #[arg(long = "as", value_name = "HANDLE")]
         handle: String,
+        /// The day the claim counts as made, for the limits and the cooldown (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
         /// Commit the change
@@ -69,6 +72,7 @@ pub enum Cmd {
         /// from-staff (weight in staff.toml), from-conversion, or explicit like 3:2:1
         #[arg(long, default_value = "from-staff")]
         weights: String,
+        /// The day conversion rates are computed for (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
         /// Show the plan only
