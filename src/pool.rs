@@ -330,8 +330,10 @@ pub fn check_claim(
         }
     }
     for (window, days, limit) in windows(cfg) {
-        let dates = counted_claims(h, events, signed, as_of, days);
-        let count = dates.len() + pending;
+        let mut dates = counted_claims(h, events, signed, as_of, days);
+        // claims not committed yet count as made on the as-of day
+        dates.extend(std::iter::repeat_n(as_of, pending));
+        let count = dates.len();
         if count >= limit {
             // The claims leave the window one by one, oldest first; the
             // limit frees up when one fewer than `count - limit + 1` remain.
