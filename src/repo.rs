@@ -463,6 +463,32 @@ impl Repo {
     }
 }
 
+/// Open (creating it if missing) the lock file at `path`. An OS file lock
+/// on it is released when the file is dropped or the process ends, even
+/// when killed.
+pub fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
+/// Take the lock on the file at `path`, waiting while another process
+/// holds it (`waiting` is called first, to say so).
+pub fn lock_file(path: &Path, waiting: impl FnOnce()) -> std::io::Result<std::fs::File> {
+    let f = open_lock_file(path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            waiting();
+            f.lock()?;
+            Ok(f)
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// Create the cache folder (`.folio`) and `sub` inside it. The cache
 /// ignores itself (a `.gitignore` of `*`), so that git never lists it even
 /// in a repository that `folio init` did not make.

@@ -469,18 +469,10 @@ fn pool_lock(repo: &Repo) -> Result<std::fs::File, Failure> {
         ))
     })?;
     let p = dir.join("lock");
-    let f = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p)
-        .map_err(|e| Failure::new(format!("cannot open {}: {e}", p.display())))?;
-    if let Err(std::fs::TryLockError::WouldBlock) = f.try_lock() {
-        super::eprint("note: another folio pool command is running; waiting for it\n");
-        f.lock()
-            .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))?;
-    }
-    Ok(f)
+    crate::repo::lock_file(&p, || {
+        super::eprint("note: another folio pool command is running; waiting for it\n")
+    })
+    .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))
 }
 
 fn read_text(repo: &Repo, rel: &str) -> Result<String, Failure> {

@@ -258,24 +258,8 @@ impl<'r> Store<'r> {
     fn lock(&self, obs: &dyn Observer) -> Result<File, SearchError> {
         self.ensure_dir()?;
         let p = self.dir.join(LOCK);
-        let f = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .map_err(io_err(format!("cannot open {}", p.display())))?;
-        match f.try_lock() {
-            Ok(()) => Ok(f),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                obs.waiting();
-                f.lock()
-                    .map_err(io_err(format!("cannot lock {}", p.display())))?;
-                Ok(f)
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(io_err(format!("cannot lock {}", p.display()))(e))
-            }
-        }
+        crate::repo::lock_file(&p, || obs.waiting())
+            .map_err(io_err(format!("cannot lock {}", p.display())))
     }
 
     fn current(&self) -> Option<String> {
@@ -391,12 +375,7 @@ impl<'r> Store<'r> {
         if seen.stored.as_ref() == Some(t) {
             return;
         }
-        let Ok(f) = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join(LOCK))
-        else {
+        let Ok(f) = crate::repo::open_lock_file(&self.dir.join(LOCK)) else {
             return;
         };
         if f.try_lock().is_ok() && self.unchanged(o) {
