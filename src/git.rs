@@ -124,19 +124,21 @@ impl GitRepo {
                 .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts)),
             || format!("cannot compare `{rev}` with the working tree"),
         )?;
-        let mut out = BTreeSet::new();
-        for d in diff.deltas() {
-            for f in [d.old_file(), d.new_file()] {
-                if let Some(p) = f
-                    .path()
-                    .and_then(|p| p.to_str())
-                    .and_then(|p| self.from_git(p))
-                {
-                    out.insert(p);
-                }
-            }
-        }
-        Ok(out)
+        Ok(self.paths_of(&diff).collect())
+    }
+
+    /// Both sides of every change in `diff`, relative to the data root
+    /// (paths outside it, or not UTF-8, left out).
+    pub fn paths_of<'d>(&'d self, diff: &'d git2::Diff<'_>) -> impl Iterator<Item = String> + 'd {
+        diff.deltas().flat_map(move |d| {
+            [d.old_file(), d.new_file()]
+                .into_iter()
+                .filter_map(move |f| {
+                    f.path()
+                        .and_then(|p| p.to_str())
+                        .and_then(|p| self.from_git(p))
+                })
+        })
     }
 
     /// Whether a file (relative to the data root) has uncommitted changes.

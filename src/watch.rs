@@ -1108,12 +1108,7 @@ fn update_dirty(
 ) -> Option<Vec<String>> {
     use std::collections::BTreeSet;
     let customers = crate::repo::CUSTOMERS_DIR;
-    let record = |p: &str| {
-        let mut parts = p.split('/');
-        parts.next() == Some(customers)
-            && p.ends_with(".toml")
-            && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
-    };
+    let record = crate::search::manifest::is_record_path;
     let repo = &g.repo;
     let new_tree = repo.find_commit(head).ok()?.tree().ok()?;
     let mut cand: BTreeSet<String> = kept.paths.iter().cloned().collect();
@@ -1131,17 +1126,7 @@ fn update_dirty(
         let diff = repo
             .diff_tree_to_tree(Some(old), Some(&new_tree), Some(&mut opts))
             .ok()?;
-        for d in diff.deltas() {
-            for f in [d.old_file(), d.new_file()] {
-                if let Some(p) = f
-                    .path()
-                    .and_then(|p| p.to_str())
-                    .and_then(|p| g.from_git(p))
-                {
-                    cand.insert(p);
-                }
-            }
-        }
+        cand.extend(g.paths_of(&diff));
     }
     for folder in folders {
         // everything in or under the folder, on disk and in both trees

@@ -766,6 +766,12 @@ fn walkable(p: &str) -> bool {
         && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
 }
 
+/// Whether `p` (relative to the data root) is a record file the walk
+/// could have found.
+pub fn is_record_path(p: &str) -> bool {
+    walkable(p) && p.ends_with(".toml")
+}
+
 /// Compare only what a watcher reported changed since the manifest was
 /// written ([`crate::watch`]): each listed file is stat'ed and read (its
 /// content hash decides, so an edit within one timestamp tick is seen);
@@ -817,7 +823,7 @@ pub fn diff_listed(
     let mut files: Vec<&str> = files
         .iter()
         .map(String::as_str)
-        .filter(|p| walkable(p) && p.ends_with(".toml"))
+        .filter(|p| is_record_path(p))
         .filter(|p| !kept.iter().any(|t| inside(p, t)))
         .collect();
     files.sort_unstable();
