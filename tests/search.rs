@@ -4,56 +4,13 @@
 //! broken records, crash safety (killed rebuilds, damaged files) and
 //! concurrent processes.
 
-use assert_cmd::Command;
+mod common;
+use common::{
+    folio_at as folio, search_ids as ids, stderr_of as stderr, stdout_of as stdout,
+    write_at as write,
+};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Output;
-
-fn folio(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("folio")
-        .unwrap()
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Ids of the hits of a query (JSON output), sorted.
-fn ids(dir: &Path, query: &str) -> Vec<String> {
-    let o = folio(
-        dir,
-        &[
-            "search", "--format", "json", "--limit", "10000", "--", query,
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{query}: {}", stderr(&o));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let mut ids: Vec<String> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 const STAFF: &str = "[staff.alice]\nname = \"Alice\"\nactive = true\n\n[staff.bob]\nname = \"Bob\"\nactive = true\n";
 

@@ -125,3 +125,52 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Run folio in `dir` with `args` (colour off, no user or system git
+/// config), for tests that read stdout and stderr themselves.
+pub fn folio_at(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("folio")
+        .unwrap()
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn stdout_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Write `text` at `rel` under `dir`, creating folders.
+pub fn write_at(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// Ids of the hits of a query (JSON output), sorted.
+pub fn search_ids(dir: &Path, query: &str) -> Vec<String> {
+    let o = folio_at(
+        dir,
+        &[
+            "search", "--format", "json", "--limit", "10000", "--", query,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{query}: {}", stderr_of(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut ids: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
