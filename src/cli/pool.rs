@@ -405,6 +405,7 @@ fn write_and_commit(
     known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
     let git = crate::git::GitRepo::open(&repo.root);
+    let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
     if commit.is_some() {
         let g = git
             .as_ref()
@@ -430,16 +431,13 @@ fn write_and_commit(
             }
             d
         };
-        let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
         // a change staged and then undone in the file is not in a list
         // that `folio watch` kept: the index is asked too
-        let staged = g.first_staged(&paths)?;
-        if let Some(p) = edits
-            .iter()
-            .map(|(p, _)| p.as_str())
-            .find(|p| dirty.contains(*p))
-            .or(staged)
-        {
+        let unclean = match paths.iter().find(|p| dirty.contains(*p)) {
+            Some(p) => Some(p.as_str()),
+            None => g.first_staged(&paths)?,
+        };
+        if let Some(p) = unclean {
             return Err(Failure::new(format!(
                 "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
             )));
@@ -449,7 +447,6 @@ fn write_and_commit(
     crate::transaction::transact(&repo.root, &repo.cache_dir(), edits, &[])?;
     match (commit, git) {
         (Some(msg), Some(g)) => {
-            let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
             let oid = g.commit_paths(&paths, &msg)?;
             Ok(format!("committed {}\n", &oid.to_string()[..10]))
         }

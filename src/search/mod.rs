@@ -476,12 +476,11 @@ impl<'r> Store<'r> {
             return Ok((o, report));
         }
         let token = seen.token.clone();
-        match guarded(|| self.update(o, seen.diff, seen.scan_start, head)) {
-            Ok((o, mut report)) => {
+        match guarded(|| self.update(o, seen.diff, seen.scan_start, head, scan)) {
+            Ok((o, report)) => {
                 if let Some(t) = &token {
                     Self::keep_token(&o.dir, t, o.manifest.generation);
                 }
-                report.scan = scan;
                 Ok((o, report))
             }
             // an index that fails to take an update is rebuilt
@@ -518,6 +517,7 @@ impl<'r> Store<'r> {
         diff: Diff,
         scan_start: i64,
         head: Option<String>,
+        scan: &'static str,
     ) -> Result<(Opened, Report), SearchError> {
         let f = o.fields;
         let big = diff.changed.len() > 2000;
@@ -567,7 +567,7 @@ impl<'r> Store<'r> {
             records: manifest.records(),
             skipped: manifest.skipped(),
             head,
-            scan: "stat",
+            scan,
         };
         o.reader.reload()?;
         Ok((Opened { manifest, ..o }, report))
