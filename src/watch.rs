@@ -989,7 +989,7 @@ pub fn records_changed_since_head(
     {
         let d = Dirty {
             token: token.clone(),
-            head: head.to_string(),
+            head,
             paths: list,
         };
         if d.paths != kept.paths || d.token != kept.token || d.head != kept.head {
@@ -1003,7 +1003,7 @@ pub fn records_changed_since_head(
     if let (Some(a), Some(head)) = (answer, head) {
         Dirty {
             token: a.token().clone(),
-            head: head.to_string(),
+            head,
             paths: list.clone(),
         }
         .write(&file);
@@ -1055,7 +1055,7 @@ fn filters_may_apply(g: &crate::git::GitRepo) -> bool {
 /// A kept list of changed records.
 struct Dirty {
     token: Token,
-    head: String,
+    head: git2::Oid,
     paths: Vec<String>,
 }
 
@@ -1064,7 +1064,7 @@ impl Dirty {
         let text = std::fs::read_to_string(file).ok()?;
         let mut lines = text.lines();
         let token = Token::parse(lines.next()?)?;
-        let head = lines.next()?.to_string();
+        let head = git2::Oid::from_str(lines.next()?).ok()?;
         let lines: Vec<&str> = lines.collect();
         // the file ends with a line `end`: a torn file is not believed
         let (end, lines) = lines.split_last()?;
@@ -1072,16 +1072,12 @@ impl Dirty {
             .iter()
             .map(|l| unescape(l))
             .collect::<Option<Vec<String>>>()?;
-        (*end == "end" && git2::Oid::from_str(&head).is_ok()).then_some(Dirty {
-            token,
-            head,
-            paths,
-        })
+        (*end == "end").then_some(Dirty { token, head, paths })
     }
 
     fn write(&self, file: &Path) {
         let mut out = self.token.to_line();
-        out.push_str(&self.head);
+        out.push_str(&self.head.to_string());
         out.push('\n');
         for p in &self.paths {
             out.push_str(&escape(p));
@@ -1113,11 +1109,10 @@ fn update_dirty(
     let new_tree = repo.find_commit(head).ok()?.tree().ok()?;
     let mut cand: BTreeSet<String> = kept.paths.iter().cloned().collect();
     cand.extend(files.iter().filter(|p| record(p)).cloned());
-    let old_head = git2::Oid::from_str(&kept.head).ok()?;
-    let old_tree = if old_head == head {
+    let old_tree = if kept.head == head {
         None
     } else {
-        Some(repo.find_commit(old_head).ok()?.tree().ok()?)
+        Some(repo.find_commit(kept.head).ok()?.tree().ok()?)
     };
     if let Some(old) = &old_tree {
         // what the commits between the two HEADs changed
