@@ -64,24 +64,18 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         }
         return Ok(Status::Ok);
     }
-    if let Some(s) = watch::status(root)
-        && args.detach
-    {
-        // "make sure one runs": a login script may call this every time
-        print(&format!(
-            "folio watch is already running for {} (pid {})\n",
-            root.display(),
-            s.pid
-        ))?;
-        return Ok(Status::Ok);
-    }
     if let Some(s) = watch::status(root) {
-        return Err(Failure::new(format!(
+        let running = format!(
             "folio watch is already running for {} (pid {})",
             root.display(),
             s.pid
-        ))
-        .hint("stop it with `folio watch --stop`"));
+        );
+        if args.detach {
+            // "make sure one runs": a login script may call this every time
+            print(&format!("{running}\n"))?;
+            return Ok(Status::Ok);
+        }
+        return Err(Failure::new(running).hint("stop it with `folio watch --stop`"));
     }
     if args.detach {
         let pid = watch::spawn_detached(root, &repo.cache_dir())?;
