@@ -12,20 +12,39 @@ use std::io::Write;
 use std::path::Path;
 
 /// Write `bytes` to `path` through a temporary file in the same folder,
-/// renamed into place, so a crash never leaves a half-written record.
+/// renamed into place, so a crash never leaves a half-written record. A
+/// file that is replaced keeps its permissions; a new one gets the
+/// process's umask (as `File::create` would), never a private 0600.
+///
+/// For files that are not records (exports, the cache): records are
+/// written through [`crate::session`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".folio-tmp-")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let keep = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let tmp = dir.join(format!(
+        ".folio-tmp-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    ));
+    let r = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        if let Some(p) = keep {
+            f.set_permissions(p)?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }
 
 /// Flush every file system that holds one of `paths` (their folders).

@@ -18,13 +18,11 @@ use crate::naming::{RulePath, Template};
 use crate::records::{Consent, Contact, Customer, Title};
 use crate::repo::Record;
 use crate::schema::Schema;
-use crate::transaction::TxError;
 use chrono::NaiveDate;
 pub use mapping::{FieldSpec, Mapping, OnInvalid, Target};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 
 /// What to do with a row that duplicates a record or an earlier row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -992,27 +990,25 @@ fn set_empty(c: &mut Customer, t: &Target) {
     }
 }
 
-/// Write a plan all or nothing, even if the process is killed half way
-/// (see [`crate::transaction`]). `cache` is the repository's `.folio`.
-/// Returns the paths written, relative to `root`.
-pub fn apply(root: &Path, cache: &Path, plan: &Plan) -> Result<Vec<String>, TxError> {
-    let mut files: Vec<(String, String)> = Vec::new();
+/// Write a plan through one edit session (all or nothing, even if the
+/// process is killed half way; every record validated as written), and
+/// stage or commit it as `finish` says.
+pub fn apply(
+    repo: &crate::repo::Repo,
+    plan: &Plan,
+    as_of: NaiveDate,
+    finish: crate::session::Finish,
+) -> Result<crate::session::Applied, crate::session::SessionError> {
+    let mut session = crate::session::Session::new(repo, as_of);
     for u in &plan.updated {
-        let abs = root.join(&u.path);
-        let text = std::fs::read_to_string(&abs).map_err(|source| TxError {
-            what: format!("cannot read {}; nothing was changed", u.path),
-            source,
+        session.edit(&u.path, |text| {
+            Ok::<_, std::convert::Infallible>(Some(merge::rewrite(text, &u.original, &u.customer)))
         })?;
-        files.push((
-            u.path.clone(),
-            merge::rewrite(&text, &u.original, &u.customer),
-        ));
     }
     for c in &plan.created {
-        files.push((c.path.clone(), crate::edit::render(&c.customer)));
+        session.create(&c.path, &crate::edit::render(&c.customer))?;
     }
-    crate::transaction::transact(root, cache, &files, &[])?;
-    Ok(files.into_iter().map(|(p, _)| p).collect())
+    session.apply(finish)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! - [`duplicates`]: duplicate customers and multi-title conflicts
 //! - [`check`]: every rule over the repository
 //! - [`config`], [`repo`]: settings, staff, and the repository's files
-//! - [`edit`]: atomic writes and format-preserving edits
+//! - [`session`]: the one edit session every writer goes through
+//! - [`edit`]: format-preserving edits of a record's text
+//! - [`transaction`]: many files written all or nothing
 //! - [`git`]: the git operations the commands share
 //! - [`followups`]: due dates of follow-ups and tag hints (pure rules)
 //! - [`resolve`]: the record a command-line argument names
@@ -39,5 +41,6 @@ pub mod resolve;
 pub mod review;
 pub mod schema;
 pub mod search;
+pub mod session;
 pub mod transaction;
 pub mod watch;

@@ -139,10 +139,14 @@ fn lock(cache: &Path) -> Result<Lock, TxError> {
 
 /// Write files and remove files (paths relative to `root`) all or nothing
 /// (see the module's documentation). `cache` is the repository's `.folio`.
+///
+/// A file that is replaced keeps its permissions (the staged copy takes the
+/// original's mode before it is renamed into place); a new file is created
+/// with the process's umask, as any other program's would be.
 pub fn transact(
     root: &Path,
     cache: &Path,
-    writes: &[(String, String)],
+    writes: &[(String, Vec<u8>)],
     removes: &[String],
 ) -> Result<(), TxError> {
     if writes.is_empty() && removes.is_empty() {
@@ -196,10 +200,17 @@ pub fn transact(
         .enumerate()
         .map(|(i, (rel, text))| -> Result<bool, TxError> {
             let n = base + i;
-            std::fs::write(staged(&dir, n), text.as_bytes())
+            let to = staged(&dir, n);
+            std::fs::write(&to, text)
                 .map_err(err(format!("cannot stage {rel}; nothing was changed")))?;
             match std::fs::hard_link(root.join(rel), orig(&dir, n)) {
-                Ok(()) => Ok(true),
+                Ok(()) => {
+                    // the replaced file's mode, not the umask's
+                    let keep = std::fs::metadata(orig(&dir, n)).map(|m| m.permissions());
+                    keep.and_then(|p| std::fs::set_permissions(&to, p))
+                        .map_err(err(format!("cannot stage {rel}; nothing was changed")))?;
+                    Ok(true)
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
                 Err(e) => Err(err(format!("cannot back up {rel}; nothing was changed"))(e)),
             }
@@ -426,8 +437,8 @@ mod tests {
             root,
             &cache,
             &[
-                ("c/old.toml".into(), "new".into()),
-                ("c/d/fresh.toml".into(), "fresh".into()),
+                ("c/old.toml".into(), b"new".to_vec()),
+                ("c/d/fresh.toml".into(), b"fresh".to_vec()),
             ],
             &["c/gone.toml".into()],
         )
@@ -442,8 +453,8 @@ mod tests {
             root,
             &cache,
             &[
-                ("c/old.toml".into(), "newer".into()),
-                ("blocker/x.toml".into(), "x".into()),
+                ("c/old.toml".into(), b"newer".to_vec()),
+                ("blocker/x.toml".into(), b"x".to_vec()),
             ],
             &["c/d/fresh.toml".into()],
         )
@@ -452,7 +463,40 @@ mod tests {
         assert_eq!(read(&root.join("c/old.toml")).as_deref(), Some("new"));
         assert_eq!(read(&root.join("c/d/fresh.toml")).as_deref(), Some("fresh"));
         assert!(!has_transactions(&cache.join(TX_DIR)));
-        assert!(transact(root, &cache, &[("../x".into(), "x".into())], &[]).is_err());
+        assert!(transact(root, &cache, &[("../x".into(), b"x".to_vec())], &[]).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_new_one_follows_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let cache = root.join(".folio");
+        let mode = |p: &str| {
+            std::fs::metadata(root.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        std::fs::write(root.join("a.toml"), "a").unwrap();
+        std::fs::set_permissions(root.join("a.toml"), std::fs::Permissions::from_mode(0o640))
+            .unwrap();
+        std::fs::write(root.join("probe"), "").unwrap();
+        let umask_mode = mode("probe");
+        transact(
+            root,
+            &cache,
+            &[
+                ("a.toml".into(), b"a2".to_vec()),
+                ("b.toml".into(), b"b".to_vec()),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(mode("a.toml"), 0o640);
+        assert_eq!(mode("b.toml"), umask_mode);
     }
 
     #[test]

@@ -874,7 +874,11 @@ fn followup_commit_and_tags_apply() {
         head.message().unwrap(),
         "follow-up: Alpha Co-Jo Doe-DE on 2026-03-01 (whatsapp, by bob)\n\nCustomer is comparing with another supplier\n"
     );
-    assert!(repo.statuses(None).unwrap().is_empty());
+    assert!(
+        repo.statuses(Some(git2::StatusOptions::new().include_ignored(false)))
+            .unwrap()
+            .is_empty()
+    );
 
     // tags: Alpha (English keyword) and Pool (Chinese) are suggested
     let (code, out, _) = run(d, &["tags", "--as-of", AS_OF]);
@@ -892,7 +896,27 @@ customers/de/pool.toml  Pool Co-Jo Doe-DE\n  tag comparing-competitors (\"对比
         .replace("created = ", "tags = [\"vip\"]  # set by hand\ncreated = ");
     std::fs::write(&pool, &text).unwrap();
     let alpha_before = std::fs::read_to_string(d.join("customers/de/cada.toml")).unwrap();
-    let (code, out, _) = run(d, &["tags", "--apply", "--commit", "--as-of", AS_OF]);
+    // the hand edit is uncommitted: folio will not sweep it into its commit
+    // unless told to
+    let (code, out, err) = run(d, &["tags", "--apply", "--commit", "--as-of", AS_OF]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        "error: a file to change has uncommitted or staged changes: customers/de/pool.toml\n\
+hint: commit or discard those changes first, or pass --include-dirty to commit them with folio's change\n"
+    );
+    assert_eq!(std::fs::read_to_string(&pool).unwrap(), text);
+    let (code, out, _) = run(
+        d,
+        &[
+            "tags",
+            "--apply",
+            "--commit",
+            "--include-dirty",
+            "--as-of",
+            AS_OF,
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("added tags to 2 records"), "{out}");
     assert_eq!(

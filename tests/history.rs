@@ -718,9 +718,12 @@ fn handover_refuses_dirty_files_and_bad_receivers() {
     let untouched = f.read("customers/us/co-a1--pat-kim--us.toml");
     let (code, _, err) = run(f.root(), &["handover", "alice", "--to", "bob"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains(&format!("{p} has uncommitted changes")),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "error: a file to change has uncommitted or staged changes: {p}\n\
+hint: commit or discard those changes first, or pass --include-dirty to commit them with folio's change\n"
+        )
     );
     assert_eq!(f.head(), head);
     assert_eq!(f.read(p), edited);

@@ -632,10 +632,11 @@ fn staged_changes_are_refused_with_the_watcher() {
     ]));
     assert_eq!(code, 2);
     assert!(
-        err.starts_with("error: customers/de/pool-company-")
-            && err.ends_with(
-                " has uncommitted changes; commit or discard them first (nothing was changed)\n"
-            ),
+        err.starts_with(
+            "error: a file to change has uncommitted or staged changes: customers/de/pool-company-"
+        ) && err.ends_with(
+            "\nhint: commit or discard those changes first, or pass --include-dirty to commit them with folio's change\n"
+        ),
         "{err}"
     );
 }

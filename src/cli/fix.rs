@@ -1,6 +1,6 @@
 //! `folio fix`: rename misnamed records to their naming-rule paths.
 
-use super::{CmdResult, Ctx, Failure, Status, print};
+use super::{CmdResult, Ctx, Status, print};
 use crate::naming::RulePath;
 
 #[derive(Debug, clap::Args)]
@@ -8,11 +8,21 @@ pub struct Args {
     /// Show what would be renamed without changing anything
     #[arg(long)]
     pub dry_run: bool,
+    /// Commit the renames (without it they are staged, so git follows each file's history)
+    #[arg(long)]
+    pub commit: bool,
+    /// With --commit: rename records even if they have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
+    pub include_dirty: bool,
+    /// Today's date, for reading the records (YYYY-MM-DD)
+    #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
-    let loaded = repo.load(super::as_of(None));
+    let as_of = super::as_of(args.as_of);
+    let loaded = repo.load(as_of);
     let records: Vec<_> = loaded
         .records
         .iter()
@@ -25,6 +35,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let parts: Vec<_> = records.iter().map(|r| r.customer.naming_parts()).collect();
     let rule = crate::naming::rule_paths(&repo.template, &parts);
     let git = crate::git::GitRepo::open(&repo.root);
+    let mut session = crate::session::Session::new(&repo, as_of);
     let mut out = String::new();
     let mut renamed = 0;
     let mut problems = 0;
@@ -56,28 +67,47 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         if args.dry_run {
             continue;
         }
-        if let Some(parent) = to_abs.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(repo.root.join(&r.path), &to_abs)
-            .map_err(|e| Failure::new(format!("cannot rename {} to {to}: {e}", r.path)))?;
-        if let Some(g) = &git
-            && g.is_tracked(&r.path)
+        let original = session.read(&r.path).map_err(super::session_failure)?;
+        session
+            .rename(original, &to)
+            .map_err(super::session_failure)?;
+    }
+    let mut commit_note = String::new();
+    if !session.is_empty() {
+        let moved = session.paths();
+        let finish = if args.commit {
+            crate::session::Finish::Commit(crate::session::CommitRequest::new(
+                format!(
+                    "fix: rename {} to the naming rule's paths",
+                    crate::output::plural(renamed, "record")
+                ),
+                args.include_dirty,
+            ))
+        } else if git
+            .as_ref()
+            .is_some_and(|g| moved.iter().any(|p| g.is_tracked(p)))
         {
-            g.stage_rename(&r.path, &to)?;
+            crate::session::Finish::Stage
+        } else {
+            crate::session::Finish::Write
+        };
+        let applied = session.apply(finish).map_err(super::session_failure)?;
+        commit_note = super::session_report(&applied);
+        // remove folders left empty by the moves
+        for from in &applied.removed {
+            let mut dir = repo.root.join(from);
+            while dir.pop()
+                && dir != repo.root.join(crate::repo::CUSTOMERS_DIR)
+                && std::fs::remove_dir(&dir).is_ok()
+            {}
         }
-        // remove folders left empty by the move
-        let mut dir = repo.root.join(&r.path);
-        while dir.pop()
-            && dir != repo.root.join(crate::repo::CUSTOMERS_DIR)
-            && std::fs::remove_dir(&dir).is_ok()
-        {}
     }
     if renamed == 0 && problems == 0 {
         out.push_str("every record is at its naming-rule path\n");
-    } else if !args.dry_run && renamed > 0 && git.is_some() {
+    } else if !args.dry_run && renamed > 0 && git.is_some() && !args.commit {
         out.push_str("renames are staged: commit them so git keeps each file's history linked\n");
     }
+    out.push_str(&commit_note);
     print(&out)?;
     Ok(if problems > 0 {
         Status::Problems

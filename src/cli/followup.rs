@@ -2,7 +2,7 @@
 //! rest of the file byte for byte.
 
 use super::{CmdResult, Ctx, Failure, Status, eprint, print};
-use crate::diagnostics::{Severity, did_you_mean};
+use crate::diagnostics::did_you_mean;
 use crate::records::{self, Followup};
 use chrono::NaiveDate;
 
@@ -35,9 +35,10 @@ pub struct Args {
     /// Commit the change
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: commit the record even if it has uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
+    pub include_dirty: bool,
 }
-
-const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
@@ -123,44 +124,16 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         next: a.next,
         extra: Default::default(),
     };
-    let abs = repo.root.join(&rec.path);
-    let bytes =
-        std::fs::read(&abs).map_err(|e| Failure::new(format!("cannot read {}: {e}", rec.path)))?;
-    let text = records::decode(&bytes, &rec.path).map_err(|d| Failure::new(d.message))?;
-    let new_text = crate::edit::append_followup(text, &f)
+    let mut session = crate::session::Session::new(&repo, as_of);
+    let original = session.read(&rec.path).map_err(super::session_failure)?;
+    let new_text = crate::edit::append_followup(original.text(), &f)
         .map_err(|e| Failure::new(format!("{}: {e}", rec.path)))?;
-
-    // The edited file must still be a valid record, with no new error.
     let rctx = records::Context {
         schema: &repo.schema,
         staff: Some(&repo.staff),
         as_of,
     };
-    let key = |d: &crate::diagnostics::Diagnostic| {
-        (
-            d.code,
-            d.field.clone().unwrap_or_default(),
-            d.message.clone(),
-        )
-    };
-    let before: Vec<_> = records::parse(text, &rec.path, &rctx)
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(key)
-        .collect();
-    let after = records::parse(&new_text, &rec.path, &rctx);
-    if let Some(d) = after
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == Severity::Error && !before.contains(&key(d)))
-    {
-        return Err(Failure::new(format!(
-            "{}: the follow-up would make the record invalid: {}",
-            rec.path, d.message
-        )));
-    }
-    let Some(updated) = after.customer else {
+    let Some(updated) = records::parse(&new_text, &rec.path, &rctx).customer else {
         return Err(Failure::new(format!(
             "{}: the edited record does not parse; nothing was written",
             rec.path
@@ -172,15 +145,9 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             rec.path
         )));
     }
-
-    let mut out_bytes = Vec::with_capacity(new_text.len() + 3);
-    if bytes.starts_with(BOM) {
-        out_bytes.extend_from_slice(BOM);
-    }
-    out_bytes.extend_from_slice(new_text.as_bytes());
-    crate::edit::write_atomic(&abs, &out_bytes)
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", rec.path)))?;
-
+    session
+        .replace(original, &new_text)
+        .map_err(super::session_failure)?;
     let name = updated.display_name();
     let mut msg = format!(
         "logged the {channel} follow-up of {date} by {by} in {} ({name})\n",
@@ -202,14 +169,16 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             rec.path
         ));
     }
-    if a.commit {
-        let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-            Failure::new("--commit needs a git repository (the change is written, not committed)")
-        })?;
-        let message = format!("follow-up: {name} on {date} ({channel}, by {by})\n\n{summary}\n");
-        let oid = git.commit_paths(std::slice::from_ref(&rec.path), &message)?;
-        msg.push_str(&format!("committed {}\n", &oid.to_string()[..10]));
-    }
+    let finish = if a.commit {
+        crate::session::Finish::Commit(crate::session::CommitRequest::new(
+            format!("follow-up: {name} on {date} ({channel}, by {by})\n\n{summary}\n"),
+            a.include_dirty,
+        ))
+    } else {
+        crate::session::Finish::Write
+    };
+    let applied = session.apply(finish).map_err(super::session_failure)?;
+    msg.push_str(&super::session_report(&applied));
     print(&msg)?;
     Ok(Status::Ok)
 }

@@ -26,6 +26,9 @@ pub struct Args {
     /// Also set FROM inactive in staff.toml
     #[arg(long)]
     pub deactivate: bool,
+    /// Hand over records even if they have uncommitted changes (they go into the handover commit)
+    #[arg(long)]
+    pub include_dirty: bool,
     /// Print the plan only; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -38,8 +41,11 @@ pub struct Args {
 }
 
 fn failure(e: HandoverError) -> Failure {
+    let e = match e {
+        HandoverError::Session(s) => return super::session_failure(s),
+        e => e,
+    };
     let hint = match &e {
-        HandoverError::Dirty(_) => Some("commit or stash those changes first; nothing was changed"),
         HandoverError::UnknownReceiver(_) => Some("receivers must be handles in staff.toml"),
         HandoverError::InactiveReceiver(_) => Some("choose an active salesperson"),
         HandoverError::WeightCount { .. } => {
@@ -158,7 +164,9 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         print(&out)?;
         return Ok(Status::Ok);
     }
-    let done = handover::apply(&repo, &plan, a.deactivate).map_err(failure)?;
+    let done =
+        handover::apply(&repo, &plan, a.deactivate, as_of, a.include_dirty).map_err(failure)?;
+    super::session_report(&done.applied);
     let _ = writeln!(
         out,
         "{} {} ({}) {}",

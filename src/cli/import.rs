@@ -35,6 +35,9 @@ pub struct Args {
     /// Commit the created and updated files in one commit
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: update records even if they have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
+    pub include_dirty: bool,
     /// Text encoding of a CSV file
     #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     pub encoding: EncodingArg,
@@ -151,23 +154,25 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let plan = import::plan(&sheet, &mapping, loaded.records, &env, &taken);
     let mut commit = None;
     if !a.dry_run && !plan.stopped {
-        let written = import::apply(&repo.root, &repo.cache_dir(), &plan)?;
-        if a.commit && !written.is_empty() {
-            let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-                Failure::new("--commit needs a git repository (the files are written)")
-            })?;
-            let msg = format!(
-                "import {} from {source}\n\n{} created, {} updated, {} skipped, {} rejected of {} rows\n",
-                plural(plan.created.len(), "customer"),
-                plan.created.len(),
-                plan.updated.len(),
-                plan.skipped.len(),
-                plan.rejected_rows,
-                plan.rows
-            );
-            let oid = git.commit_paths(&written, &msg)?;
-            commit = Some(oid.to_string());
-        }
+        let finish = if a.commit && !(plan.created.is_empty() && plan.updated.is_empty()) {
+            crate::session::Finish::Commit(crate::session::CommitRequest::new(
+                format!(
+                    "import {} from {source}\n\n{} created, {} updated, {} skipped, {} rejected of {} rows\n",
+                    plural(plan.created.len(), "customer"),
+                    plan.created.len(),
+                    plan.updated.len(),
+                    plan.skipped.len(),
+                    plan.rejected_rows,
+                    plan.rows
+                ),
+                a.include_dirty,
+            ))
+        } else {
+            crate::session::Finish::Write
+        };
+        let applied = import::apply(&repo, &plan, as_of, finish).map_err(super::session_failure)?;
+        super::session_report(&applied);
+        commit = applied.commit.map(|c| c.oid.to_string());
     }
     let status = if plan.rejected_rows > 0 || plan.stopped {
         Status::Problems

@@ -21,6 +21,9 @@ pub struct Args {
     /// Commit the change (message `merge <ids> into <id>`, one Folio-Merged trailer per id)
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: commit even if the records have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
+    pub include_dirty: bool,
     /// Report what would happen; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -142,37 +145,42 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         }
         _ => kept.path.clone(),
     };
-    let text = std::fs::read_to_string(repo.root.join(&kept.path))
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", kept.path)))?;
-    let new_text = merge::rewrite(&text, &kept.customer, &merged);
+    let as_of = super::as_of(a.as_of);
+    let mut session = crate::session::Session::new(&repo, as_of);
+    let fail = super::session_failure;
+    let original = session.read(&kept.path).map_err(fail)?;
+    let new_text = merge::rewrite(original.text(), &kept.customer, &merged);
     let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
     if path != kept.path {
         removes.push(kept.path.clone());
+        session.remove(original).map_err(fail)?;
+        session.create(&path, &new_text).map_err(fail)?;
+    } else {
+        session.replace(original, &new_text).map_err(fail)?;
+    }
+    for &i in &others {
+        let o = session.read(&records[i].path).map_err(fail)?;
+        session.remove(o).map_err(fail)?;
     }
     let ids: Vec<&str> = others
         .iter()
         .map(|&i| records[i].customer.id.as_str())
         .collect();
     let mut commit = None;
+    let mut commit_note = String::new();
     if !a.dry_run {
-        crate::transaction::transact(
-            &repo.root,
-            &repo.cache_dir(),
-            &[(path.clone(), new_text)],
-            &removes,
-        )?;
-        if a.commit {
-            let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-                Failure::new("--commit needs a git repository (the merge is done, not committed)")
-            })?;
+        let finish = if a.commit {
             let mut msg = format!("merge {} into {}\n\n", ids.join(" "), kept.customer.id);
             for id in &ids {
                 let _ = writeln!(msg, "Folio-Merged: {id}");
             }
-            let mut paths = removes.clone();
-            paths.push(path.clone());
-            commit = Some(git.commit_paths(&paths, &msg)?.to_string());
-        }
+            crate::session::Finish::Commit(crate::session::CommitRequest::new(msg, a.include_dirty))
+        } else {
+            crate::session::Finish::Write
+        };
+        let applied = session.apply(finish).map_err(fail)?;
+        commit_note = super::session_report(&applied);
+        commit = applied.commit.map(|c| c.oid.to_string());
     }
     match a.format {
         Format::Json => {
@@ -237,9 +245,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     if a.dry_run { "would remove" } else { "removed" }
                 );
             }
-            if let Some(c) = &commit {
-                let _ = writeln!(o, "committed {}", &c[..10.min(c.len())]);
-            }
+            o.push_str(&commit_note);
             print(&o)?;
         }
     }

@@ -274,6 +274,46 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
+/// A session's refusal as a failure, with its hint.
+pub fn session_failure(e: crate::session::SessionError) -> Failure {
+    let hint = e.hint();
+    let mut f = Failure::new(e.to_string());
+    if let Some(h) = hint {
+        f = f.hint(h);
+    }
+    f
+}
+
+/// What a session did that the user should know beyond the command's own
+/// report: errors the files already had (on stderr: kept, not added), what
+/// git's hooks printed, and the commit line for stdout (empty without one).
+pub fn session_report(applied: &crate::session::Applied) -> String {
+    for d in &applied.kept_errors {
+        let pos = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprint(&format!(
+            "warning: {}{pos}: {} (already there; folio's change kept it as it was)\n",
+            d.path, d.message
+        ));
+    }
+    match &applied.commit {
+        Some(c) => {
+            if !c.output.trim().is_empty() {
+                eprint(&c.output);
+                if !c.output.ends_with('\n') {
+                    eprint("\n");
+                }
+            }
+            if !c.by_git_program {
+                eprint(
+                    "note: committed with libgit2 (no git program found): git hooks and commit signing were not applied\n",
+                );
+            }
+            format!("committed {}\n", &c.oid.to_string()[..10])
+        }
+        None => String::new(),
+    }
+}
+
 /// Print to stdout; a closed pipe ends quietly.
 pub fn print(s: &str) -> Result<(), Failure> {
     let mut out = anstream::stdout();

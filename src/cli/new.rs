@@ -99,24 +99,6 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         ..Default::default()
     };
     let text = crate::edit::render(&c);
-    // Validate exactly what will be written, with the repository's rules.
-    let ctx_r = crate::records::Context {
-        schema: &repo.schema,
-        staff: Some(&repo.staff),
-        as_of,
-    };
-    let parsed = crate::records::parse(&text, "(new record)", &ctx_r);
-    if let Some(d) = parsed
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == crate::diagnostics::Severity::Error)
-    {
-        let mut f = Failure::new(format!("the record would be invalid: {}", d.message));
-        if let Some(h) = &d.hint {
-            f = f.hint(h.clone());
-        }
-        return Err(f);
-    }
     let loaded = repo.load(as_of);
     if let Some(r) = loaded.records.iter().find(|r| r.customer.id == c.id) {
         return Err(Failure::new(format!(
@@ -158,21 +140,31 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         return Err(Failure::new(format!("this looks like an existing customer: {d}"))
             .hint("update the existing record, or add the pair to [[duplicates.not_duplicates]] in folio.toml"));
     }
-    let abs = repo.root.join(&path);
-    if abs.exists() {
-        return Err(Failure::new(format!("{path} already exists")));
-    }
-    crate::edit::write_atomic(&abs, text.as_bytes())?;
+    let mut session = crate::session::Session::new(&repo, as_of);
+    session
+        .create(&path, &text)
+        .map_err(super::session_failure)?;
+    let finish = if a.commit {
+        crate::session::Finish::Commit(crate::session::CommitRequest::new(
+            format!("new customer {}", c.display_name()),
+            false,
+        ))
+    } else {
+        crate::session::Finish::Write
+    };
+    let applied = session.apply(finish).map_err(|e| match e {
+        // the record would not be valid: say which value, with its hint
+        crate::session::SessionError::Invalid(d) => {
+            let mut f = Failure::new(format!("the record would be invalid: {}", d.message));
+            if let Some(h) = &d.hint {
+                f = f.hint(h.clone());
+            }
+            f
+        }
+        e => super::session_failure(e),
+    })?;
     let mut msg = format!("created {path} ({})\n", c.display_name());
-    if a.commit {
-        let git = crate::git::GitRepo::open(&repo.root)
-            .ok_or_else(|| Failure::new("--commit needs a git repository"))?;
-        let oid = git.commit_paths(
-            std::slice::from_ref(&path),
-            &format!("new customer {}", c.display_name()),
-        )?;
-        msg.push_str(&format!("committed {}\n", &oid.to_string()[..10]));
-    }
+    msg.push_str(&super::session_report(&applied));
     print(&msg)?;
     Ok(Status::Ok)
 }

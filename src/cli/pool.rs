@@ -394,64 +394,31 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
     Ok(Status::Ok)
 }
 
-/// Write edited records all at once, then commit them if asked.
-/// Write the edits all or nothing and, with a message, commit them.
-/// `known_dirty`: the records folder's changed files when the caller has
-/// just read them (saves a second status of the whole folder).
+/// Write the session's records all or nothing and, with a message, commit
+/// them. `known_dirty`: the records folder's changed files when the caller
+/// has just read them (saves a second status of the whole folder).
 fn write_and_commit(
-    repo: &Repo,
-    edits: &[(String, String)],
+    session: crate::session::Session,
     commit: Option<String>,
     known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
-    let git = crate::git::GitRepo::open(&repo.root);
-    let paths: Vec<String> = edits.iter().map(|(p, _)| p.clone()).collect();
-    if commit.is_some() {
-        let g = git
-            .as_ref()
-            .ok_or_else(|| Failure::new("--commit needs a git repository"))?;
-        // One status of the records' folder, not one per file.
-        let dirty: std::collections::HashSet<String> = if let Some(d) = known_dirty {
-            d.into_iter().collect()
-        } else if edits.len() > 16 {
-            crate::watch::records_changed_since_head(
-                g,
-                &repo.root,
-                &repo.cache_dir(),
-                repo.config.watch.auto,
-            )?
-            .into_iter()
-            .collect()
-        } else {
-            let mut d = std::collections::HashSet::new();
-            for (p, _) in edits {
-                if g.is_dirty(p)? {
-                    d.insert(p.clone());
-                }
-            }
-            d
-        };
-        // a change staged and then undone in the file is not in a list
-        // that `folio watch` kept: the index is asked too
-        let unclean = match paths.iter().find(|p| dirty.contains(*p)) {
-            Some(p) => Some(p.as_str()),
-            None => g.first_staged(&paths)?,
-        };
-        if let Some(p) = unclean {
-            return Err(Failure::new(format!(
-                "{p} has uncommitted changes; commit or discard them first (nothing was changed)"
-            )));
-        }
-    }
-    // All files or none, even if folio is killed half way.
-    crate::transaction::transact(&repo.root, &repo.cache_dir(), edits, &[])?;
-    match (commit, git) {
-        (Some(msg), Some(g)) => {
-            let oid = g.commit_paths(&paths, &msg)?;
-            Ok(format!("committed {}\n", &oid.to_string()[..10]))
-        }
-        _ => Ok(String::new()),
-    }
+    let finish = match commit {
+        Some(message) => crate::session::Finish::Commit(crate::session::CommitRequest {
+            message,
+            include_dirty: false,
+            known_dirty,
+        }),
+        None => crate::session::Finish::Write,
+    };
+    let applied = session.apply(finish).map_err(super::session_failure)?;
+    Ok(super::session_report(&applied))
+}
+
+/// A record's text with `owner = handle` and no `pool_reason`.
+fn take_owner(text: &str, handle: &str) -> Result<Option<String>, crate::edit::KeyEditError> {
+    set_string(text, "owner", handle, keys_before("owner"))
+        .and_then(|t| remove_key(&t, "pool_reason"))
+        .map(Some)
 }
 
 /// One pool command that writes at a time (claim, release, assign): each
@@ -470,13 +437,6 @@ fn pool_lock(repo: &Repo) -> Result<std::fs::File, Failure> {
         super::eprint("note: another folio pool command is running; waiting for it\n")
     })
     .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))
-}
-
-fn read_text(repo: &Repo, rel: &str) -> Result<String, Failure> {
-    let bytes = std::fs::read(repo.root.join(rel))
-        .map_err(|e| Failure::new(format!("cannot read {rel}: {e}")))?;
-    String::from_utf8(bytes)
-        .map_err(|_| Failure::new(format!("{rel} is not UTF-8 (run `folio check`)")))
 }
 
 fn release(
@@ -513,7 +473,7 @@ fn release(
     } else {
         resolve_all(&records, queries)?
     };
-    let mut edits = Vec::new();
+    let mut session = crate::session::Session::new(&repo, as_of);
     let mut out = String::new();
     let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &chosen {
@@ -524,15 +484,19 @@ fn release(
                 r.path
             )));
         };
-        let text = read_text(&repo, &r.path)?;
-        let t = remove_key(&text, "owner")
-            .and_then(|t| set_string(&t, "pool_reason", reason.trim(), keys_before("pool_reason")));
-        let t = t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?;
-        edits.push((r.path.clone(), t));
+        session
+            .edit(&r.path, |text| {
+                remove_key(text, "owner")
+                    .and_then(|t| {
+                        set_string(&t, "pool_reason", reason.trim(), keys_before("pool_reason"))
+                    })
+                    .map(Some)
+            })
+            .map_err(super::session_failure)?;
         *owners.entry(owner).or_default() += 1;
         let _ = writeln!(out, "released {} from {owner}", r.customer.display_name());
     }
-    if edits.is_empty() {
+    if session.is_empty() {
         print("nothing to release\n")?;
         return Ok(Status::Ok);
     }
@@ -542,16 +506,11 @@ fn release(
         .collect();
     let msg = format!(
         "pool: release {} to the pool\n\nReason: {}\n\n{}",
-        crate::output::plural(edits.len(), "customer"),
+        crate::output::plural(session.len(), "customer"),
         reason.trim(),
         trailers.join("\n")
     );
-    out.push_str(&write_and_commit(
-        &repo,
-        &edits,
-        commit.then_some(msg),
-        None,
-    )?);
+    out.push_str(&write_and_commit(session, commit.then_some(msg), None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -739,7 +698,7 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
         }
     };
     let ph = &ph;
-    let mut edits = Vec::new();
+    let mut session = crate::session::Session::new(&repo, as_of);
     let mut out = String::new();
     for (n, r) in chosen.iter().enumerate() {
         if let Some(o) = &r.customer.owner {
@@ -774,25 +733,16 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
                 r.customer.display_name()
             )));
         }
-        let text = read_text(&repo, &r.path)?;
-        let t = set_string(&text, "owner", h, keys_before("owner"))
-            .and_then(|t| remove_key(&t, "pool_reason"));
-        edits.push((
-            r.path.clone(),
-            t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?,
-        ));
+        session
+            .edit(&r.path, |text| take_owner(text, h))
+            .map_err(super::session_failure)?;
         let _ = writeln!(out, "{h} claims {}", r.customer.display_name());
     }
     let msg = format!(
         "pool: {h} claims {}\n\nFolio-Claim: {h}",
-        crate::output::plural(edits.len(), "customer")
+        crate::output::plural(session.len(), "customer")
     );
-    out.push_str(&write_and_commit(
-        &repo,
-        &edits,
-        commit.then_some(msg),
-        None,
-    )?);
+    out.push_str(&write_and_commit(session, commit.then_some(msg), None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -934,20 +884,16 @@ fn assign(
         })
         .collect();
     let dealt = pool::deal(n, &w, &room);
-    let mut edits = Vec::new();
+    let mut session = crate::session::Session::new(&repo, as_of);
     let mut got: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (r, &i) in pool_recs.iter().zip(&dealt) {
         let h = receivers[i].as_str();
         let _ = writeln!(out, "{} -> {h}", r.customer.display_name());
         got.entry(h).or_default().push(r.customer.display_name());
         if !dry_run {
-            let text = read_text(&repo, &r.path)?;
-            let t = set_string(&text, "owner", h, keys_before("owner"))
-                .and_then(|t| remove_key(&t, "pool_reason"));
-            edits.push((
-                r.path.clone(),
-                t.map_err(|e| Failure::new(format!("{}: {e}", r.path)))?,
-            ));
+            session
+                .edit(&r.path, |text| take_owner(text, h))
+                .map_err(super::session_failure)?;
         }
     }
     if dealt.len() < n {
@@ -964,10 +910,10 @@ fn assign(
             crate::output::plural(list.len(), "customer")
         );
     }
-    if !dry_run && !edits.is_empty() {
+    if !dry_run && !session.is_empty() {
         let mut msg = format!(
             "pool: assign {}\n\n",
-            crate::output::plural(edits.len(), "customer")
+            crate::output::plural(session.len(), "customer")
         );
         for (h, list) in &got {
             let _ = writeln!(msg, "{h}: {}", list.join(", "));
@@ -977,8 +923,7 @@ fn assign(
             let _ = writeln!(msg, "Folio-Assign: {h}");
         }
         out.push_str(&write_and_commit(
-            &repo,
-            &edits,
+            session,
             commit.then_some(msg),
             known_dirty,
         )?);

@@ -16,6 +16,9 @@ pub struct Args {
     /// Commit the changed records (with --apply)
     #[arg(long, requires = "apply")]
     pub commit: bool,
+    /// With --commit: commit records even if they have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
+    pub include_dirty: bool,
     /// Date to check the records against instead of today (YYYY-MM-DD)
     #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
@@ -61,43 +64,47 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
 
     let mut results: Vec<(Option<bool>, Option<String>)> = vec![(None, None); found.len()];
     let mut changed = Vec::new();
+    let mut commit_note = String::new();
     if a.apply {
+        let mut session = crate::session::Session::new(&repo, as_of);
         for (i, (r, hints)) in found.iter().enumerate() {
             let tags: Vec<String> = hints.iter().map(|h| h.tag.clone()).collect();
-            results[i] = match apply(&repo, &r.path, &tags) {
+            results[i] = match session.edit(&r.path, |text| crate::edit::add_tags(text, &tags)) {
                 Ok(true) => {
                     changed.push(r.path.clone());
                     (Some(true), None)
                 }
                 Ok(false) => (Some(false), None),
-                Err(e) => (Some(false), Some(e)),
+                Err(e) => (Some(false), Some(e.to_string())),
             };
         }
+        let finish = if a.commit && !changed.is_empty() {
+            let mut message = format!(
+                "tags: add suggested tags to {}\n\n",
+                crate::output::plural(changed.len(), "customer")
+            );
+            for (i, (r, hints)) in found.iter().enumerate() {
+                if results[i].0 == Some(true) {
+                    let tags: Vec<&str> = hints.iter().map(|h| h.tag.as_str()).collect();
+                    let _ = writeln!(
+                        message,
+                        "{}: {}",
+                        r.customer.display_name(),
+                        tags.join(", ")
+                    );
+                }
+            }
+            crate::session::Finish::Commit(crate::session::CommitRequest::new(
+                message,
+                a.include_dirty,
+            ))
+        } else {
+            crate::session::Finish::Write
+        };
+        let applied = session.apply(finish).map_err(super::session_failure)?;
+        commit_note = super::session_report(&applied);
     }
     let failed = results.iter().filter(|r| r.1.is_some()).count();
-    let mut commit_note = String::new();
-    if a.commit && !changed.is_empty() {
-        let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-            Failure::new("--commit needs a git repository (the tags are written, not committed)")
-        })?;
-        let mut message = format!(
-            "tags: add suggested tags to {}\n\n",
-            crate::output::plural(changed.len(), "customer")
-        );
-        for (i, (r, hints)) in found.iter().enumerate() {
-            if results[i].0 == Some(true) {
-                let tags: Vec<&str> = hints.iter().map(|h| h.tag.as_str()).collect();
-                let _ = writeln!(
-                    message,
-                    "{}: {}",
-                    r.customer.display_name(),
-                    tags.join(", ")
-                );
-            }
-        }
-        let oid = git.commit_paths(&changed, &message)?;
-        commit_note = format!("committed {}\n", &oid.to_string()[..10]);
-    }
 
     let text = match a.format {
         Format::Json => {
@@ -178,22 +185,4 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     } else {
         Status::Ok
     })
-}
-
-/// Add `tags` to one record; `Ok(false)` when it already has them.
-fn apply(repo: &crate::repo::Repo, rel: &str, tags: &[String]) -> Result<bool, String> {
-    let abs = repo.root.join(rel);
-    let bytes = std::fs::read(&abs).map_err(|e| format!("cannot read: {e}"))?;
-    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
-    let text = crate::records::decode(&bytes, rel).map_err(|d| d.message)?;
-    let Some(new) = crate::edit::add_tags(text, tags).map_err(|e| e.to_string())? else {
-        return Ok(false);
-    };
-    let mut out = Vec::with_capacity(new.len() + 3);
-    if bom {
-        out.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
-    }
-    out.extend_from_slice(new.as_bytes());
-    crate::edit::write_atomic(&abs, &out).map_err(|e| format!("cannot write: {e}"))?;
-    Ok(true)
 }

@@ -7,12 +7,11 @@ use crate::git::GitRepo;
 use crate::pool::round_robin;
 use crate::records::Customer;
 use crate::repo::{Record, Repo};
+use crate::session::{CommitRequest, Finish, Session};
 use chrono::NaiveDate;
-use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, Oid, Signature};
+use git2::Oid;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// Why a handover cannot be made (nothing was changed).
 #[derive(Debug, thiserror::Error)]
@@ -33,22 +32,11 @@ pub enum HandoverError {
     BadWeight(String),
     #[error("{0} owns no customers")]
     NothingToHandOver(String),
-    #[error("{} has uncommitted changes", .0.join(", "))]
-    Dirty(Vec<String>),
     #[error("the data repository is not in git: a handover is recorded as a commit")]
     NotGit,
-    #[error("cannot edit {path}: {message}")]
-    Edit { path: String, message: String },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Writing or committing (uncommitted changes, a refused commit...).
     #[error(transparent)]
-    Transaction(#[from] crate::transaction::TxError),
-    #[error("git: {0}")]
-    Git(#[from] git2::Error),
+    Session(#[from] crate::session::SessionError),
 }
 
 /// One customer going to one receiver.
@@ -163,31 +151,6 @@ pub fn plan(
     })
 }
 
-/// `text` with the value of the top-level key `key` replaced by the TOML
-/// string `value`; every other byte is kept (the value's own span is
-/// replaced, so a comment after it stays).
-pub fn set_top_level_string(text: &str, key: &str, value: &str) -> Result<String, String> {
-    let doc = toml::de::DeTable::parse(text).map_err(|e| e.message().trim().to_string())?;
-    let (k, v) = doc
-        .get_ref()
-        .get_key_value(key)
-        .ok_or_else(|| format!("no `{key}` key"))?;
-    if v.get_ref().as_str().is_none() {
-        return Err(format!("`{key}` is not a string"));
-    }
-    let span = v.span();
-    // A dotted or quoted key would still be found here; only plain
-    // `key = "value"` lines are edited, so refuse anything stranger.
-    if text.get(k.span()) != Some(key) || text.get(span.clone()).is_none() {
-        return Err(format!("`{key}` is not a plain key"));
-    }
-    let mut out = String::with_capacity(text.len() + value.len());
-    out.push_str(&text[..span.start]);
-    out.push_str(&crate::edit::quote(value));
-    out.push_str(&text[span.end..]);
-    Ok(out)
-}
-
 /// staff.toml with `[staff.<handle>] active = false` (toml_edit: comments,
 /// order and layout kept; the old value's decoration copied).
 pub fn deactivate(text: &str, handle: &str) -> Result<String, String> {
@@ -221,6 +184,8 @@ pub struct Done {
     pub commit: Oid,
     pub message: String,
     pub files: usize,
+    /// What the edit session did (for its report).
+    pub applied: crate::session::Applied,
 }
 
 /// The commit message: a summary line, who got what, and one
@@ -251,180 +216,49 @@ pub fn message(plan: &Plan, deactivated: bool) -> String {
     m
 }
 
-/// Carry the plan out: refuse (changing nothing) when a file to touch has
-/// uncommitted changes; else rewrite the `owner` of each file, optionally
-/// set `from` inactive, and commit it all at once.
-pub fn apply(repo: &Repo, plan: &Plan, deactivate_from: bool) -> Result<Done, HandoverError> {
-    let git = GitRepo::open(&repo.root).ok_or(HandoverError::NotGit)?;
-    git2::opts::strict_hash_verification(false);
-    let mut paths: Vec<String> = plan.assignments.iter().map(|a| a.path.clone()).collect();
-    if deactivate_from {
-        paths.push(crate::repo::STAFF_FILE.to_string());
+/// Carry the plan out through one edit session: only the `owner` value of
+/// each file changes (and, if asked, `active = false` for `from` in
+/// staff.toml), committed at once. Refused, changing nothing, when a file
+/// to touch has uncommitted changes (unless `include_dirty`).
+pub fn apply(
+    repo: &Repo,
+    plan: &Plan,
+    deactivate_from: bool,
+    as_of: NaiveDate,
+    include_dirty: bool,
+) -> Result<Done, HandoverError> {
+    if GitRepo::open(&repo.root).is_none() {
+        return Err(HandoverError::NotGit);
     }
-    let dirty = dirty_among(&git, &repo.root, &paths)?;
-    if !dirty.is_empty() {
-        return Err(HandoverError::Dirty(dirty));
-    }
-    // Compute every new text before writing anything.
-    let mut writes: Vec<(String, String)> = Vec::with_capacity(paths.len());
+    let mut session = Session::new(repo, as_of);
     for a in &plan.assignments {
-        let abs = repo.root.join(&a.path);
-        let text = std::fs::read_to_string(&abs).map_err(|source| HandoverError::Write {
-            path: a.path.clone(),
-            source,
+        session.edit(&a.path, |text| {
+            crate::edit::set_string(text, "owner", &a.to, crate::records::keys_before("owner"))
+                .map(Some)
         })?;
-        let new =
-            set_top_level_string(&text, "owner", &a.to).map_err(|message| HandoverError::Edit {
-                path: a.path.clone(),
-                message,
-            })?;
-        writes.push((a.path.clone(), new));
     }
     if deactivate_from {
-        let p = crate::repo::STAFF_FILE;
-        let text =
-            std::fs::read_to_string(repo.root.join(p)).map_err(|source| HandoverError::Write {
-                path: p.to_string(),
-                source,
-            })?;
-        let new = deactivate(&text, &plan.from).map_err(|message| HandoverError::Edit {
-            path: p.to_string(),
-            message,
+        session.edit(crate::repo::STAFF_FILE, |text| {
+            deactivate(text, &plan.from).map(Some)
         })?;
-        writes.push((p.to_string(), new));
     }
-    let r = &git.repo;
-    let head = r.head()?.peel_to_commit()?;
-    let base = head.tree()?;
-    let git_paths: Vec<String> = writes.iter().map(|(p, _)| git.to_git(p)).collect();
-    let committed = tree_entries(r, &base, &git_paths)?;
-    let mut builder = TreeUpdateBuilder::new();
-    let mut blobs = Vec::with_capacity(writes.len());
-    for (p, text) in &writes {
-        let oid = r.blob(text.as_bytes())?;
-        blobs.push(oid);
-        let gp = git.to_git(p);
-        let mode = committed
-            .get(&gp)
-            .map(|e| e.1)
-            .filter(|m| *m == i32::from(FileMode::BlobExecutable))
-            .map(|_| FileMode::BlobExecutable)
-            .unwrap_or(FileMode::Blob);
-        builder.upsert(gp.as_str(), oid, mode);
-    }
-    let tree_id = builder.create_updated(r, &base)?;
-    let tree = r.find_tree(tree_id)?;
-    // All files or none, even if folio is killed half way (the next folio
-    // command finishes the writes), with one flush of the file system.
-    crate::transaction::transact(&repo.root, &repo.cache_dir(), &writes, &[])?;
+    let files = session.len();
     let msg = message(plan, deactivate_from);
-    let sig = r
-        .signature()
-        .or_else(|_| Signature::now("folio", "folio@localhost"))?;
-    let commit = r.commit(Some("HEAD"), &sig, &sig, &msg, &tree, &[&head])?;
-    // Stage the new versions so the work tree is clean again; other staged
-    // changes stay as they were.
-    let mut index = r.index()?;
-    for ((p, _), oid) in writes.iter().zip(&blobs) {
-        stage(&mut index, &repo.root.join(p), &git.to_git(p), *oid)?;
-    }
-    index.write()?;
+    let applied = session.apply(Finish::Commit(CommitRequest::new(
+        msg.clone(),
+        include_dirty,
+    )))?;
+    let commit = applied
+        .commit
+        .as_ref()
+        .map(|c| c.oid)
+        .unwrap_or(Oid::ZERO_SHA1);
     Ok(Done {
         commit,
         message: msg,
-        files: writes.len(),
+        files,
+        applied,
     })
-}
-
-/// Stage the file at `abs` (git path `git_path`), just written with the
-/// blob `oid`: its index entry gets the id and the file's stat data (what
-/// `add_path` would record, without reading and hashing the file again).
-fn stage(index: &mut git2::Index, abs: &Path, git_path: &str, oid: Oid) -> Result<(), git2::Error> {
-    #[cfg(unix)]
-    if let Some(mut e) = index.get_path(Path::new(git_path), 0)
-        && let Ok(md) = std::fs::symlink_metadata(abs)
-        && md.is_file()
-    {
-        use std::os::unix::fs::MetadataExt;
-        // The index keeps 32 bits of each (as git does).
-        e.ctime = git2::IndexTime::new(md.ctime() as i32, md.ctime_nsec() as u32);
-        e.mtime = git2::IndexTime::new(md.mtime() as i32, md.mtime_nsec() as u32);
-        e.dev = md.dev() as u32;
-        e.ino = md.ino() as u32;
-        e.uid = md.uid();
-        e.gid = md.gid();
-        e.file_size = md.len() as u32;
-        e.id = oid;
-        return index.add(&e);
-    }
-    let _ = (abs, oid);
-    index.add_path(Path::new(git_path))
-}
-
-/// The id and mode of each of `paths` (work-tree paths) in `tree`, reading
-/// each folder's tree once (looking every path up on its own would read a
-/// large folder's tree thousands of times).
-pub fn tree_entries(
-    repo: &git2::Repository,
-    tree: &git2::Tree,
-    paths: &[String],
-) -> Result<std::collections::HashMap<String, (Oid, i32)>, git2::Error> {
-    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for p in paths {
-        let (dir, _) = p.rsplit_once('/').unwrap_or(("", p));
-        by_dir.entry(dir).or_default().push(p);
-    }
-    let mut out = std::collections::HashMap::new();
-    for (dir, list) in by_dir {
-        let sub = if dir.is_empty() {
-            Some(tree.clone())
-        } else {
-            match tree.get_path(Path::new(dir)) {
-                Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Some(repo.find_tree(e.id())?),
-                _ => None,
-            }
-        };
-        let Some(sub) = sub else { continue };
-        let names: std::collections::HashMap<&[u8], &str> = list
-            .iter()
-            .map(|p| (p.rsplit('/').next().unwrap_or(p).as_bytes(), *p))
-            .collect();
-        for e in sub.iter() {
-            if let Some(p) = names.get(e.name_bytes()) {
-                out.insert(p.to_string(), (e.id(), e.filemode()));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Paths (relative to the data root) whose working copy or staged copy
-/// differs from HEAD.
-pub fn dirty_among(
-    git: &GitRepo,
-    root: &Path,
-    paths: &[String],
-) -> Result<Vec<String>, HandoverError> {
-    let r = &git.repo;
-    let git_paths: Vec<String> = paths.iter().map(|p| git.to_git(p)).collect();
-    let committed = match r.head() {
-        Ok(h) => tree_entries(r, &h.peel_to_tree()?, &git_paths)?,
-        Err(_) => Default::default(),
-    };
-    let index = r.index()?;
-    let mut out = Vec::new();
-    for (p, gp) in paths.iter().zip(&git_paths) {
-        let committed = committed.get(gp).map(|e| e.0);
-        let staged = index.get_path(Path::new(gp), 0).map(|e| e.id);
-        let work = match std::fs::read(root.join(p)) {
-            Ok(b) => Some(Oid::hash_object(git2::ObjectType::Blob, &b)?),
-            Err(_) => None,
-        };
-        if committed.is_none() || staged != committed || work != committed {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// When a customer's next follow-up is due, by the follow-up rules of
@@ -647,10 +481,9 @@ mod tests {
     #[test]
     fn owner_edit_keeps_every_other_byte() {
         let t = "# keep\nid = \"C1\"\nowner   =   \"alice\"  # account owner\r\ntier = \"B\"\n\n[[followups]]\nby = \"alice\"\n";
-        let n = set_top_level_string(t, "owner", "bob").unwrap();
+        let n = crate::edit::set_string(t, "owner", "bob", &[]).unwrap();
         assert_eq!(n, t.replace("\"alice\"  #", "\"bob\"  #"));
-        assert!(set_top_level_string("id = \"x\"\n", "owner", "bob").is_err());
-        assert!(set_top_level_string("owner = 3\n", "owner", "bob").is_err());
+        assert!(crate::edit::set_string("owner = 3\n", "owner", "bob", &[]).is_err());
     }
 
     #[test]

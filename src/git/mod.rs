@@ -1,9 +1,13 @@
 //! Small git operations the commands share: opening the repository around
 //! the data, the files changed since a revision, staging and committing.
 
-use git2::{Repository, Signature, StatusOptions};
+mod commit;
+pub use commit::{CommitError, Committed, FileChange};
+
+use git2::{Oid, Repository, StatusOptions};
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A git failure, with what folio was doing.
 #[derive(Debug, thiserror::Error)]
@@ -154,21 +158,22 @@ impl GitRepo {
         }
     }
 
-    /// The first of `rels` whose entry in git's index differs from HEAD's
-    /// (a change staged, whatever the file now holds).
-    pub fn first_staged<'a>(&self, rels: &'a [String]) -> Result<Option<&'a str>, GitError> {
+    /// Those of `rels` whose entry in git's index differs from HEAD's (a
+    /// change staged, whatever the file now holds), in order.
+    pub fn staged_among(&self, rels: &[String]) -> Result<Vec<String>, GitError> {
         let index = ctx(self.repo.index(), || "cannot open the index".into())?;
         let tree = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
         let mut lookup = tree.as_ref().map(|t| TreeLookup::new(&self.repo, t));
+        let mut out = Vec::new();
         for rel in rels {
             let p = self.to_git(rel);
             let staged = index.get_path(Path::new(&p), 0).map(|e| e.id);
             let committed = lookup.as_mut().and_then(|l| l.blob(&p));
             if staged != committed {
-                return Ok(Some(rel));
+                out.push(rel.clone());
             }
         }
-        Ok(None)
+        Ok(out)
     }
 
     /// Whether the work tree has any uncommitted change under the data root.
@@ -280,55 +285,43 @@ impl GitRepo {
             .and_then(|i| i.get_path(Path::new(&self.to_git(rel)), 0))
             .is_some()
     }
+}
 
-    /// Stage a rename (like `git mv` after the file was moved).
-    pub fn stage_rename(&self, from: &str, to: &str) -> Result<(), GitError> {
-        let mut index = ctx(self.repo.index(), || "cannot open the index".into())?;
-        ctx(index.remove_path(Path::new(&self.to_git(from))), || {
-            format!("cannot unstage {from}")
-        })?;
-        ctx(index.add_path(Path::new(&self.to_git(to))), || {
-            format!("cannot stage {to}")
-        })?;
-        ctx(index.write(), || "cannot write the index".into())
+/// The id and mode of each of `paths` (work-tree paths) in `tree`, reading
+/// each folder's tree once (looking every path up on its own would read a
+/// large folder's tree thousands of times).
+pub fn tree_entries(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    paths: &[String],
+) -> Result<std::collections::HashMap<String, (Oid, i32)>, git2::Error> {
+    let mut by_dir: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in paths {
+        let (dir, _) = p.rsplit_once('/').unwrap_or(("", p));
+        by_dir.entry(dir).or_default().push(p);
     }
-
-    /// Commit the given paths (relative to the data root; added, changed or
-    /// deleted in the work tree) with `message`, on top of HEAD. Other
-    /// staged changes are left as they were.
-    pub fn commit_paths(&self, paths: &[String], message: &str) -> Result<git2::Oid, GitError> {
-        // Every entry of the index is already in the object database (git
-        // put it there); checking each one again when writing the trees
-        // costs seconds in a repository of 100,000 records.
-        git2::opts::strict_object_creation(false);
-        let repo = &self.repo;
-        let mut index = ctx(repo.index(), || "cannot open the index".into())?;
-        let workdir: PathBuf = repo.workdir().map(Path::to_path_buf).unwrap_or_default();
-        for p in paths {
-            let gp = self.to_git(p);
-            if workdir.join(&gp).exists() {
-                ctx(index.add_path(Path::new(&gp)), || {
-                    format!("cannot stage {p}")
-                })?;
-            } else {
-                let _ = index.remove_path(Path::new(&gp));
+    let mut out = std::collections::HashMap::new();
+    for (dir, list) in by_dir {
+        let sub = if dir.is_empty() {
+            Some(tree.clone())
+        } else {
+            match tree.get_path(Path::new(dir)) {
+                Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+                _ => None,
+            }
+        };
+        let Some(sub) = sub else { continue };
+        let names: std::collections::HashMap<&[u8], &str> = list
+            .iter()
+            .map(|p| (p.rsplit('/').next().unwrap_or(p).as_bytes(), *p))
+            .collect();
+        for e in sub.iter() {
+            if let Some(p) = names.get(e.name_bytes()) {
+                out.insert(p.to_string(), (e.id(), e.filemode()));
             }
         }
-        ctx(index.write(), || "cannot write the index".into())?;
-        let tree_id = ctx(index.write_tree(), || "cannot write the tree".into())?;
-        let tree = ctx(repo.find_tree(tree_id), || "cannot read the tree".into())?;
-        let sig = ctx(
-            repo.signature()
-                .or_else(|_| Signature::now("folio", "folio@localhost")),
-            || "cannot make a signature".into(),
-        )?;
-        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        ctx(
-            repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents),
-            || "cannot commit".into(),
-        )
     }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -342,7 +335,8 @@ mod tests {
             .unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let sig =
+            git2::Signature::new("t", "t@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
         repo.commit(Some("HEAD"), &sig, &sig, "m", &tree, &[])
             .unwrap();
     }

@@ -1,0 +1,563 @@
+//! The one edit session: the only way folio changes files in the data
+//! repository (records and staff.toml), used by every writer: `new`,
+//! `followup`, `tags`, `merge`, `import`, `fix`, the pool's `claim`,
+//! `release` and `assign`, and `handover`.
+//!
+//! A session is filled, then applied once:
+//!
+//! 1. [`Session::read`] decodes a file and remembers what must survive an
+//!    edit: its UTF-8 byte-order mark and its exact bytes (line endings and
+//!    everything else are the edit functions' to keep, see [`crate::edit`]);
+//! 2. [`Session::replace`], [`Session::create`] and [`Session::remove`]
+//!    stage new texts; a text is turned into the exact bytes to be written
+//!    once (the mark put back);
+//! 3. [`Session::apply`] validates those bytes (a record must decode and
+//!    parse with no error it did not have before; an error it already had
+//!    is reported back, not hidden), refuses files with uncommitted or
+//!    staged changes when it is to commit (unless told to include them),
+//!    refuses files that changed on disk since they were read, writes
+//!    everything through [`crate::transaction`] (all or nothing; a
+//!    rewritten file keeps its mode), and commits exactly these files with
+//!    [`crate::git::GitRepo::commit_files`] (the user's hooks and signing
+//!    apply). When the commit is refused, the files are put back as they
+//!    were: nothing is changed.
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::git::{CommitError, Committed, FileChange, GitError, GitRepo};
+use crate::repo::Repo;
+use crate::transaction::TxError;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
+/// A file as it was read.
+#[derive(Debug, Clone)]
+pub struct Original {
+    /// Relative to the data root, `/`-separated.
+    pub rel: String,
+    bytes: Vec<u8>,
+    bom: bool,
+}
+
+impl Original {
+    /// The text, without its byte-order mark.
+    pub fn text(&self) -> &str {
+        let b = if self.bom {
+            &self.bytes[BOM.len()..]
+        } else {
+            &self.bytes[..]
+        };
+        // checked when read
+        std::str::from_utf8(b).unwrap_or_default()
+    }
+
+    /// Whether the file starts with a UTF-8 byte-order mark.
+    pub fn has_bom(&self) -> bool {
+        self.bom
+    }
+}
+
+/// Why a session changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot read {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not UTF-8 (a record's diagnostic: path, line, hint).
+    #[error("{}", located(.0))]
+    Decode(Box<Diagnostic>),
+    /// An edit function refused the text.
+    #[error("{path}: {message}")]
+    Edit { path: String, message: String },
+    /// The edit would make the file invalid.
+    #[error("{}: the change would make the record invalid: {}", located(.0), .0.message)]
+    Invalid(Box<Diagnostic>),
+    #[error("{0}: staff.toml would no longer be valid: {1}")]
+    InvalidStaff(String, String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("{0} is changed or removed twice in one change")]
+    Twice(String),
+    #[error("{0} changed on disk while folio was working; run the command again")]
+    Changed(String),
+    #[error("{} uncommitted or staged changes: {}", if .0.len() == 1 { "a file to change has" } else { "files to change have" }, .0.join(", "))]
+    Dirty(Vec<String>),
+    #[error("--commit needs a git repository")]
+    NotGit,
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The commit was not made; the files were put back as they were.
+    #[error("{source}; the files were put back as they were")]
+    Commit {
+        #[source]
+        source: CommitError,
+    },
+    /// The commit was not made and putting the files back failed too: the
+    /// change is written but not committed.
+    #[error("{source}; the files are written but not committed (putting them back failed: {undo})")]
+    CommitNotUndone {
+        #[source]
+        source: CommitError,
+        undo: TxError,
+    },
+}
+
+impl SessionError {
+    /// A hint for the user, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SessionError::Dirty(_) => Some(
+                "commit or discard those changes first, or pass --include-dirty to commit them with folio's change",
+            ),
+            SessionError::Commit {
+                source: CommitError::Refused { .. },
+            } => Some(
+                "a git hook or commit signing refused the commit; fix what it says and run the command again",
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn located(d: &Diagnostic) -> String {
+    match (d.line, &d.field) {
+        (Some(l), Some(f)) => format!("{}:{l}: {f}", d.path),
+        (Some(l), None) => format!("{}:{l}", d.path),
+        (None, Some(f)) => format!("{}: {f}", d.path),
+        (None, None) => d.path.clone(),
+    }
+}
+
+enum Change {
+    Write {
+        rel: String,
+        original: Option<Original>,
+        bytes: Vec<u8>,
+    },
+    Remove {
+        original: Original,
+    },
+}
+
+impl Change {
+    fn rel(&self) -> &str {
+        match self {
+            Change::Write { rel, .. } => rel,
+            Change::Remove { original } => &original.rel,
+        }
+    }
+}
+
+/// How a session ends.
+pub enum Finish {
+    /// Write the files.
+    Write,
+    /// Write and stage them in git's index (a rename git should follow).
+    Stage,
+    /// Write and commit exactly them.
+    Commit(CommitRequest),
+}
+
+/// A commit asked for.
+pub struct CommitRequest {
+    pub message: String,
+    /// Commit files that already had uncommitted changes, with them.
+    pub include_dirty: bool,
+    /// The records' changed files, when the caller has just listed them
+    /// (saves a second status of the whole folder).
+    pub known_dirty: Option<Vec<String>>,
+}
+
+impl CommitRequest {
+    pub fn new(message: impl Into<String>, include_dirty: bool) -> CommitRequest {
+        CommitRequest {
+            message: message.into(),
+            include_dirty,
+            known_dirty: None,
+        }
+    }
+}
+
+/// What a session did.
+#[derive(Debug, Default, Clone)]
+pub struct Applied {
+    pub written: Vec<String>,
+    pub removed: Vec<String>,
+    pub commit: Option<Committed>,
+    /// Errors the files already had (kept, not introduced).
+    pub kept_errors: Vec<Diagnostic>,
+}
+
+/// The files of one change (see the module's documentation).
+pub struct Session<'r> {
+    repo: &'r Repo,
+    as_of: NaiveDate,
+    changes: Vec<Change>,
+    seen: HashMap<String, usize>,
+}
+
+impl<'r> Session<'r> {
+    pub fn new(repo: &'r Repo, as_of: NaiveDate) -> Session<'r> {
+        Session {
+            repo,
+            as_of,
+            changes: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Read a file (relative to the data root) for editing.
+    pub fn read(&self, rel: &str) -> Result<Original, SessionError> {
+        let bytes =
+            std::fs::read(self.repo.root.join(rel)).map_err(|source| SessionError::Read {
+                path: rel.to_string(),
+                source,
+            })?;
+        let bom = bytes.starts_with(BOM);
+        let body = if bom { &bytes[BOM.len()..] } else { &bytes[..] };
+        if let Err(d) = crate::records::decode(body, rel) {
+            let mut d = d;
+            if bom {
+                // offsets of the file, not of the text after the mark
+                d.message = d.message.replace(
+                    &format!("at offset {}", body.len()),
+                    &format!("at offset {}", bytes.len()),
+                );
+            }
+            return Err(SessionError::Decode(Box::new(d)));
+        }
+        Ok(Original {
+            rel: rel.to_string(),
+            bytes,
+            bom,
+        })
+    }
+
+    /// Read `rel`, apply `edit` to its text (without the byte-order mark)
+    /// and stage the result. `edit` returns `None` when there is nothing to
+    /// change. Returns whether the file changes.
+    pub fn edit<E: std::fmt::Display>(
+        &mut self,
+        rel: &str,
+        edit: impl FnOnce(&str) -> Result<Option<String>, E>,
+    ) -> Result<bool, SessionError> {
+        let original = self.read(rel)?;
+        let new = edit(original.text()).map_err(|e| SessionError::Edit {
+            path: rel.to_string(),
+            message: e.to_string(),
+        })?;
+        match new {
+            Some(t) if t != original.text() => {
+                self.replace(original, &t)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn push(&mut self, c: Change) -> Result<(), SessionError> {
+        let rel = c.rel().to_string();
+        if self.seen.contains_key(&rel) {
+            return Err(SessionError::Twice(rel));
+        }
+        self.seen.insert(rel, self.changes.len());
+        self.changes.push(c);
+        Ok(())
+    }
+
+    /// Stage `text` as the new content of a file read with [`read`]: its
+    /// byte-order mark is kept.
+    ///
+    /// [`read`]: Session::read
+    pub fn replace(&mut self, original: Original, text: &str) -> Result<(), SessionError> {
+        let mut bytes = Vec::with_capacity(text.len() + 3);
+        if original.bom {
+            bytes.extend_from_slice(BOM);
+        }
+        bytes.extend_from_slice(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
+        self.push(Change::Write {
+            rel: original.rel.clone(),
+            original: Some(original),
+            bytes,
+        })
+    }
+
+    /// Stage a new file; refused if one is there.
+    pub fn create(&mut self, rel: &str, text: &str) -> Result<(), SessionError> {
+        if std::fs::symlink_metadata(self.repo.root.join(rel)).is_ok() {
+            return Err(SessionError::Exists(rel.to_string()));
+        }
+        self.push(Change::Write {
+            rel: rel.to_string(),
+            original: None,
+            bytes: text.as_bytes().to_vec(),
+        })
+    }
+
+    /// Stage the removal of a file read with [`Session::read`].
+    pub fn remove(&mut self, original: Original) -> Result<(), SessionError> {
+        self.push(Change::Remove { original })
+    }
+
+    /// Move a file to `to`, its bytes unchanged.
+    pub fn rename(&mut self, original: Original, to: &str) -> Result<(), SessionError> {
+        let same_file = original.rel.eq_ignore_ascii_case(to);
+        if !same_file && std::fs::symlink_metadata(self.repo.root.join(to)).is_ok() {
+            return Err(SessionError::Exists(to.to_string()));
+        }
+        let bytes = original.bytes.clone();
+        self.push(Change::Write {
+            rel: to.to_string(),
+            original: None,
+            bytes,
+        })?;
+        self.push(Change::Remove { original })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// The paths this session changes, in the order staged.
+    pub fn paths(&self) -> Vec<String> {
+        self.changes.iter().map(|c| c.rel().to_string()).collect()
+    }
+
+    /// Validate, write and (as `finish` says) stage or commit; see the
+    /// module's documentation. Nothing is changed when an error comes back.
+    pub fn apply(self, finish: Finish) -> Result<Applied, SessionError> {
+        let mut applied = Applied::default();
+        if self.changes.is_empty() {
+            return Ok(applied);
+        }
+        applied.kept_errors = self.validate()?;
+        let git = match &finish {
+            Finish::Write => None,
+            Finish::Stage => GitRepo::open(&self.repo.root),
+            Finish::Commit(_) => Some(GitRepo::open(&self.repo.root).ok_or(SessionError::NotGit)?),
+        };
+        if let (Finish::Commit(req), Some(g)) = (&finish, &git)
+            && !req.include_dirty
+        {
+            let dirty = self.unclean(g, req.known_dirty.as_deref())?;
+            if !dirty.is_empty() {
+                return Err(SessionError::Dirty(dirty));
+            }
+        }
+        self.unchanged_on_disk()?;
+        let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut removes: Vec<String> = Vec::new();
+        for c in &self.changes {
+            match c {
+                Change::Write { rel, bytes, .. } => writes.push((rel.clone(), bytes.clone())),
+                Change::Remove { original } => removes.push(original.rel.clone()),
+            }
+        }
+        let cache = self.repo.cache_dir();
+        crate::transaction::transact(&self.repo.root, &cache, &writes, &removes)?;
+        let files: Vec<FileChange> = writes
+            .iter()
+            .map(|(rel, b)| FileChange {
+                rel: rel.clone(),
+                bytes: Some(b.clone()),
+            })
+            .chain(removes.iter().map(|rel| FileChange {
+                rel: rel.clone(),
+                bytes: None,
+            }))
+            .collect();
+        applied.written = writes.into_iter().map(|(p, _)| p).collect();
+        applied.removed = removes;
+        match (finish, git) {
+            (Finish::Commit(req), Some(g)) => {
+                let scratch =
+                    crate::repo::prepare_cache_dir(&cache, "commit").map_err(|source| {
+                        SessionError::Read {
+                            path: cache.join("commit").display().to_string(),
+                            source,
+                        }
+                    })?;
+                match g.commit_files(&files, &req.message, &scratch) {
+                    Ok(c) => applied.commit = Some(c),
+                    Err(source) => {
+                        return Err(match self.undo() {
+                            Ok(()) => SessionError::Commit { source },
+                            Err(undo) => SessionError::CommitNotUndone { source, undo },
+                        });
+                    }
+                }
+            }
+            (Finish::Stage, Some(g)) => g.stage_files(&files)?,
+            _ => {}
+        }
+        Ok(applied)
+    }
+
+    /// Check the exact bytes to be written: every record decodes and parses
+    /// with no error it did not have; staff.toml still reads. Returns the
+    /// errors the originals already had.
+    fn validate(&self) -> Result<Vec<Diagnostic>, SessionError> {
+        let repo = self.repo;
+        let ctx = crate::records::Context {
+            schema: &repo.schema,
+            staff: repo.staff_valid.then_some(&repo.staff),
+            as_of: self.as_of,
+        };
+        let key = |d: &Diagnostic| (d.code, d.field.clone(), d.message.clone());
+        let mut kept = Vec::new();
+        for c in &self.changes {
+            let Change::Write {
+                rel,
+                original,
+                bytes,
+            } = c
+            else {
+                continue;
+            };
+            if rel == crate::repo::STAFF_FILE {
+                let text = std::str::from_utf8(bytes).unwrap_or_default();
+                let was_valid = original
+                    .as_ref()
+                    .is_none_or(|o| crate::config::parse_staff(o.text(), rel).is_ok());
+                if was_valid && let Err(d) = crate::config::parse_staff(text, rel) {
+                    let msg = d.first().map(|d| d.message.clone()).unwrap_or_default();
+                    return Err(SessionError::InvalidStaff(rel.clone(), msg));
+                }
+                continue;
+            }
+            if !crate::search::manifest::is_record_path(rel) {
+                continue;
+            }
+            // what the file will hold, byte for byte
+            let text = crate::records::decode(bytes, rel)
+                .map_err(|d| SessionError::Decode(Box::new(d)))?;
+            let after = crate::records::parse(text, rel, &ctx);
+            let before: Vec<Diagnostic> = match original {
+                Some(o) => crate::records::parse(o.text(), rel, &ctx)
+                    .diagnostics
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let before_keys: Vec<_> = before.iter().map(key).collect();
+            if let Some(d) = after
+                .diagnostics
+                .into_iter()
+                .find(|d| d.severity == Severity::Error && !before_keys.contains(&key(d)))
+            {
+                return Err(SessionError::Invalid(Box::new(d)));
+            }
+            kept.extend(before);
+        }
+        Ok(kept)
+    }
+
+    /// Files of this session with uncommitted changes (work tree or index
+    /// differs from HEAD), sorted.
+    fn unclean(&self, g: &GitRepo, known: Option<&[String]>) -> Result<Vec<String>, SessionError> {
+        let paths = self.paths();
+        let records = paths
+            .iter()
+            .filter(|p| crate::search::manifest::is_record_path(p))
+            .count();
+        // One status of the records' folder, not one per file.
+        let listed: Option<std::collections::HashSet<String>> = match known {
+            Some(k) => Some(k.iter().cloned().collect()),
+            None if records > 16 => Some(
+                crate::watch::records_changed_since_head(
+                    g,
+                    &self.repo.root,
+                    &self.repo.cache_dir(),
+                    self.repo.config.watch.auto,
+                )?
+                .into_iter()
+                .collect(),
+            ),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for p in &paths {
+            let dirty = match &listed {
+                Some(l) if crate::search::manifest::is_record_path(p) => l.contains(p),
+                _ => g.is_dirty(p)?,
+            };
+            if dirty {
+                out.push(p.clone());
+            }
+        }
+        // a change staged and then undone in the file is not in a list
+        // that `folio watch` kept: the index is asked too
+        for p in g.staged_among(&paths)? {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Refuse when a file changed on disk since it was read (another
+    /// writer), or a file to create appeared.
+    fn unchanged_on_disk(&self) -> Result<(), SessionError> {
+        for c in &self.changes {
+            let (rel, want): (&str, Option<&[u8]>) = match c {
+                Change::Write {
+                    rel,
+                    original: Some(o),
+                    ..
+                } => (rel, Some(&o.bytes)),
+                Change::Write {
+                    rel,
+                    original: None,
+                    ..
+                } => (rel, None),
+                Change::Remove { original } => (&original.rel, Some(&original.bytes)),
+            };
+            let now = std::fs::read(self.repo.root.join(rel)).ok();
+            let removed_here = self.changes.iter().any(|x| {
+                matches!(x, Change::Remove { original } if original.rel.eq_ignore_ascii_case(rel))
+            });
+            match (want, now) {
+                (Some(w), Some(n)) if w == n.as_slice() => {}
+                (None, None) => {}
+                // a case-only rename: the new name is the old file
+                (None, Some(_)) if removed_here => {}
+                _ => return Err(SessionError::Changed(rel.to_string())),
+            }
+        }
+        Ok(())
+    }
+
+    /// Put every file back as it was read (after a refused commit).
+    fn undo(&self) -> Result<(), TxError> {
+        let mut writes = Vec::new();
+        let mut removes = Vec::new();
+        for c in &self.changes {
+            match c {
+                Change::Write {
+                    original: Some(o), ..
+                } => writes.push((o.rel.clone(), o.bytes.clone())),
+                Change::Write {
+                    rel,
+                    original: None,
+                    ..
+                } => removes.push(rel.clone()),
+                Change::Remove { original } => {
+                    writes.push((original.rel.clone(), original.bytes.clone()))
+                }
+            }
+        }
+        crate::transaction::transact(&self.repo.root, &self.repo.cache_dir(), &writes, &removes)
+    }
+}
