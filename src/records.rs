@@ -261,10 +261,19 @@ pub fn parse_slim(text: &str, path: &str, ctx: &Context) -> Parsed {
 pub fn parse_slim_unchecked(text: &str, path: &str) -> Parsed {
     match DeTable::parse_recoverable(text) {
         (_, errors) if !errors.is_empty() => syntax_errors(text, path, &errors),
-        (doc, _) => Parsed {
-            customer: Some(build_slim(&Top::scan(doc.get_ref()))),
-            diagnostics: Vec::new(),
-        },
+        (doc, _) => {
+            let bad = number_errors(doc.get_ref(), text, path);
+            if !bad.is_empty() {
+                return Parsed {
+                    customer: None,
+                    diagnostics: bad,
+                };
+            }
+            Parsed {
+                customer: Some(build_slim(&Top::scan(doc.get_ref()))),
+                diagnostics: Vec::new(),
+            }
+        }
     }
 }
 
@@ -292,6 +301,13 @@ fn parse_inner(text: &str, path: &str, ctx: &Context, slim: bool) -> Parsed {
         return syntax_errors(text, path, &errors);
     }
     let table = doc.get_ref();
+    let bad = number_errors(table, text, path);
+    if !bad.is_empty() {
+        return Parsed {
+            customer: None,
+            diagnostics: bad,
+        };
+    }
     let mut diagnostics = Vec::new();
     ctx.schema.validate(table, path, &mut diagnostics);
     let top = Top::scan(table);
@@ -308,6 +324,103 @@ fn parse_inner(text: &str, path: &str, ctx: &Context, slim: bool) -> Parsed {
         customer: Some(customer),
         diagnostics,
     }
+}
+
+/// Where a value sits in a record (`quotes[0].amount`), built only when a
+/// diagnostic needs it.
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    key: &'a str,
+    index: Option<usize>,
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}.")?;
+        }
+        f.write_str(self.key)?;
+        if let Some(i) = self.index {
+            write!(f, "[{i}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Number literals that TOML forbids but the parser lets through (it
+/// keeps numbers as text): an integer without digits after its prefix
+/// (`0x`), with digits outside its base or outside ASCII (`1_0٠`), or
+/// beyond 64 bits; a float too large for 64 bits. Each is a syntax error
+/// at the value, naming the key.
+fn number_errors(table: &Table, text: &str, path: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    numbers_in_table(table, None, text, path, &mut out);
+    out
+}
+
+fn numbers_in_table(
+    t: &Table,
+    parent: Option<&At>,
+    text: &str,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (k, v) in t {
+        let at = At {
+            parent,
+            key: k.get_ref(),
+            index: None,
+        };
+        numbers_in_value(v, &at, text, path, out);
+    }
+}
+
+fn numbers_in_value(
+    v: &Spanned<DeValue>,
+    at: &At,
+    text: &str,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (message, hint) = match v.get_ref() {
+        DeValue::Integer(i) if integer_of(i).is_none() => {
+            let digits = i.as_str().trim_start_matches(['+', '-']).replace('_', "");
+            if !digits.is_empty() && digits.chars().all(|c| c.is_digit(i.radix())) {
+                (
+                    "is too large for an integer",
+                    "TOML integers are 64-bit: -9223372036854775808 to 9223372036854775807",
+                )
+            } else {
+                (
+                    "is not a valid integer",
+                    "write integers with the digits 0-9 (0x, 0o and 0b need digits of their base)",
+                )
+            }
+        }
+        DeValue::Float(f) if float_of(f).is_none() => (
+            "is not a valid float",
+            "TOML floats are 64-bit; write very large numbers as inf if that is meant",
+        ),
+        DeValue::Array(a) => {
+            for (n, x) in a.iter().enumerate() {
+                let item = At {
+                    index: Some(n),
+                    ..*at
+                };
+                numbers_in_value(x, &item, text, path, out);
+            }
+            return;
+        }
+        DeValue::Table(t) => return numbers_in_table(t, Some(at), text, path, out),
+        _ => return,
+    };
+    let raw = text.get(v.span()).unwrap_or_default().trim();
+    let mut d = Diagnostic::error(Code::Syntax, path, format!("`{at}`: `{raw}` {message}"))
+        .with_field(at.to_string())
+        .with_span(v.span())
+        .with_hint(hint);
+    d.locate(text);
+    out.push(d);
 }
 
 fn syntax_message(m: &str) -> String {
@@ -406,7 +519,7 @@ fn date(t: &Table, k: &str) -> Option<NaiveDate> {
 
 fn number(t: &Table, k: &str) -> Option<f64> {
     match get(t, k).map(|v| v.get_ref()) {
-        Some(DeValue::Float(f)) => f.as_str().replace('_', "").parse().ok(),
+        Some(DeValue::Float(f)) => float_of(f),
         Some(DeValue::Integer(i)) => integer_of(i).map(|i| i as f64),
         _ => None,
     }
@@ -414,6 +527,13 @@ fn number(t: &Table, k: &str) -> Option<f64> {
 
 fn integer_of(i: &toml::de::DeInteger) -> Option<i64> {
     i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+}
+
+/// A float's value; `None` for text that is no float or that overflows
+/// (`1e400`; `inf` is written as such).
+fn float_of(f: &toml::de::DeFloat) -> Option<f64> {
+    let x: f64 = f.as_str().replace('_', "").parse().ok()?;
+    (!x.is_infinite() || f.as_str().contains("inf")).then_some(x)
 }
 
 fn strings(t: &Table, k: &str) -> Vec<String> {
@@ -855,6 +975,78 @@ mod tests {
         let p = parse("id = \"x\"\nname = \n", "x.toml", &ctx(&s));
         assert_eq!(p.diagnostics[0].code, Code::Syntax);
         assert_eq!(p.diagnostics[0].line, Some(2));
+    }
+
+    #[test]
+    fn number_literals_toml_forbids_are_syntax_errors() {
+        let s = Schema::builtin();
+        let quote = |amount: &str| {
+            format!(
+                "{GOOD}\n[[quotes]]\ndate = 2025-01-09\nproduct = \"pump\"\namount = {amount}\ncurrency = \"USD\"\n"
+            )
+        };
+        for (amount, message) in [
+            ("0x", "`quotes[0].amount`: `0x` is not a valid integer"),
+            ("0b", "`quotes[0].amount`: `0b` is not a valid integer"),
+            ("0o", "`quotes[0].amount`: `0o` is not a valid integer"),
+            (
+                "1_0\u{660}",
+                "`quotes[0].amount`: `1_0\u{660}` is not a valid integer",
+            ),
+            (
+                "9223372036854775808",
+                "`quotes[0].amount`: `9223372036854775808` is too large for an integer",
+            ),
+            ("1e400", "`quotes[0].amount`: `1e400` is not a valid float"),
+        ] {
+            let text = quote(amount);
+            for p in [
+                parse(&text, "x.toml", &ctx(&s)),
+                parse_slim_unchecked(&text, "x.toml"),
+            ] {
+                assert!(p.customer.is_none(), "{amount}");
+                let d: Vec<_> = p
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.code,
+                            d.message.as_str(),
+                            d.line,
+                            d.column,
+                            d.field.as_deref(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(
+                    d,
+                    [(
+                        Code::Syntax,
+                        message,
+                        Some(17),
+                        Some(10),
+                        Some("quotes[0].amount")
+                    )],
+                    "{amount}"
+                );
+            }
+        }
+        // numbers TOML allows stay values
+        let p = parse(&quote("0x1F"), "x.toml", &ctx(&s));
+        assert_eq!(p.customer.unwrap().quotes[0].amount, Some(31.0));
+        for ok in [
+            "-9223372036854775808",
+            "1_000.5",
+            "inf",
+            "-inf",
+            "nan",
+            "0o17",
+            "0b101",
+        ] {
+            let p = parse(&quote(ok), "x.toml", &ctx(&s));
+            assert!(p.diagnostics.iter().all(|d| d.code != Code::Syntax), "{ok}");
+            assert!(p.customer.is_some());
+        }
     }
 
     #[test]

@@ -405,25 +405,47 @@ fn usage_errors_exit_2() {
     assert!(err.starts_with("error: no folio.toml in "), "{err}");
 }
 
+/// The documents of the TOML conformance suite (vendored under
+/// tests/fixtures/toml-test), relative to it, sorted.
+fn toml_test_documents(suite: &std::path::Path) -> Vec<String> {
+    fn walk(dir: &std::path::Path, rel: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            let r = format!("{rel}/{name}");
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &r, out);
+            } else if name.ends_with(".toml") {
+                out.push(r);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for top in ["invalid", "valid"] {
+        walk(&suite.join(top), top, &mut out);
+    }
+    out.sort();
+    out
+}
+
 /// Every document of the TOML conformance suite, placed in a repository
-/// as a record, gets at least one diagnostic and never a panic; invalid
-/// documents get a syntax or encoding diagnostic with a line.
+/// as a record, gets at least one diagnostic and never a panic; every
+/// invalid document gets a syntax or encoding diagnostic with a line, and
+/// no valid one does.
 #[test]
 fn toml_test_suite_documents() {
-    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/toml-test");
-    let list = suite.join("files-toml-1.1.0");
-    let Ok(list) = std::fs::read_to_string(&list) else {
-        panic!("the TOML test suite is expected at {}", suite.display());
-    };
+    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/toml-test");
+    let docs = toml_test_documents(&suite);
     let t = TestRepo::new();
     let mut expected = Vec::new();
-    for (i, rel) in list.lines().filter(|l| l.ends_with(".toml")).enumerate() {
+    for (i, rel) in docs.iter().enumerate() {
         let bytes = std::fs::read(suite.join(rel)).unwrap();
         let name = format!("customers/xx/{i:04}.toml");
         t.write_bytes(&name, &bytes);
-        expected.push((name, rel.starts_with("invalid/")));
+        expected.push((name, rel, rel.starts_with("invalid/")));
     }
-    assert!(expected.len() > 700);
+    let invalid = expected.iter().filter(|e| e.2).count();
+    assert_eq!((invalid, expected.len() - invalid), (492, 220));
     let (code, out, err) =
         run(t
             .folio()
@@ -433,31 +455,33 @@ fn toml_test_suite_documents() {
     let diags = v["diagnostics"].as_array().unwrap();
     let mut missing_line = Vec::new();
     let mut accepted = Vec::new();
-    for (name, invalid) in &expected {
+    let mut rejected = Vec::new();
+    for (name, rel, invalid) in &expected {
         let mine: Vec<_> = diags
             .iter()
             .filter(|d| d["path"] == name.as_str())
             .collect();
-        assert!(!mine.is_empty(), "no diagnostic for {name}");
-        if *invalid {
-            let syn: Vec<_> = mine
-                .iter()
-                .filter(|d| d["code"] == "F001" || d["code"] == "F002")
-                .collect();
-            if syn.is_empty() {
-                accepted.push(name.clone());
-            }
-            if syn.iter().any(|d| d["line"].is_null()) {
-                missing_line.push(name.clone());
-            }
+        assert!(!mine.is_empty(), "no diagnostic for {rel}");
+        let syn: Vec<_> = mine
+            .iter()
+            .filter(|d| d["code"] == "F001" || d["code"] == "F002")
+            .collect();
+        if *invalid && syn.is_empty() {
+            accepted.push(rel);
+        }
+        if !*invalid && !syn.is_empty() {
+            rejected.push((rel, &syn[0]["message"]));
+        }
+        // a UTF-16 file is refused as a whole: it has no line to point at
+        let bytes = std::fs::read(suite.join(rel)).unwrap();
+        if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            assert_eq!(syn.len(), 1, "{rel}");
+            assert_eq!(syn[0]["message"], "the file is UTF-16, not UTF-8", "{rel}");
+        } else if syn.iter().any(|d| d["line"].is_null()) {
+            missing_line.push(rel);
         }
     }
-    // UTF-16 files have no line; everything the parser rejects has one.
-    assert!(missing_line.len() <= 2, "no line for {missing_line:?}");
-    eprintln!("invalid documents the toml parser accepts: {accepted:?}");
-    assert!(
-        accepted.len() <= 10,
-        "the parser accepted {} invalid documents: {accepted:?}",
-        accepted.len()
-    );
+    assert_eq!(missing_line, [] as [&&String; 0], "no line");
+    assert_eq!(accepted, [] as [&&String; 0], "invalid documents accepted");
+    assert_eq!(rejected, [], "valid documents rejected");
 }

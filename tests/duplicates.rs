@@ -376,16 +376,8 @@ fn group_shows_members_and_business() {
 /// A generated repository has only distinct names: no duplicate found.
 #[test]
 fn no_false_positives_on_a_generated_repository() {
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_repo.py");
     let d = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(d.path())
-        .args(["--customers", "3000", "--no-git", "--cjk", "--seed", "7"])
-        .status()
-        .expect("python3 runs gen_repo.py");
-    assert!(status.success());
+    generate::repository(d.path(), 3000, 7);
     let (code, out, err) = run(common::folio_cmd()
         .args([
             "check",
@@ -405,4 +397,378 @@ fn no_false_positives_on_a_generated_repository() {
         "{}",
         &out[..out.len().min(2000)]
     );
+}
+
+/// The generator is deterministic, and it plants what the test above
+/// relies on: company names distinct once legal forms and case are
+/// stripped, at least one CJK summary, and owners from the staff file.
+#[test]
+fn generated_repository_is_deterministic_and_distinct() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let files = generate::repository(a.path(), 400, 3);
+    assert_eq!(files, generate::repository(b.path(), 400, 3));
+    assert_eq!(files.len(), 400);
+    let mut keys = std::collections::HashSet::new();
+    let mut cjk = 0;
+    for rel in &files {
+        let (x, y) = (
+            std::fs::read(a.path().join(rel)).unwrap(),
+            std::fs::read(b.path().join(rel)).unwrap(),
+        );
+        assert_eq!(x, y, "{rel}");
+        let text = String::from_utf8(x).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        let name = line
+            .strip_prefix("name = \"")
+            .unwrap()
+            .trim_end_matches('"');
+        let key = folio::duplicates::normalise_name(name, &[]).key;
+        assert!(keys.insert(key), "{name}");
+        cjk += usize::from(text.contains("客户") || text.contains("見積"));
+    }
+    assert!(cjk > 0);
+    let staff = std::fs::read_to_string(a.path().join("staff.toml")).unwrap();
+    assert_eq!(staff.matches("[staff.s").count(), 20);
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(files, generate::repository(other.path(), 400, 4));
+}
+
+/// A synthetic data repository in the record format (folio.toml,
+/// staff.toml, customers/<cc>/<name>--<contact>--<cc>.toml): what
+/// bench's generator writes without a history, made from a seed.
+mod generate {
+    use chrono::{Days, NaiveDate};
+    use std::path::Path;
+
+    const COUNTRIES: &[&str] = &[
+        "US", "DE", "GB", "FR", "IT", "ES", "NL", "PL", "TR", "AE", "SA", "IN", "VN", "TH", "ID",
+        "MY", "BR", "MX", "CL", "AU", "JP", "KR", "RU", "ZA", "NG", "EG", "CA",
+    ];
+    const PREFIX: &[&str] = &[
+        "Global", "Pacific", "Nordic", "Atlas", "Summit", "Delta", "Orion", "Vertex", "Blue",
+        "Golden", "Prime", "United", "Royal", "Euro", "Meridian", "Apex", "Sun", "Iron", "Green",
+        "Star",
+    ];
+    const CORE: &[&str] = &[
+        "Pump",
+        "Textile",
+        "Machinery",
+        "Electro",
+        "Steel",
+        "Plastics",
+        "Lighting",
+        "Furniture",
+        "Auto Parts",
+        "Solar",
+        "Packaging",
+        "Tools",
+        "Ceramics",
+        "Garments",
+        "Valve",
+        "Cable",
+        "Foods",
+    ];
+    const SUFFIX: &[&str] = &[
+        "GmbH",
+        "Ltd",
+        "LLC",
+        "Inc",
+        "S.A.",
+        "S.r.l.",
+        "B.V.",
+        "Co., Ltd.",
+        "Corp",
+        "Trading",
+        "Sp. z o.o.",
+        "AG",
+    ];
+    const SYLLABLES: &[&str] = &[
+        "ka", "lo", "mi", "ter", "va", "no", "ri", "sen", "dor", "an", "el", "tis", "mar", "ko",
+        "bel", "ru",
+    ];
+    const FIRST: &[&str] = &[
+        "John", "Maria", "Hans", "Ahmed", "Olga", "Carlos", "Yuki", "Priya", "Minh", "Fatima",
+        "Lars", "Sofia", "Ivan", "Aisha", "Pedro", "Emma", "Kenji", "Lucia", "Omar", "Anna", "Raj",
+        "Chen",
+    ];
+    const LAST: &[&str] = &[
+        "Smith",
+        "Muller",
+        "Garcia",
+        "Rossi",
+        "Kowalski",
+        "Nguyen",
+        "Tanaka",
+        "Sharma",
+        "Hassan",
+        "Petrov",
+        "Johansson",
+        "Silva",
+        "Dubois",
+        "Yilmaz",
+        "Kim",
+        "Santos",
+        "Fischer",
+        "Novak",
+        "Ali",
+    ];
+    const INDUSTRY: &[&str] = &[
+        "machinery",
+        "textiles",
+        "electronics",
+        "furniture",
+        "auto-parts",
+        "chemicals",
+        "food",
+        "lighting",
+    ];
+    const SOURCE: &[&str] = &[
+        "canton-fair",
+        "customs-data",
+        "alibaba",
+        "google",
+        "linkedin",
+        "referral",
+        "website",
+        "exhibition",
+    ];
+    const CHANNEL: &[&str] = &["email", "phone", "whatsapp", "wechat", "linkedin", "visit"];
+    const TAGS: &[&str] = &[
+        "price-sensitive",
+        "quality-focused",
+        "comparing-competitors",
+        "repeat-buyer",
+        "slow-payer",
+        "vip",
+    ];
+    const ROLES: &[&str] = &["Purchasing Manager", "CEO", "Buyer", "Importer"];
+    const PRODUCTS: &[&str] = &[
+        "PX-200 pump",
+        "LED panel 60x60",
+        "steel valve DN50",
+        "cotton twill 240gsm",
+        "solar inverter 5kW",
+        "office chair OC-7",
+        "brake pad set",
+        "PET bottle 500ml",
+        "ceramic tile 600x600",
+    ];
+    const PAYMENT: &[&str] = &["T/T 30/70", "L/C at sight", "D/P", "T/T 100% advance"];
+    const SUMMARY: &[&str] = &[
+        "Sent revised quote",
+        "Customer asked for samples",
+        "Discussed payment terms",
+        "Customer comparing with a Shanghai supplier",
+        "Confirmed PI and deposit",
+        "Followed up on shipment schedule",
+        "Customer requested catalog",
+        "No reply to last email",
+        "Negotiated MOQ",
+        "Asked about CE certification",
+    ];
+    const SUMMARY_CJK: &[&str] = &[
+        "客户正在对比上海某供应商的报价",
+        "已寄样品，等待反馈",
+        "客户关注质检认证和售后",
+        "見積書を再送しました",
+        "Клиент запросил образцы",
+        "العميل يطلب عرض سعر جديد",
+    ];
+    const TIERS: &[&str] = &["A", "B", "C", "D"];
+    const STAGES: &[&str] = &["prospect", "contacted", "negotiating"];
+    const TYPES: &[&str] = &["key-account", "smb", "prospect", "one-off"];
+    const INCOTERMS: &[&str] = &["FOB", "CIF", "EXW", "DDP", "CFR"];
+    const QUOTE_STATUS: &[&str] = &["sent", "accepted", "rejected"];
+
+    /// splitmix64: small, fast and the same on every platform.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        /// Uniform in `lo..=hi` (the spans here are tiny next to 2^64).
+        fn range(&mut self, lo: u64, hi: u64) -> u64 {
+            lo + self.next() % (hi - lo + 1)
+        }
+        fn chance(&mut self, p: f64) -> bool {
+            ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.range(0, xs.len() as u64 - 1) as usize]
+        }
+        fn days(&mut self, from: NaiveDate, most: u64) -> NaiveDate {
+            from + Days::new(self.range(0, most))
+        }
+    }
+
+    fn slug(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.to_lowercase().chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.trim_end_matches('-').to_string()
+    }
+
+    fn q(s: &str) -> String {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+
+    /// Write `customers` records generated from `seed` under `root`;
+    /// return their paths relative to it, in the order written.
+    pub fn repository(root: &Path, customers: usize, seed: u64) -> Vec<String> {
+        let mut r = Rng(seed);
+        let staff: Vec<String> = (0..20).map(|i| format!("s{i:02}")).collect();
+        let mut roster = String::from("# Staff roster\n");
+        for h in &staff {
+            let weight = r.range(1, 3);
+            roster.push_str(&format!(
+                "\n[staff.{h}]\nname = \"Staff {}\"\nemail = \"{h}@example.com\"\nactive = true\nweight = {weight}\n",
+                h.to_uppercase()
+            ));
+        }
+        write(root, "staff.toml", &roster);
+        write(
+            root,
+            "folio.toml",
+            "# folio repository; every setting at its default\n",
+        );
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut cores = std::collections::HashSet::new();
+        let mut files = Vec::new();
+        for i in 0..customers {
+            // distinct even after legal forms and case are stripped, so
+            // that the only duplicates are the ones a test plants
+            let core = loop {
+                let n = r.range(2, 3);
+                let word: String = (0..n).map(|_| r.pick(SYLLABLES)).collect();
+                let mut word = word.chars();
+                let word: String = word.next().unwrap().to_uppercase().chain(word).collect();
+                let core = format!("{} {word} {}", r.pick(PREFIX), r.pick(CORE));
+                if cores.insert(slug(&core)) {
+                    break core;
+                }
+            };
+            let name = format!("{core} {}", r.pick(SUFFIX));
+            let (first, last) = (r.pick(FIRST), r.pick(LAST));
+            let contact = format!("{first} {last}");
+            let cc = r.pick(COUNTRIES);
+            let domain = format!("{}.example", slug(&name).replace('-', ""));
+            let owner = r
+                .chance(0.85)
+                .then(|| staff[r.range(0, 19) as usize].clone());
+            let created = r.days(start, 600);
+            let mut out = format!(
+                "id = \"C{i:07}\"\nname = {}\ncontact = {}\ncountry = \"{cc}\"\n",
+                q(&name),
+                q(&contact)
+            );
+            if let Some(o) = &owner {
+                out.push_str(&format!("owner = \"{o}\"\n"));
+            }
+            out.push_str(&format!(
+                "tier = \"{}\"\ntype = \"{}\"\nstage = \"{}\"\nsource = \"{}\"\nindustry = \"{}\"\nwebsite = \"https://www.{domain}\"\ncreated = {created}\n",
+                r.pick(TIERS),
+                r.pick(TYPES),
+                r.pick(STAGES),
+                r.pick(SOURCE),
+                r.pick(INDUSTRY),
+            ));
+            let mut tags: Vec<&str> = Vec::new();
+            for _ in 0..r.range(0, 2) {
+                let t = r.pick(TAGS);
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            if !tags.is_empty() {
+                let tags: Vec<String> = tags.iter().map(|t| q(t)).collect();
+                out.push_str(&format!("tags = [{}]\n", tags.join(", ")));
+            }
+            for k in 0..r.range(1, 3) {
+                let (f, l) = if k == 0 {
+                    (first, last)
+                } else {
+                    (r.pick(FIRST), r.pick(LAST))
+                };
+                out.push_str(&format!(
+                    "\n[[contacts]]\nname = \"{f} {l}\"\nrole = \"{}\"\nemail = \"{}.{}@{domain}\"\nphone = \"+{} {} {}\"\n",
+                    r.pick(ROLES),
+                    f.to_lowercase(),
+                    l.to_lowercase(),
+                    r.range(1, 99),
+                    r.range(100, 999),
+                    r.range(1_000_000, 9_999_999)
+                ));
+            }
+            for _ in 0..r.range(0, 3) {
+                out.push_str(&format!(
+                    "\n[[quotes]]\ndate = {}\nproduct = \"{}\"\namount = {}.{:02}\ncurrency = \"USD\"\nincoterm = \"{}\"\nstatus = \"{}\"\n",
+                    r.days(created, 60),
+                    r.pick(PRODUCTS),
+                    r.range(1000, 89_999),
+                    r.range(0, 99),
+                    r.pick(INCOTERMS),
+                    r.pick(QUOTE_STATUS)
+                ));
+            }
+            for _ in 0..r.range(0, 3) {
+                out.push_str(&format!(
+                    "\n[[orders]]\ndate = {}\nnumber = \"PO-{}\"\namount = {}.{:02}\ncurrency = \"USD\"\npayment = \"{}\"\n",
+                    r.days(created, 90),
+                    r.range(1000, 99_999),
+                    r.range(5000, 249_999),
+                    r.range(0, 99),
+                    r.pick(PAYMENT)
+                ));
+            }
+            let mut followups: Vec<(NaiveDate, String)> = (0..r.range(0, 4))
+                .map(|_| {
+                    let date = r.days(created, 30);
+                    let by = owner
+                        .clone()
+                        .unwrap_or_else(|| staff[r.range(0, 19) as usize].clone());
+                    let summary = if r.chance(0.3) {
+                        r.pick(SUMMARY_CJK)
+                    } else {
+                        r.pick(SUMMARY)
+                    };
+                    let text = format!(
+                        "\n[[followups]]\ndate = {date}\nby = \"{by}\"\nchannel = \"{}\"\nsummary = {}\nreplied = {}\n",
+                        r.pick(CHANNEL),
+                        q(summary),
+                        r.chance(0.6)
+                    );
+                    (date, text)
+                })
+                .collect();
+            followups.sort_by_key(|f| f.0);
+            for (_, f) in followups {
+                out.push_str(&f);
+            }
+            let c = cc.to_lowercase();
+            let rel = format!(
+                "customers/{c}/{}--{}--{c}.toml",
+                slug(&name),
+                slug(&contact)
+            );
+            write(root, &rel, &out);
+            files.push(rel);
+        }
+        files
+    }
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
 }

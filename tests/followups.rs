@@ -3,6 +3,8 @@
 //! (byte-preserving append, validation, ambiguity), `folio tags`, and
 //! `folio review`.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 use tempfile::TempDir;
@@ -10,13 +12,8 @@ use tempfile::TempDir;
 const AS_OF: &str = "2026-03-01";
 
 fn folio(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("folio").unwrap();
-    c.current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE");
+    let mut c = common::folio_cmd();
+    c.current_dir(dir);
     c
 }
 

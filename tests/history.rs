@@ -1,6 +1,8 @@
 //! History commands on histories built with git2 in temporary repositories:
 //! several authors and dates, a rename, a merge, a shallow clone, a rebase.
 
+mod common;
+
 use assert_cmd::Command;
 use git2::{Oid, Repository, Signature, Time};
 use serde_json::{Value, json};
@@ -9,11 +11,8 @@ use std::path::Path;
 const STAFF: &str = "# the team\n[staff.alice]\nname = \"Alice\"\nweight = 2\n\n[staff.bob]\nname = \"Bob\"\n\n[staff.carol]\nname = \"Carol\"\n\n[staff.dave]\nname = \"Dave\"\n\n[staff.erin]\nname = \"Erin\"\nactive = false\n";
 
 fn folio(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("folio").unwrap();
-    c.current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1");
+    let mut c = common::folio_cmd();
+    c.current_dir(dir);
     c
 }
 

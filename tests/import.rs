@@ -825,11 +825,10 @@ fn merge_three_records() {
 #[test]
 fn export_takes_a_search_query() {
     let t = common_export_repo();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+    let out = common::folio_std()
         .args(["export", "--format", "json", "--repo"])
         .arg(t.path())
         .arg("country:DE")
-        .env("NO_COLOR", "1")
         .output()
         .unwrap();
     assert!(
@@ -941,9 +940,8 @@ fn an_import_killed_at_any_moment_leaves_all_rows_or_none() {
     let file = file.display().to_string();
     for delay_ms in [0u64, 50, 150, 300, 500, 800, 1200, 1800] {
         let t = TestRepo::new();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("folio"))
+        let mut child = common::folio_std()
             .current_dir(t.root())
-            .env("NO_COLOR", "1")
             .args(["import", &file, "--as-of", "2026-01-01"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

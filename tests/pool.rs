@@ -653,11 +653,8 @@ fn simultaneous_claims_of_one_customer_have_one_winner() {
     ] {
         let id = format!("P{a}");
         let spawn = |h: &str| {
-            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("folio"));
+            let mut c = common::folio_std();
             c.current_dir(t.root())
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("NO_COLOR", "1")
                 .args(["pool", "claim", &id, "--as", h, "--as-of", "2026-03-10"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

@@ -531,7 +531,6 @@ fn killed_index_never_serves_wrong_results() {
     let n = 1500;
     many(d, n);
     assert_eq!(folio(d, &["index"]).status.code(), Some(0));
-    let bin = assert_cmd::cargo::cargo_bin("folio");
     let mut round = 0;
     for delay_ms in [0u64, 5, 20, 50, 100, 200, 350, 600, 900] {
         round += 1;
@@ -544,10 +543,9 @@ fn killed_index_never_serves_wrong_results() {
         )
         .unwrap();
         for args in [&["index", "--full"][..], &["index"][..]] {
-            let mut child = std::process::Command::new(&bin)
+            let mut child = common::folio_std()
                 .args(args)
                 .current_dir(d)
-                .env("NO_COLOR", "1")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -572,14 +570,7 @@ fn concurrent_processes_neither_corrupt_nor_fail() {
     let d = t.path();
     let n = 800;
     many(d, n);
-    let bin = assert_cmd::cargo::cargo_bin("folio");
-    let spawn = |args: &[&str]| {
-        std::process::Command::new(&bin)
-            .args(args)
-            .current_dir(d)
-            .env("NO_COLOR", "1")
-            .output()
-    };
+    let spawn = |args: &[&str]| common::folio_std().args(args).current_dir(d).output();
     std::thread::scope(|s| {
         let mut handles = Vec::new();
         for i in 0..6 {

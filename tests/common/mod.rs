@@ -102,7 +102,14 @@ pub fn record(id: &str, name: &str, contact: &str, cc: &str, extra: &str) -> Str
 
 /// The folio binary with a clean, deterministic environment.
 pub fn folio_cmd() -> Command {
-    let mut c = Command::cargo_bin("folio").expect("binary");
+    Command::from_std(folio_std())
+}
+
+/// The folio binary with the clean environment of `folio_cmd`, as a
+/// `std::process::Command`, for tests that spawn it and kill it or run
+/// several at once.
+pub fn folio_std() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_folio"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
@@ -126,18 +133,10 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
-/// Run folio in `dir` with `args` (colour off, no user or system git
-/// config), for tests that read stdout and stderr themselves.
+/// Run folio in `dir` with `args` in the clean environment of
+/// `folio_cmd`, for tests that read stdout and stderr themselves.
 pub fn folio_at(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("folio")
-        .unwrap()
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
+    folio_cmd().current_dir(dir).args(args).output().unwrap()
 }
 
 pub fn stdout_of(o: &std::process::Output) -> String {
