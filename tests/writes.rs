@@ -1,0 +1,407 @@
+//! Writes you can trust: every writer goes through the one edit session.
+//! Regression tests for what ordinary commands used to break: a UTF-8
+//! byte-order mark doubled, files turned 0600, unrelated staged changes
+//! swept into folio's commit, the user's git hooks and signing skipped, a
+//! refused commit leaving a half-done change.
+
+mod common;
+use common::{TestRepo, run};
+use std::path::Path;
+
+const AS_OF: &str = "2026-03-01";
+
+/// A repository with two committed records (alpha with a BOM when asked)
+/// and tag rules, at a pinned date.
+fn setup(bom: bool) -> (TestRepo, String, String) {
+    let t = TestRepo::new();
+    t.write(
+        "folio.toml",
+        "[[tag_rules]]\nkeywords = [\"comparing\"]\ntag = \"comparing-competitors\"\nadvice = \"stress QC\"\n",
+    );
+    let a = t.customer("A1", "Alpha Co", "Jo Doe", "DE", "");
+    let b = t.customer("B1", "Beta Co", "Bo Li", "FR", "");
+    if bom {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(t.read(&a).as_bytes());
+        t.write_bytes(&a, &bytes);
+    }
+    t.git_init();
+    t.commit_all("initial", "admin", 1_767_225_600);
+    (t, a, b)
+}
+
+fn followup(t: &TestRepo, who: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "followup",
+        who,
+        "--channel",
+        "email",
+        "--summary",
+        "Customer is comparing with another supplier",
+        "--as-of",
+        AS_OF,
+    ];
+    args.extend_from_slice(extra);
+    run(t.folio().args(&args))
+}
+
+fn head(t: &TestRepo) -> git2::Oid {
+    let repo = git2::Repository::open(t.root()).unwrap();
+    repo.head().unwrap().target().unwrap()
+}
+
+/// Paths changed by HEAD's commit.
+fn head_paths(t: &TestRepo) -> Vec<String> {
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let c = repo.head().unwrap().peel_to_commit().unwrap();
+    let parent = c.parent(0).unwrap().tree().unwrap();
+    let diff = repo
+        .diff_tree_to_tree(Some(&parent), Some(&c.tree().unwrap()), None)
+        .unwrap();
+    diff.deltas()
+        .map(|d| {
+            d.new_file()
+                .path()
+                .or(d.old_file().path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn check_ok(t: &TestRepo) {
+    let (code, out, err) = run(t.folio().args(["check", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_byte_order_mark_is_kept_once() {
+    let (t, a, _) = setup(true);
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(t.path(&a)).unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    assert!(!bytes[3..].starts_with(&[0xEF, 0xBB, 0xBF]), "two marks");
+    check_ok(&t);
+    // the committed blob is what is on disk
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let tree = repo.head().unwrap().peel_to_tree().unwrap();
+    let blob = tree
+        .get_path(Path::new(&a))
+        .unwrap()
+        .to_object(&repo)
+        .unwrap();
+    assert_eq!(blob.as_blob().unwrap().content(), &bytes[..]);
+    // tags --apply on the same file
+    let (code, out, err) = run(t.folio().args(["tags", "--apply", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("added tags to 1 record"), "{out}");
+    let bytes = std::fs::read(t.path(&a)).unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]) && !bytes[3..].starts_with(&[0xEF, 0xBB, 0xBF]));
+    check_ok(&t);
+}
+
+#[cfg(unix)]
+#[test]
+fn files_keep_their_mode_and_new_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let (t, a, _) = setup(false);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // what this process's umask gives a new file
+    let probe = tempfile::tempdir().unwrap();
+    std::fs::write(probe.path().join("p"), "").unwrap();
+    let umask_mode = mode(&probe.path().join("p"));
+    std::fs::set_permissions(t.path(&a), std::fs::Permissions::from_mode(0o664)).unwrap();
+    let (code, _, err) = followup(&t, "A1", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&t.path(&a)), 0o664);
+    let (code, _, err) = run(t.folio().args(["tags", "--apply", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&t.path(&a)), 0o664);
+    let (code, out, err) = run(t.folio().args([
+        "new",
+        "--name",
+        "Gamma",
+        "--contact",
+        "Gil",
+        "--country",
+        "FR",
+        "--as-of",
+        AS_OF,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        mode(&t.path("customers/fr/gamma--gil--fr.toml")),
+        umask_mode,
+        "{out}"
+    );
+    let (code, _, err) = run(t
+        .folio()
+        .args(["export", "--format", "json", "-o", "out.json"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&t.path("out.json")), umask_mode);
+    let (code, _, err) = run(t.folio().args(["schema", "export", "-o", "s.json"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&t.path("s.json")), umask_mode);
+    let d = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(common::folio_cmd().arg("init").arg(d.path().join("crm")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&d.path().join("crm/folio.toml")), umask_mode);
+    assert_eq!(mode(&d.path().join("crm/.githooks/pre-commit")), 0o755);
+}
+
+#[test]
+fn a_commit_holds_only_folios_files_and_other_staged_changes_stay_staged() {
+    let (t, a, b) = setup(false);
+    // the user stages an unrelated change
+    let staged = t.read(&b).replace("tier = \"B\"", "tier = \"A\"");
+    t.write(&b, &staged);
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(&b)).unwrap();
+    index.write().unwrap();
+    let (code, out, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("committed "), "{out}");
+    assert_eq!(head_paths(&t), [a.clone()]);
+    // b is still staged, with the user's change; a is clean
+    let st = repo.status_file(Path::new(&b)).unwrap();
+    assert_eq!(st, git2::Status::INDEX_MODIFIED);
+    assert_eq!(
+        repo.status_file(Path::new(&a)).unwrap(),
+        git2::Status::CURRENT
+    );
+    // new and pool claim too
+    let (code, _, err) = run(t.folio().args([
+        "new",
+        "--name",
+        "Gamma",
+        "--contact",
+        "Gil",
+        "--country",
+        "FR",
+        "--as-of",
+        AS_OF,
+        "--commit",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(head_paths(&t), ["customers/fr/gamma--gil--fr.toml"]);
+    assert_eq!(
+        repo.status_file(Path::new(&b)).unwrap(),
+        git2::Status::INDEX_MODIFIED
+    );
+}
+
+#[test]
+fn uncommitted_changes_are_refused_the_same_way_everywhere() {
+    let (t, a, _) = setup(false);
+    let edited = t.read(&a).replace("tier = \"B\"", "tier = \"C\"");
+    t.write(&a, &edited);
+    let want = format!(
+        "error: a file to change has uncommitted or staged changes: {a}\n\
+hint: commit or discard those changes first, or pass --include-dirty to commit them with folio's change\n"
+    );
+    let h = head(&t);
+    for args in [
+        vec![
+            "followup",
+            "A1",
+            "--channel",
+            "email",
+            "--summary",
+            "x",
+            "--commit",
+        ],
+        vec!["pool", "release", "A1", "--reason", "cold", "--commit"],
+        vec!["handover", "alice", "--to", "bob"],
+        vec!["merge", "A1", "B1", "--prefer", "keep", "--commit"],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--as-of", AS_OF]);
+        let (code, out, err) = run(t.folio().args(&args));
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (2, "", want.as_str()),
+            "{args:?}"
+        );
+        assert_eq!(t.read(&a), edited, "{args:?}");
+        assert_eq!(head(&t), h);
+    }
+    // on purpose: the hand edit goes into folio's commit
+    let (code, _, err) = followup(&t, "A1", &["--commit", "--include-dirty"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(&a).contains("tier = \"C\""));
+    assert_eq!(head_paths(&t), [a.clone()]);
+    // without --commit nothing is committed, so nothing is refused
+    t.write(&a, &t.read(&a).replace("tier = \"C\"", "tier = \"D\""));
+    let (code, _, err) = followup(&t, "A1", &[]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[cfg(unix)]
+fn hook(t: &TestRepo, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = t.path(&format!(".git/hooks/{name}"));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_refusing_hook_changes_nothing_and_says_why() {
+    let (t, a, _) = setup(false);
+    let before = t.read(&a);
+    let h = head(&t);
+    hook(
+        &t,
+        "pre-commit",
+        "echo \"pre-commit: no commits on Sunday\" >&2\nexit 1",
+    );
+    let (code, out, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            2,
+            "",
+            "error: git commit failed (exit status 1):\npre-commit: no commits on Sunday; the files were put back as they were\nhint: a git hook or commit signing refused the commit; fix what it says and run the command again\n"
+        )
+    );
+    assert_eq!(t.read(&a), before);
+    assert_eq!(head(&t), h);
+    // a new record is taken away again
+    let (code, _, _) = run(t.folio().args([
+        "new",
+        "--name",
+        "Gamma",
+        "--contact",
+        "Gil",
+        "--country",
+        "FR",
+        "--as-of",
+        AS_OF,
+        "--commit",
+    ]));
+    assert_eq!(code, 2);
+    assert!(!t.path("customers/fr/gamma--gil--fr.toml").exists());
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let index = repo.index().unwrap();
+    assert!(
+        index
+            .get_path(Path::new("customers/fr/gamma--gil--fr.toml"), 0)
+            .is_none()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hooks_see_exactly_what_is_committed_and_can_add_to_the_message() {
+    let (t, a, b) = setup(false);
+    // the user has staged something else: the pre-commit hook must not see it
+    t.write(&b, &t.read(&b).replace("tier = \"B\"", "tier = \"A\""));
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(&b)).unwrap();
+    index.write().unwrap();
+    hook(
+        &t,
+        "pre-commit",
+        "git diff --cached --name-only > .git/seen-by-hook",
+    );
+    hook(
+        &t,
+        "commit-msg",
+        "printf '\\nReviewed-by: hook\\n' >> \"$1\"",
+    );
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(".git/seen-by-hook"), format!("{a}\n"));
+    let c = repo.head().unwrap().peel_to_commit().unwrap();
+    assert!(
+        c.message().unwrap().ends_with("\nReviewed-by: hook\n"),
+        "{:?}",
+        c.message()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn commits_are_signed_when_git_is_set_to_sign() {
+    use std::os::unix::fs::PermissionsExt;
+    let (t, _, _) = setup(false);
+    // a stand-in for gpg that git calls as it would call gpg
+    let gpg = t.path(".git/fake-gpg");
+    std::fs::write(
+        &gpg,
+        "#!/bin/sh\ncat > /dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 1700000000 ABCDEF' >&2\nprintf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&gpg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let mut cfg = repo.config().unwrap();
+    cfg.set_bool("commit.gpgsign", true).unwrap();
+    cfg.set_str("gpg.program", gpg.to_str().unwrap()).unwrap();
+    cfg.set_str("user.signingkey", "ABCDEF").unwrap();
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    let h = head(&t);
+    let (sig, _) = repo.extract_signature(&h, None).unwrap();
+    assert!(
+        std::str::from_utf8(&sig)
+            .unwrap()
+            .contains("BEGIN PGP SIGNATURE"),
+        "not signed"
+    );
+}
+
+#[test]
+fn without_the_git_program_libgit2_commits_only_folios_files() {
+    let (t, a, b) = setup(false);
+    t.write(&b, &t.read(&b).replace("tier = \"B\"", "tier = \"A\""));
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(&b)).unwrap();
+    index.write().unwrap();
+    let (code, out, err) = run(t.folio().env("FOLIO_NO_GIT_PROGRAM", "1").args([
+        "followup",
+        "A1",
+        "--channel",
+        "email",
+        "--summary",
+        "x",
+        "--as-of",
+        AS_OF,
+        "--commit",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("committed "), "{out}");
+    assert_eq!(
+        err,
+        "note: committed with libgit2 (no git program found): git hooks and commit signing were not applied\n"
+    );
+    assert_eq!(head_paths(&t), [a.clone()]);
+    assert_eq!(
+        repo.status_file(Path::new(&b)).unwrap(),
+        git2::Status::INDEX_MODIFIED
+    );
+    assert_eq!(
+        repo.status_file(Path::new(&a)).unwrap(),
+        git2::Status::CURRENT
+    );
+}
+
+#[test]
+fn an_edit_never_adds_an_error_and_reports_one_already_there() {
+    let (t, a, _) = setup(false);
+    // an error already in the file (an unknown tier) stays, and is said
+    t.write(&a, &t.read(&a).replace("tier = \"B\"", "tier = \"Q\""));
+    let (code, out, err) = followup(&t, "A1", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(&format!("warning: {a}:6: "))
+            && err.contains("already there; folio's change kept it"),
+        "{err}"
+    );
+    assert!(t.read(&a).contains("tier = \"Q\""));
+}
