@@ -51,6 +51,7 @@ codes! {
     WrongType = "F103", "wrong-type", "a value has the wrong TOML type";
     BadEnum = "F104", "bad-enum", "a value is not one of the allowed values";
     BadFormat = "F105", "bad-format", "a value is malformed (id, country, currency, e-mail, URL, phone, tag, handle)";
+    NotFinite = "F106", "not-finite", "a number is not finite (nan, inf, or too large for a number)";
     LostReason = "F201", "lost-reason", "stage is lost but lost_reason is missing";
     BeforeCreated = "F202", "before-created", "a follow-up, quote or order is dated before the record was created";
     FutureDate = "F203", "future-date", "a follow-up, quote or order is dated after the as-of date";

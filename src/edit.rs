@@ -198,11 +198,15 @@ pub fn quote(s: &str) -> String {
     o
 }
 
-fn float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{f:.1}")
+/// A number as TOML; `None` for NaN and the infinities, which are no
+/// amount (and which Rust would spell `NaN`, not TOML at all).
+fn float(f: f64) -> Option<String> {
+    if !f.is_finite() {
+        None
+    } else if f.fract() == 0.0 && f.abs() < 1e15 {
+        Some(format!("{f:.1}"))
     } else {
-        format!("{f}")
+        Some(format!("{f}"))
     }
 }
 
@@ -223,8 +227,8 @@ impl Out {
         }
     }
     fn f(&mut self, k: &str, v: &Option<f64>) {
-        if let Some(v) = v {
-            let _ = writeln!(self.0, "{k} = {}", float(*v));
+        if let Some(t) = v.and_then(float) {
+            let _ = writeln!(self.0, "{k} = {t}");
         }
     }
     fn b(&mut self, k: &str, v: &Option<bool>) {
@@ -817,6 +821,29 @@ mod tests {
         let out = add_tags("tags = []\n", &t).unwrap();
         assert_eq!(out.unwrap(), "tags = [\"b\", \"c\"]\n");
         assert_eq!(add_tags("tags = [\"b\", \"c\"]\n", &t).unwrap(), None);
+    }
+
+    #[test]
+    fn non_finite_amounts_are_never_written() {
+        assert_eq!(float(1250.0).as_deref(), Some("1250.0"));
+        assert_eq!(float(12.5).as_deref(), Some("12.5"));
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(float(x), None);
+        }
+        let c = Customer {
+            quotes: vec![Quote {
+                amount: Some(f64::NAN),
+                ..Default::default()
+            }],
+            orders: vec![Order {
+                amount: Some(f64::INFINITY),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let text = render(&c);
+        assert!(!text.contains("amount"), "{text}");
+        assert!(toml::from_str::<toml::Table>(&text).is_ok(), "{text}");
     }
 
     #[test]

@@ -300,9 +300,25 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
         }
         n
     }
+    // An amount that is not a number (nan, inf: `folio check` reports it)
+    // says nothing of the amount and has no finite spelling: it is left
+    // out, and never compared (NaN equals nothing, not even itself).
+    let (mut other_quotes, mut other_orders) = (other.quotes.clone(), other.orders.clone());
+    drop_non_finite(&mut c.quotes, &mut c.orders, "", "removed", a.filled);
+    let whose = match other.id.as_str() {
+        "" => "the other record's ".to_string(),
+        id => format!("{id}'s "),
+    };
+    drop_non_finite(
+        &mut other_quotes,
+        &mut other_orders,
+        &whose,
+        "left out",
+        a.filled,
+    );
     for (name, n) in [
-        ("quotes", union::<Quote>(&mut c.quotes, &other.quotes)),
-        ("orders", union::<Order>(&mut c.orders, &other.orders)),
+        ("quotes", union::<Quote>(&mut c.quotes, &other_quotes)),
+        ("orders", union::<Order>(&mut c.orders, &other_orders)),
         (
             "followups",
             union::<Followup>(&mut c.followups, &other.followups),
@@ -323,6 +339,41 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
         customer: c,
         filled,
         conflicts,
+    }
+}
+
+/// Clear the amounts that are not finite numbers, noting each in `notes`
+/// (`quotes[0].amount: nan removed (not a finite number)`).
+fn drop_non_finite(
+    quotes: &mut [Quote],
+    orders: &mut [Order],
+    whose: &str,
+    verb: &str,
+    notes: &mut Vec<String>,
+) {
+    let amounts = quotes
+        .iter_mut()
+        .map(|q| ("quotes", &mut q.amount))
+        .enumerate()
+        .chain(
+            orders
+                .iter_mut()
+                .map(|o| ("orders", &mut o.amount))
+                .enumerate(),
+        );
+    for (i, (list, amount)) in amounts {
+        if let Some(x) = amount.take_if(|x| !x.is_finite()) {
+            let spelt = if x.is_nan() {
+                "nan"
+            } else if x > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
+            notes.push(format!(
+                "{whose}{list}[{i}].amount: {spelt} {verb} (not a finite number)"
+            ));
+        }
     }
 }
 
@@ -373,8 +424,14 @@ fn date_value(d: NaiveDate) -> Option<Value> {
         offset: None,
     }))
 }
+/// A number as it stands (a non-finite one too, so that an edit sees it
+/// go); [`writable`] keeps a non-finite one from being written.
 fn f(v: &Option<f64>) -> Option<Value> {
     v.map(Value::from)
+}
+/// Whether a value may be written: never NaN or an infinity.
+fn writable(v: &Value) -> bool {
+    v.as_float().is_none_or(f64::is_finite)
 }
 fn b(v: &Option<bool>) -> Option<Value> {
     v.map(Value::from)
@@ -530,7 +587,7 @@ fn apply_kv(t: &mut Table, old: &Kv, new: &Kv) {
         }
     }
     for k in keys {
-        let (o, n) = (get(old, k), get(new, k));
+        let (o, n) = (get(old, k), get(new, k).filter(writable));
         if same(&o, &n) {
             continue;
         }
@@ -556,7 +613,7 @@ fn apply_kv(t: &mut Table, old: &Kv, new: &Kv) {
 fn table_of(kv: &Kv) -> Table {
     let mut t = Table::new();
     for (k, v) in kv {
-        if let Some(v) = v {
+        if let Some(v) = v.as_ref().filter(|v| writable(v)) {
             t.insert(k, Item::Value(v.clone()));
         }
     }
@@ -699,6 +756,43 @@ mod tests {
         assert_eq!(r.customer.tier, "B");
         let r = combine(&keep, &other, Mode::Merge(Some(Prefer::Other)));
         assert_eq!(r.customer.tier, "A");
+    }
+
+    #[test]
+    fn non_finite_amounts_are_left_out_of_a_merge() {
+        let quote = |amount: f64| Quote {
+            date: NaiveDate::from_ymd_opt(2025, 2, 1),
+            amount: Some(amount),
+            ..Default::default()
+        };
+        let mut keep = rec("A", "Acme GmbH", "Ann");
+        keep.quotes = vec![quote(f64::NAN)];
+        let mut other = rec("B", "Acme GmbH", "Ann");
+        other.quotes = vec![quote(f64::NAN), quote(12.5)];
+        other.orders = vec![Order {
+            amount: Some(f64::NEG_INFINITY),
+            ..Default::default()
+        }];
+        let r = combine(&keep, &other, Mode::Merge(None));
+        let amounts: Vec<_> = r.customer.quotes.iter().map(|q| q.amount).collect();
+        // the two nan quotes are one quote without an amount
+        assert_eq!(amounts, [None, Some(12.5)]);
+        assert_eq!(r.customer.orders[0].amount, None);
+        assert_eq!(
+            r.filled[..3],
+            [
+                "quotes[0].amount: nan removed (not a finite number)",
+                "B's quotes[0].amount: nan left out (not a finite number)",
+                "B's orders[0].amount: -inf left out (not a finite number)",
+            ]
+        );
+        let text = format!(
+            "{}\n[[quotes]]\ndate = 2025-02-01\namount = nan # ask\n",
+            crate::edit::render(&rec("A", "Acme GmbH", "Ann"))
+        );
+        let out = rewrite(&text, &keep, &r.customer);
+        assert!(!out.contains("nan"), "{out}");
+        assert!(out.contains("amount = 12.5"), "{out}");
     }
 
     #[test]

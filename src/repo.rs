@@ -489,15 +489,48 @@ pub fn lock_file(path: &Path, waiting: impl FnOnce()) -> std::io::Result<std::fs
     }
 }
 
-/// Create the cache folder (`.folio`) and `sub` inside it. The cache
-/// ignores itself (a `.gitignore` of `*`), so that git never lists it even
-/// in a repository that `folio init` did not make.
+/// Create the cache folder (`.folio`) and `sub` inside it (`""` for the
+/// cache folder itself; `a/b` for a folder inside a folder), and return
+/// the folder. The cache ignores itself (a `.gitignore` of `*`), so that
+/// git never lists it even in a repository that `folio init` did not make,
+/// nor commits it with `git add -A`. This is the only way the cache and its
+/// folders are made: the ignore file is written before any folder in it.
 pub fn prepare_cache_dir(cache: &Path, sub: &str) -> std::io::Result<PathBuf> {
-    let dir = cache.join(sub);
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(cache)?;
     let ignore = cache.join(".gitignore");
-    if !ignore.exists() {
+    let ignores_all =
+        std::fs::read_to_string(&ignore).is_ok_and(|text| text.lines().any(|l| l.trim() == "*"));
+    if !ignores_all {
         crate::edit::write_atomic(&ignore, b"*\n")?;
     }
+    let dir = cache.join(sub);
+    std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_folder_always_ignores_itself() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join(CACHE_DIR);
+        let ignore = cache.join(".gitignore");
+        assert_eq!(prepare_cache_dir(&cache, "").unwrap(), cache);
+        assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "*\n");
+        // folders inside folders
+        let dir = prepare_cache_dir(&cache, "search/index-1").unwrap();
+        assert!(dir.is_dir() && dir == cache.join("search").join("index-1"));
+        // an ignore file that does not ignore everything is replaced
+        std::fs::remove_dir_all(&cache).unwrap();
+        std::fs::create_dir_all(cache.join("history")).unwrap();
+        std::fs::write(&ignore, "index.bin\n").unwrap();
+        prepare_cache_dir(&cache, "history").unwrap();
+        assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "*\n");
+        // one that does is left as it is
+        std::fs::write(&ignore, "# mine\n*\n").unwrap();
+        prepare_cache_dir(&cache, "tx").unwrap();
+        assert_eq!(std::fs::read_to_string(&ignore).unwrap(), "# mine\n*\n");
+    }
 }

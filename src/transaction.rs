@@ -175,10 +175,10 @@ pub fn transact(
     let _lock = lock(cache)?;
     // A transaction another process left behind comes first.
     recover_locked(root, cache)?;
-    let dir = cache
-        .join(TX_DIR)
-        .join(ulid::Ulid::new().to_string().to_lowercase());
-    std::fs::create_dir_all(&dir).map_err(err(format!("cannot create {}", dir.display())))?;
+    let id = ulid::Ulid::new().to_string().to_lowercase();
+    let dir = crate::repo::prepare_cache_dir(cache, &format!("{TX_DIR}/{id}")).map_err(err(
+        format!("cannot create {}", cache.join(TX_DIR).join(&id).display()),
+    ))?;
     let cleanup = |e: TxError| {
         let _ = std::fs::remove_dir_all(&dir);
         e

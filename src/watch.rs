@@ -993,7 +993,7 @@ pub fn records_changed_since_head(
             paths: list,
         };
         if d.paths != kept.paths || d.token != kept.token || d.head != kept.head {
-            d.write(&file);
+            d.write(cache);
         }
         return Ok(d.paths);
     }
@@ -1006,7 +1006,7 @@ pub fn records_changed_since_head(
             head,
             paths: list.clone(),
         }
-        .write(&file);
+        .write(cache);
     }
     Ok(list)
 }
@@ -1075,7 +1075,8 @@ impl Dirty {
         (*end == "end").then_some(Dirty { token, head, paths })
     }
 
-    fn write(&self, file: &Path) {
+    /// Keep the list in `cache` (`.folio/watch/dirty`).
+    fn write(&self, cache: &Path) {
         let mut out = self.token.to_line();
         out.push_str(&self.head.to_string());
         out.push('\n');
@@ -1084,11 +1085,10 @@ impl Dirty {
             out.push('\n');
         }
         out.push_str("end\n");
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
         // a failure only costs git's status next time
-        let _ = crate::edit::write_atomic(file, out.as_bytes());
+        if let Ok(dir) = crate::repo::prepare_cache_dir(cache, WATCH_DIR) {
+            let _ = crate::edit::write_atomic(&dir.join(DIRTY_FILE), out.as_bytes());
+        }
     }
 }
 

@@ -29,6 +29,8 @@ use index::{Change, Index, NONE};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The history cache's folder in `.folio`.
+const HISTORY_DIR: &str = "history";
 pub const CACHE_FILE: &str = "history/index.bin";
 /// Commits added since `index.bin` was written, so that an update writes
 /// only what it added (folded into `index.bin` when it grows).
@@ -217,15 +219,13 @@ impl History {
                 })
             });
             let written = match journal {
-                Some(bytes) => write_cache(&journal_file, &bytes),
-                None => {
-                    write_cache(&file, &index.encode()).and_then(|_| {
-                        match std::fs::remove_file(&journal_file) {
-                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                            _ => Ok(()),
-                        }
-                    })
-                }
+                Some(bytes) => write_cache(cache_dir, &journal_file, &bytes),
+                None => write_cache(cache_dir, &file, &index.encode()).and_then(|_| {
+                    match std::fs::remove_file(&journal_file) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                        _ => Ok(()),
+                    }
+                }),
             };
             if let Err(e) = written {
                 status.cache_warning = Some(format!(
@@ -440,10 +440,10 @@ fn fresh(git: &GitRepo) -> Index {
 }
 
 /// The cache is not data: a temporary file renamed into place, without
-/// the fsync that record writes get.
-fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+/// the fsync that record writes get. `path` is in the history's folder of
+/// `cache_dir`, made (ignored by git) if need be.
+fn write_cache(cache_dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = crate::repo::prepare_cache_dir(cache_dir, HISTORY_DIR)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".index-")
         .tempfile_in(dir)?;

@@ -9,7 +9,7 @@ use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use serde_json::{Value as Json, json};
 use std::ops::Range;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeFloat, DeTable, DeValue};
 
 /// The built-in schema's source.
 pub const BUILTIN: &str = include_str!("../../schema/customer.toml");
@@ -705,6 +705,7 @@ fn validate_value(
     }
     match val {
         DeValue::String(s) => check_string(f, s, v.span(), fpath, path, out),
+        DeValue::Float(x) => check_finite(f, x, v.span(), fpath, path, out),
         DeValue::Array(items) if f.ty == Type::Array => {
             for (i, item) in items.iter().enumerate() {
                 let ipath = FieldPath {
@@ -732,6 +733,8 @@ fn validate_value(
                     );
                 } else if let DeValue::String(s) = iv {
                     check_string(f, s, item.span(), &ipath, path, out);
+                } else if let DeValue::Float(x) = iv {
+                    check_finite(f, x, item.span(), &ipath, path, out);
                 }
             }
         }
@@ -749,6 +752,46 @@ fn validate_value(
         DeValue::Table(t) => validate_table(&f.fields, t, v.span(), Some(fpath), path, out),
         _ => {}
     }
+}
+
+/// A float's value, as the records read it (`None` when the text does not
+/// read as a number at all).
+pub fn float_value(x: &DeFloat) -> Option<f64> {
+    x.as_str().replace('_', "").parse().ok()
+}
+
+/// A number must be finite: TOML's `nan`, `inf` and `-inf`, and a literal
+/// too large for a number (`1e400`, read as infinity), are no amount.
+fn check_finite(
+    f: &Field,
+    x: &DeFloat,
+    span: Range<usize>,
+    fpath: &FieldPath,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let value = float_value(x);
+    if value.is_some_and(f64::is_finite) {
+        return;
+    }
+    let text = x.as_str();
+    let what = match value {
+        Some(v) if v.is_infinite() && !text.contains("inf") => " (too large for a number)",
+        _ => "",
+    };
+    out.push(
+        Diagnostic::error(
+            Code::NotFinite,
+            path,
+            format!("`{fpath}` must be a finite number, found {text}{what}"),
+        )
+        .with_field(fpath.to_string())
+        .with_span(span)
+        .with_hint(format!(
+            "write a number such as 1250.5, or remove the `{}` line",
+            f.name
+        )),
+    );
 }
 
 fn looks_like_date(s: &str) -> bool {
@@ -983,6 +1026,36 @@ mod tests {
         assert!(codes.contains(&("F103", "created".into())));
         assert!(codes.contains(&("F105", "contacts[0].email".into())));
         assert!(codes.contains(&("F102", "contacts[0].name".into())));
+    }
+
+    #[test]
+    fn numbers_must_be_finite() {
+        let head = "id = \"A\"\nname = \"N\"\ncontact = \"C\"\ncountry = \"DE\"\ntier = \"B\"\nstage = \"contacted\"\ncreated = 2024-01-01\n";
+        for (amount, found) in [
+            ("nan", "nan"),
+            ("+nan", "+nan"),
+            ("-nan", "-nan"),
+            ("inf", "inf"),
+            ("-inf", "-inf"),
+            ("1e400", "1e400 (too large for a number)"),
+        ] {
+            let d = check(&format!(
+                "{head}[[quotes]]\ndate = 2024-02-01\namount = 5\n[[orders]]\ndate = 2024-02-01\namount = {amount}\n"
+            ));
+            assert_eq!(d.len(), 1, "{amount}: {d:?}");
+            assert_eq!(d[0].code, Code::NotFinite);
+            assert_eq!(d[0].field.as_deref(), Some("orders[0].amount"));
+            assert_eq!(
+                d[0].message,
+                format!("`orders[0].amount` must be a finite number, found {found}")
+            );
+        }
+        for amount in ["12.5", "1_000.0", "0", "-3e2", "1.7976931348623157e308"] {
+            let d = check(&format!(
+                "{head}[[quotes]]\ndate = 2024-02-01\namount = {amount}\n"
+            ));
+            assert!(d.is_empty(), "{amount}: {d:?}");
+        }
     }
 
     #[test]

@@ -244,14 +244,9 @@ impl<'r> Store<'r> {
     }
 
     fn ensure_dir(&self) -> Result<(), SearchError> {
-        let cache = self.repo.cache_dir();
-        if !cache.is_dir() {
-            std::fs::create_dir_all(&cache)
-                .map_err(io_err(format!("cannot create {}", cache.display())))?;
-            // the cache is never committed, whatever the repository's .gitignore
-            let _ = std::fs::write(cache.join(".gitignore"), "*\n");
-        }
-        std::fs::create_dir_all(&self.dir)
+        // the cache is never committed, whatever the repository's .gitignore
+        crate::repo::prepare_cache_dir(&self.repo.cache_dir(), SEARCH_DIR)
+            .map(drop)
             .map_err(io_err(format!("cannot create {}", self.dir.display())))
     }
 
@@ -581,7 +576,8 @@ impl<'r> Store<'r> {
             ulid::Ulid::new().to_string().to_lowercase()
         );
         let dir = self.dir.join(&name);
-        std::fs::create_dir(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+        crate::repo::prepare_cache_dir(&self.repo.cache_dir(), &format!("{SEARCH_DIR}/{name}"))
+            .map_err(io_err(format!("cannot create {}", dir.display())))?;
         let scan_start = fs_now(&self.dir)?;
         // the watcher's token before the walk: what changes during it is
         // listed next time
