@@ -360,7 +360,22 @@ impl<'a> Converter<'a> {
         }
         // Validate exactly what will be written, with the repository's rules.
         c.id = "IMPORT".into();
-        let text = crate::edit::render(&c);
+        let text = match crate::edit::render(&c) {
+            Ok(text) => text,
+            Err(e) => {
+                let target = target_of(e.field(), &contact_numbers, &title_numbers);
+                return Err(vec![Problem {
+                    row: row.number,
+                    column: target
+                        .as_ref()
+                        .map(|t| self.column_of(t))
+                        .unwrap_or_else(|| "-".into()),
+                    field: target.map(|t| t.name()).unwrap_or(e.field().to_string()),
+                    value: String::new(),
+                    reason: e.to_string(),
+                }]);
+            }
+        };
         let ctx = crate::records::Context {
             schema: self.env.schema,
             staff: Some(self.env.staff),
@@ -996,6 +1011,13 @@ fn set_empty(c: &mut Customer, t: &Target) {
 /// (see [`crate::transaction`]). `cache` is the repository's `.folio`.
 /// Returns the paths written, relative to `root`.
 pub fn apply(root: &Path, cache: &Path, plan: &Plan) -> Result<Vec<String>, TxError> {
+    let unwritable = |path: &str| {
+        let what = format!("cannot write {path}; nothing was changed");
+        move |e: crate::edit::WriteError| TxError {
+            what,
+            source: std::io::Error::other(e),
+        }
+    };
     let mut files: Vec<(String, String)> = Vec::new();
     for u in &plan.updated {
         let abs = root.join(&u.path);
@@ -1003,13 +1025,12 @@ pub fn apply(root: &Path, cache: &Path, plan: &Plan) -> Result<Vec<String>, TxEr
             what: format!("cannot read {}; nothing was changed", u.path),
             source,
         })?;
-        files.push((
-            u.path.clone(),
-            merge::rewrite(&text, &u.original, &u.customer),
-        ));
+        let out = merge::rewrite(&text, &u.original, &u.customer).map_err(unwritable(&u.path))?;
+        files.push((u.path.clone(), out));
     }
     for c in &plan.created {
-        files.push((c.path.clone(), crate::edit::render(&c.customer)));
+        let out = crate::edit::render(&c.customer).map_err(unwritable(&c.path))?;
+        files.push((c.path.clone(), out));
     }
     crate::transaction::transact(root, cache, &files, &[])?;
     Ok(files.into_iter().map(|(p, _)| p).collect())

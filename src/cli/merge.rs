@@ -144,7 +144,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     };
     let text = std::fs::read_to_string(repo.root.join(&kept.path))
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", kept.path)))?;
-    let new_text = merge::rewrite(&text, &kept.customer, &merged);
+    let new_text = merge::rewrite(&text, &kept.customer, &merged)
+        .map_err(|e| Failure::new(format!("cannot write {path}: {e}")))?;
     let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
     if path != kept.path {
         removes.push(kept.path.clone());

@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         },
         ..Default::default()
     };
-    let text = crate::edit::render(&c);
+    let text = crate::edit::render(&c)?;
     // Validate exactly what will be written, with the repository's rules.
     let ctx_r = crate::records::Context {
         schema: &repo.schema,
