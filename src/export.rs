@@ -221,6 +221,12 @@ fn text(v: &J) -> String {
     }
 }
 
+/// A team field's value in a cell: as its JSON value reads (dates as
+/// `2025-01-01`, strings without quotes, lists joined).
+fn team_text(v: &toml::Value) -> String {
+    text(&crate::records::json_of(v))
+}
+
 fn num(f: Option<f64>) -> String {
     f.map(|x| {
         if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -309,7 +315,7 @@ pub fn cell(c: &Customer, col: &str) -> String {
         "latest_followup_by" => latest_f.map(|f| o(&f.by)).unwrap_or_default(),
         "latest_followup_channel" => latest_f.map(|f| o(&f.channel)).unwrap_or_default(),
         "latest_followup_summary" => latest_f.map(|f| o(&f.summary)).unwrap_or_default(),
-        other => c.extra.get(other).map(text).unwrap_or_default(),
+        other => c.extra.get(other).map(team_text).unwrap_or_default(),
     }
 }
 
@@ -323,7 +329,7 @@ fn contact_field(x: &Contact, f: &str) -> String {
         "whatsapp" => o(&x.whatsapp),
         "wechat" => o(&x.wechat),
         "linkedin" => o(&x.linkedin),
-        other => x.extra.get(other).map(text).unwrap_or_default(),
+        other => x.extra.get(other).map(team_text).unwrap_or_default(),
     }
 }
 

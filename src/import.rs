@@ -358,7 +358,22 @@ impl<'a> Converter<'a> {
         }
         // Validate exactly what will be written, with the repository's rules.
         c.id = "IMPORT".into();
-        let text = crate::edit::render(&c);
+        let text = match crate::edit::render(&c) {
+            Ok(text) => text,
+            Err(e) => {
+                let target = target_of(e.field(), &contact_numbers, &title_numbers);
+                return Err(vec![Problem {
+                    row: row.number,
+                    column: target
+                        .as_ref()
+                        .map(|t| self.column_of(t))
+                        .unwrap_or_else(|| "-".into()),
+                    field: target.map(|t| t.name()).unwrap_or(e.field().to_string()),
+                    value: String::new(),
+                    reason: e.to_string(),
+                }]);
+            }
+        };
         let ctx = crate::records::Context {
             schema: self.env.schema,
             staff: Some(self.env.staff),
@@ -1002,11 +1017,16 @@ pub fn apply(
     let mut session = crate::session::Session::new(repo, as_of);
     for u in &plan.updated {
         session.edit(&u.path, |text| {
-            Ok::<_, std::convert::Infallible>(Some(merge::rewrite(text, &u.original, &u.customer)))
+            merge::rewrite(text, &u.original, &u.customer).map(Some)
         })?;
     }
     for c in &plan.created {
-        session.create(&c.path, &crate::edit::render(&c.customer))?;
+        let text =
+            crate::edit::render(&c.customer).map_err(|e| crate::session::SessionError::Edit {
+                path: c.path.clone(),
+                message: e.to_string(),
+            })?;
+        session.create(&c.path, &text)?;
     }
     session.apply(finish)
 }

@@ -9,10 +9,10 @@
 //! kept file in place with toml_edit, keeping its comments and layout.
 
 use crate::duplicates::normalise_name;
-use crate::records::{Consent, Contact, Customer, Followup, Order, Quote, Title};
+use crate::edit::WriteError;
+use crate::records::{Consent, Contact, Customer, Extra, Followup, Order, Quote, Title};
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Which side wins a conflicting scalar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -126,12 +126,9 @@ impl Acc<'_> {
         }
     }
 
-    fn json(
-        &mut self,
-        prefix: &str,
-        keep: &mut BTreeMap<String, serde_json::Value>,
-        other: &BTreeMap<String, serde_json::Value>,
-    ) {
+    /// A team's own fields: equal only with the same type and value (the
+    /// string "2025-01-01" is not the date 2025-01-01).
+    fn team(&mut self, prefix: &str, keep: &mut Extra, other: &Extra) {
         for (k, v) in other {
             let field = format!("{prefix}{k}");
             match keep.get_mut(k) {
@@ -140,7 +137,8 @@ impl Acc<'_> {
                     self.filled.push(field);
                 }
                 Some(x) if x != v => {
-                    self.conflict(&field, &x.to_string(), &v.to_string());
+                    let json = crate::records::json_of;
+                    self.conflict(&field, &json(x).to_string(), &json(v).to_string());
                     if self.mode == Mode::Merge(Some(Prefer::Other)) {
                         *x = v.clone();
                     }
@@ -228,7 +226,7 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
     a.opt("pool_reason", &mut c.pool_reason, &other.pool_reason);
     a.list("incoterms", &mut c.incoterms, &other.incoterms);
     a.opt("payment_terms", &mut c.payment_terms, &other.payment_terms);
-    a.json("", &mut c.extra, &other.extra);
+    a.team("", &mut c.extra, &other.extra);
     // titles by normalised name
     for t in &other.titles {
         match c.titles.iter().position(|x| same_name(&x.name, &t.name)) {
@@ -276,7 +274,7 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
                 a.opt(&format!("{p}whatsapp"), &mut k.whatsapp, &o.whatsapp);
                 a.opt(&format!("{p}wechat"), &mut k.wechat, &o.wechat);
                 a.opt(&format!("{p}linkedin"), &mut k.linkedin, &o.linkedin);
-                a.json(&p, &mut k.extra, &o.extra);
+                a.team(&p, &mut k.extra, &o.extra);
             }
             None => {
                 // a contact added by name only from `contact` above
@@ -333,7 +331,7 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
         a.date("consent.date", &mut k.date, &oc.date);
         a.opt("consent.purpose", &mut k.purpose, &oc.purpose);
         a.opt("consent.basis", &mut k.basis, &oc.basis);
-        a.json("consent.", &mut k.extra, &oc.extra);
+        a.team("consent.", &mut k.extra, &oc.extra);
     }
     Combined {
         customer: c,
@@ -439,41 +437,18 @@ fn b(v: &Option<bool>) -> Option<Value> {
 fn l(v: &[String]) -> Option<Value> {
     (!v.is_empty()).then(|| Value::Array(v.iter().map(String::as_str).collect()))
 }
-fn j(v: &serde_json::Value) -> Option<Value> {
-    use serde_json::Value as J;
-    Some(match v {
-        J::Null => return None,
-        J::Bool(x) => Value::from(*x),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::from(i),
-            None => Value::from(n.as_f64()?),
-        },
-        J::String(x) => match NaiveDate::parse_from_str(x, "%Y-%m-%d") {
-            Ok(dt) if x.len() == 10 => date_value(dt)?,
-            _ => Value::from(x.as_str()),
-        },
-        J::Array(a) => Value::Array(a.iter().filter_map(j).collect()),
-        J::Object(o) => {
-            let mut t = toml_edit::InlineTable::new();
-            for (k, x) in o {
-                if let Some(x) = j(x) {
-                    t.insert(k, x);
-                }
-            }
-            Value::InlineTable(t)
-        }
-    })
-}
-
 type Kv = Vec<(String, Option<Value>)>;
 
-fn extras(kv: &mut Kv, m: &BTreeMap<String, serde_json::Value>) {
+/// A team's own fields as keys of `kv`; `None` when one cannot be written
+/// (the canonical layout then reports it).
+fn extras(kv: &mut Kv, m: &Extra) -> Option<()> {
     for (k, v) in m {
-        kv.push((k.clone(), j(v)));
+        kv.push((k.clone(), Some(crate::edit::team_value(v).ok()?)));
     }
+    Some(())
 }
 
-fn top(c: &Customer) -> Kv {
+fn top(c: &Customer) -> Option<Kv> {
     let mut kv: Kv = [
         ("id", req(&c.id)),
         ("name", req(&c.name)),
@@ -500,17 +475,17 @@ fn top(c: &Customer) -> Kv {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    extras(&mut kv, &c.extra);
-    kv
+    extras(&mut kv, &c.extra)?;
+    Some(kv)
 }
 
-fn title_kv(t: &Title) -> Kv {
-    vec![
+fn title_kv(t: &Title) -> Option<Kv> {
+    Some(vec![
         ("name".into(), req(&t.name)),
         ("registration".into(), s(&t.registration)),
-    ]
+    ])
 }
-fn contact_kv(x: &Contact) -> Kv {
+fn contact_kv(x: &Contact) -> Option<Kv> {
     let mut kv: Kv = vec![
         ("name".into(), req(&x.name)),
         ("role".into(), s(&x.role)),
@@ -520,10 +495,10 @@ fn contact_kv(x: &Contact) -> Kv {
         ("wechat".into(), s(&x.wechat)),
         ("linkedin".into(), s(&x.linkedin)),
     ];
-    extras(&mut kv, &x.extra);
-    kv
+    extras(&mut kv, &x.extra)?;
+    Some(kv)
 }
-fn quote_kv(x: &Quote) -> Kv {
+fn quote_kv(x: &Quote) -> Option<Kv> {
     let mut kv: Kv = vec![
         ("date".into(), d(&x.date)),
         ("product".into(), s(&x.product)),
@@ -532,10 +507,10 @@ fn quote_kv(x: &Quote) -> Kv {
         ("incoterm".into(), s(&x.incoterm)),
         ("status".into(), s(&x.status)),
     ];
-    extras(&mut kv, &x.extra);
-    kv
+    extras(&mut kv, &x.extra)?;
+    Some(kv)
 }
-fn order_kv(x: &Order) -> Kv {
+fn order_kv(x: &Order) -> Option<Kv> {
     let mut kv: Kv = vec![
         ("date".into(), d(&x.date)),
         ("number".into(), s(&x.number)),
@@ -543,10 +518,10 @@ fn order_kv(x: &Order) -> Kv {
         ("currency".into(), s(&x.currency)),
         ("payment".into(), s(&x.payment)),
     ];
-    extras(&mut kv, &x.extra);
-    kv
+    extras(&mut kv, &x.extra)?;
+    Some(kv)
 }
-fn followup_kv(x: &Followup) -> Kv {
+fn followup_kv(x: &Followup) -> Option<Kv> {
     let mut kv: Kv = vec![
         ("date".into(), d(&x.date)),
         ("by".into(), s(&x.by)),
@@ -555,17 +530,17 @@ fn followup_kv(x: &Followup) -> Kv {
         ("replied".into(), b(&x.replied)),
         ("next".into(), d(&x.next)),
     ];
-    extras(&mut kv, &x.extra);
-    kv
+    extras(&mut kv, &x.extra)?;
+    Some(kv)
 }
-fn consent_kv(x: &Consent) -> Kv {
+fn consent_kv(x: &Consent) -> Option<Kv> {
     let mut kv: Kv = vec![
         ("date".into(), d(&x.date)),
         ("purpose".into(), s(&x.purpose)),
         ("basis".into(), s(&x.basis)),
     ];
-    extras(&mut kv, &x.extra);
-    kv
+    extras(&mut kv, &x.extra)?;
+    Some(kv)
 }
 
 fn same(a: &Option<Value>, b: &Option<Value>) -> bool {
@@ -657,38 +632,42 @@ fn kv_same(a: &Kv, b: &Kv) -> bool {
 
 /// The kept file's text with `old` changed into `new`, comments and layout
 /// kept; the canonical layout when the file's shape does not allow an edit
-/// in place (inline arrays of contacts, for instance).
-pub fn rewrite(text: &str, old: &Customer, new: &Customer) -> String {
-    try_rewrite(text, old, new).unwrap_or_else(|| crate::edit::render(new))
+/// in place (inline arrays of contacts, for instance). Fails only on a
+/// value folio does not write (see [`WriteError`]).
+pub fn rewrite(text: &str, old: &Customer, new: &Customer) -> Result<String, WriteError> {
+    match try_rewrite(text, old, new) {
+        Some(out) => Ok(out),
+        None => crate::edit::render(new),
+    }
 }
 
 fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
     let mut doc: DocumentMut = text.parse().ok()?;
     let root = doc.as_table_mut();
-    apply_kv(root, &top(old), &top(new));
-    let kvs = |v: &[Title]| v.iter().map(title_kv).collect::<Vec<_>>();
-    apply_list(root, "titles", &kvs(&old.titles), &kvs(&new.titles))?;
-    let kvs = |v: &[Contact]| v.iter().map(contact_kv).collect::<Vec<_>>();
-    apply_list(root, "contacts", &kvs(&old.contacts), &kvs(&new.contacts))?;
-    let kvs = |v: &[Quote]| v.iter().map(quote_kv).collect::<Vec<_>>();
-    apply_list(root, "quotes", &kvs(&old.quotes), &kvs(&new.quotes))?;
-    let kvs = |v: &[Order]| v.iter().map(order_kv).collect::<Vec<_>>();
-    apply_list(root, "orders", &kvs(&old.orders), &kvs(&new.orders))?;
-    let kvs = |v: &[Followup]| v.iter().map(followup_kv).collect::<Vec<_>>();
+    apply_kv(root, &top(old)?, &top(new)?);
+    let kvs = |v: &[Title]| v.iter().map(title_kv).collect::<Option<Vec<_>>>();
+    apply_list(root, "titles", &kvs(&old.titles)?, &kvs(&new.titles)?)?;
+    let kvs = |v: &[Contact]| v.iter().map(contact_kv).collect::<Option<Vec<_>>>();
+    apply_list(root, "contacts", &kvs(&old.contacts)?, &kvs(&new.contacts)?)?;
+    let kvs = |v: &[Quote]| v.iter().map(quote_kv).collect::<Option<Vec<_>>>();
+    apply_list(root, "quotes", &kvs(&old.quotes)?, &kvs(&new.quotes)?)?;
+    let kvs = |v: &[Order]| v.iter().map(order_kv).collect::<Option<Vec<_>>>();
+    apply_list(root, "orders", &kvs(&old.orders)?, &kvs(&new.orders)?)?;
+    let kvs = |v: &[Followup]| v.iter().map(followup_kv).collect::<Option<Vec<_>>>();
     apply_list(
         root,
         "followups",
-        &kvs(&old.followups),
-        &kvs(&new.followups),
+        &kvs(&old.followups)?,
+        &kvs(&new.followups)?,
     )?;
     match (&old.consent, &new.consent) {
         (None, None) => {}
         (Some(o), Some(n)) => {
             let t = root.get_mut("consent")?.as_table_mut()?;
-            apply_kv(t, &consent_kv(o), &consent_kv(n));
+            apply_kv(t, &consent_kv(o)?, &consent_kv(n)?);
         }
         (None, Some(n)) => {
-            root.insert("consent", Item::Table(table_of(&consent_kv(n))));
+            root.insert("consent", Item::Table(table_of(&consent_kv(n)?)));
         }
         (Some(_), None) => {
             root.remove("consent");
@@ -704,6 +683,12 @@ fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
     };
     let mut back = crate::records::parse(&out, "(merged)", &ctx).customer?;
     let mut want = new.clone();
+    // the built-in schema does not know the team's top-level fields: read
+    // them from the text, types and all
+    let written: toml::Table = out.parse().ok()?;
+    if want.extra.iter().any(|(k, v)| written.get(k) != Some(v)) {
+        return None;
+    }
     back.extra.clear();
     want.extra.clear();
     (back == want).then_some(out)
@@ -788,9 +773,9 @@ mod tests {
         );
         let text = format!(
             "{}\n[[quotes]]\ndate = 2025-02-01\namount = nan # ask\n",
-            crate::edit::render(&rec("A", "Acme GmbH", "Ann"))
+            crate::edit::render(&rec("A", "Acme GmbH", "Ann")).unwrap()
         );
-        let out = rewrite(&text, &keep, &r.customer);
+        let out = rewrite(&text, &keep, &r.customer).unwrap();
         assert!(!out.contains("nan"), "{out}");
         assert!(out.contains("amount = 12.5"), "{out}");
     }
@@ -813,7 +798,7 @@ mod tests {
             name: "Bob".into(),
             ..Default::default()
         });
-        let out = rewrite(text, &old, &new);
+        let out = rewrite(text, &old, &new).unwrap();
         assert_eq!(
             out,
             "# Acme\nid = \"A\"\nname = \"Acme GmbH\" # legal name\ncontact = \"Ann\"\ncountry = \"DE\"\ntier = \"B\"\nstage = \"contacted\"\ncreated = 2025-01-10\ncity = \"Berlin\"\n\n[[contacts]]\nname = \"Ann\" # buyer\nemail = \"ann@acme.de\"\n\n[[contacts]]\nname = \"Bob\"\n"

@@ -15,6 +15,33 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+/// A team's own fields of a record or of one of its tables, by key: the
+/// values as the file holds them (a string stays a string even when it
+/// reads like a date). They become JSON only on the way out (`json_of`).
+pub type Extra = BTreeMap<String, toml::Value>;
+
+/// Team fields in JSON output: as `json_of` gives them.
+fn extra_as_json<S: serde::Serializer>(m: &Extra, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(m.iter().map(|(k, v)| (k, json_of(v))))
+}
+
+/// A team field's value as JSON: dates and times as their TOML text
+/// (`2025-01-01`), a non-finite float as null.
+pub fn json_of(v: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => J::from(*f),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.iter().map(json_of).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.iter().map(|(k, v)| (k.clone(), json_of(v))).collect())
+        }
+    }
+}
+
 /// One customer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
@@ -66,9 +93,9 @@ pub struct Customer {
     pub followups: Vec<Followup>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
-    /// A team's own fields (from its schema), as JSON values.
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    /// A team's own fields (from its schema), with their TOML types.
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,8 +120,8 @@ pub struct Contact {
     pub wechat: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkedin: Option<String>,
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -110,8 +137,8 @@ pub struct Quote {
     pub incoterm: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -125,8 +152,8 @@ pub struct Order {
     pub currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<String>,
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -142,8 +169,8 @@ pub struct Followup {
     pub replied: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<NaiveDate>,
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -154,8 +181,8 @@ pub struct Consent {
     pub purpose: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
-    #[serde(flatten, default)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    #[serde(flatten, default, serialize_with = "extra_as_json")]
+    pub extra: Extra,
 }
 
 impl Customer {
@@ -577,10 +604,30 @@ pub fn to_json(v: &DeValue) -> serde_json::Value {
     }
 }
 
-fn extras(t: &Table, known: &[&str]) -> BTreeMap<String, serde_json::Value> {
+/// A parsed TOML value as an owned one, of the same type. `None` for an
+/// integer out of range (the schema check reports it), and such items are
+/// left out of arrays and tables.
+pub fn to_toml(v: &DeValue) -> Option<toml::Value> {
+    use toml::Value as T;
+    Some(match v {
+        DeValue::String(s) => T::String(s.to_string()),
+        DeValue::Integer(i) => T::Integer(integer_of(i)?),
+        DeValue::Float(f) => T::Float(f.as_str().replace('_', "").parse::<f64>().ok()?),
+        DeValue::Boolean(b) => T::Boolean(*b),
+        DeValue::Datetime(d) => T::Datetime(*d),
+        DeValue::Array(a) => T::Array(a.iter().filter_map(|x| to_toml(x.get_ref())).collect()),
+        DeValue::Table(t) => T::Table(
+            t.iter()
+                .filter_map(|(k, v)| Some((k.get_ref().to_string(), to_toml(v.get_ref())?)))
+                .collect(),
+        ),
+    })
+}
+
+fn extras(t: &Table, known: &[&str]) -> Extra {
     t.iter()
         .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
-        .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+        .filter_map(|(k, v)| Some((k.get_ref().to_string(), to_toml(v.get_ref())?)))
         .collect()
 }
 

@@ -164,7 +164,7 @@ fn a_commit_holds_only_folios_files_and_other_staged_changes_stay_staged() {
     let (code, out, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("committed "), "{out}");
-    assert_eq!(head_paths(&t), [a.clone()]);
+    assert_eq!(head_paths(&t), vec![a.clone()]);
     // b is still staged, with the user's change; a is clean
     let st = repo.status_file(Path::new(&b)).unwrap();
     assert_eq!(st, git2::Status::INDEX_MODIFIED);
@@ -232,7 +232,7 @@ hint: commit or discard those changes first, or pass --include-dirty to commit t
     let (code, _, err) = followup(&t, "A1", &["--commit", "--include-dirty"]);
     assert_eq!(code, 0, "{err}");
     assert!(t.read(&a).contains("tier = \"C\""));
-    assert_eq!(head_paths(&t), [a.clone()]);
+    assert_eq!(head_paths(&t), vec![a.clone()]);
     // without --commit nothing is committed, so nothing is refused
     t.write(&a, &t.read(&a).replace("tier = \"C\"", "tier = \"D\""));
     let (code, _, err) = followup(&t, "A1", &[]);
@@ -380,7 +380,7 @@ fn without_the_git_program_libgit2_commits_only_folios_files() {
         err,
         "note: committed with libgit2 (no git program found): git hooks and commit signing were not applied\n"
     );
-    assert_eq!(head_paths(&t), [a.clone()]);
+    assert_eq!(head_paths(&t), vec![a.clone()]);
     assert_eq!(
         repo.status_file(Path::new(&b)).unwrap(),
         git2::Status::INDEX_MODIFIED

@@ -149,7 +149,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let mut session = crate::session::Session::new(&repo, as_of);
     let fail = super::session_failure;
     let original = session.read(&kept.path).map_err(fail)?;
-    let new_text = merge::rewrite(original.text(), &kept.customer, &merged);
+    let new_text = merge::rewrite(original.text(), &kept.customer, &merged)
+        .map_err(|e| Failure::new(format!("cannot write {path}: {e}")))?;
     let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
     if path != kept.path {
         removes.push(kept.path.clone());

@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         },
         ..Default::default()
     };
-    let text = crate::edit::render(&c);
+    let text = crate::edit::render(&c)?;
     let loaded = repo.load(as_of);
     if let Some(r) = loaded.records.iter().find(|r| r.customer.id == c.id) {
         return Err(Failure::new(format!(

@@ -151,11 +151,14 @@ fn order_key(display: &str) -> u64 {
     u64::MAX - u64::from_be_bytes(b)
 }
 
-fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+/// The text of a team field's value, as searched: its strings and dates
+/// (`2025-01-01`), in arrays and tables too.
+fn team_strings(v: &toml::Value, out: &mut Vec<String>) {
     match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        toml::Value::String(s) => out.push(s.clone()),
+        toml::Value::Datetime(d) => out.push(d.to_string()),
+        toml::Value::Array(a) => a.iter().for_each(|x| team_strings(x, out)),
+        toml::Value::Table(t) => t.values().for_each(|x| team_strings(x, out)),
         _ => {}
     }
 }
@@ -269,13 +272,13 @@ pub fn document(f: &Fields, path: &str, c: &Customer) -> TantivyDocument {
     // a team's own fields, and extra keys of nested tables
     let mut extra = Vec::new();
     for v in c.extra.values() {
-        json_strings(v, &mut extra);
+        team_strings(v, &mut extra);
     }
     for ct in &c.contacts {
-        ct.extra.values().for_each(|v| json_strings(v, &mut extra));
+        ct.extra.values().for_each(|v| team_strings(v, &mut extra));
     }
     for fu in &c.followups {
-        fu.extra.values().for_each(|v| json_strings(v, &mut extra));
+        fu.extra.values().for_each(|v| team_strings(v, &mut extra));
     }
     for s in &extra {
         line(s);
