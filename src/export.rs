@@ -212,10 +212,14 @@ pub fn csv_columns(records: &[&Record], flatten: bool) -> Vec<String> {
     cols
 }
 
+/// A team field's value as a cell: lists of plain values joined with
+/// `, `; tables, and lists holding tables or lists, as JSON (which import
+/// reads back).
 fn text(v: &J) -> String {
     match v {
         J::Null => String::new(),
         J::String(s) => s.clone(),
+        J::Array(a) if a.iter().any(|x| x.is_object() || x.is_array()) => v.to_string(),
         J::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
@@ -225,6 +229,18 @@ fn text(v: &J) -> String {
 /// `2025-01-01`, strings without quotes, lists joined).
 fn team_text(v: &toml::Value) -> String {
     text(&crate::records::json_of(v))
+}
+
+/// The team's own keys of a list's entries, sorted: extra columns of its
+/// sheet.
+fn extra_keys<'a, T: 'a>(
+    entries: impl Iterator<Item = &'a T>,
+    extra: impl Fn(&'a T) -> &'a crate::records::Extra,
+) -> Vec<String> {
+    let mut keys: Vec<String> = entries.flat_map(|e| extra(e).keys().cloned()).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 fn num(f: Option<f64>) -> String {
@@ -391,7 +407,8 @@ pub fn to_json(records: &[&Record], fields: &[String], with_path: bool) -> J {
 pub const JSON_FIELDS: &[&str] = crate::records::TOP_LEVEL_KEYS;
 
 /// An XLSX workbook: a Customers sheet (one row per customer), and
-/// Contacts, Quotes, Orders and Followups sheets keyed by customer id.
+/// Contacts, Quotes, Orders and Followups sheets keyed by customer id, the
+/// team's own fields of each entry in columns after the built-in ones.
 pub fn to_xlsx(
     records: &[&Record],
     columns: &[String],
@@ -488,7 +505,15 @@ pub fn to_xlsx(
             .collect::<Vec<_>>()
     };
     let o = |v: &Option<String>| Cell::T(v.clone().unwrap_or_default());
+    let extras = |m: &crate::records::Extra, keys: &[String]| {
+        keys.iter()
+            .map(|k| Cell::T(m.get(k).map(team_text).unwrap_or_default()))
+            .collect::<Vec<_>>()
+    };
     let mut rows = Vec::new();
+    let more = extra_keys(records.iter().flat_map(|r| &r.customer.contacts), |x| {
+        &x.extra
+    });
     for r in records {
         for x in &r.customer.contacts {
             let mut row = key(r);
@@ -497,6 +522,7 @@ pub fn to_xlsx(
                     .iter()
                     .map(|f| Cell::T(contact_field(x, f))),
             );
+            row.extend(extras(&x.extra, &more));
             rows.push(row);
         }
     }
@@ -506,8 +532,12 @@ pub fn to_xlsx(
             .iter()
             .map(|s| s.to_string()),
     );
+    ch.extend(more);
     sheet(wb.add_worksheet(), "Contacts", &ch, rows, &bold, &date_fmt)?;
     let mut rows = Vec::new();
+    let more = extra_keys(records.iter().flat_map(|r| &r.customer.quotes), |x| {
+        &x.extra
+    });
     for r in records {
         for q in &r.customer.quotes {
             let mut row = key(r);
@@ -519,14 +549,19 @@ pub fn to_xlsx(
                 o(&q.incoterm),
                 o(&q.status),
             ]);
+            row.extend(extras(&q.extra, &more));
             rows.push(row);
         }
     }
-    let h = heads(&[
+    let mut h = heads(&[
         "date", "product", "amount", "currency", "incoterm", "status",
     ]);
+    h.extend(more);
     sheet(wb.add_worksheet(), "Quotes", &h, rows, &bold, &date_fmt)?;
     let mut rows = Vec::new();
+    let more = extra_keys(records.iter().flat_map(|r| &r.customer.orders), |x| {
+        &x.extra
+    });
     for r in records {
         for q in &r.customer.orders {
             let mut row = key(r);
@@ -537,12 +572,17 @@ pub fn to_xlsx(
                 o(&q.currency),
                 o(&q.payment),
             ]);
+            row.extend(extras(&q.extra, &more));
             rows.push(row);
         }
     }
-    let h = heads(&["date", "number", "amount", "currency", "payment"]);
+    let mut h = heads(&["date", "number", "amount", "currency", "payment"]);
+    h.extend(more);
     sheet(wb.add_worksheet(), "Orders", &h, rows, &bold, &date_fmt)?;
     let mut rows = Vec::new();
+    let more = extra_keys(records.iter().flat_map(|r| &r.customer.followups), |x| {
+        &x.extra
+    });
     for r in records {
         for f in &r.customer.followups {
             let mut row = key(r);
@@ -554,10 +594,12 @@ pub fn to_xlsx(
                 Cell::T(f.replied.map(|b| b.to_string()).unwrap_or_default()),
                 Cell::D(f.next),
             ]);
+            row.extend(extras(&f.extra, &more));
             rows.push(row);
         }
     }
-    let h = heads(&["date", "by", "channel", "summary", "replied", "next"]);
+    let mut h = heads(&["date", "by", "channel", "summary", "replied", "next"]);
+    h.extend(more);
     sheet(wb.add_worksheet(), "Followups", &h, rows, &bold, &date_fmt)?;
     wb.save_to_buffer()
 }

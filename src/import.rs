@@ -19,7 +19,7 @@ use crate::records::{Consent, Contact, Customer, Title};
 use crate::repo::Record;
 use crate::schema::Schema;
 use chrono::NaiveDate;
-pub use mapping::{FieldSpec, Mapping, OnInvalid, Target};
+pub use mapping::{FieldSpec, ListKind, Mapping, OnInvalid, Target};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -44,13 +44,40 @@ pub enum Ids {
     Sequential(String),
 }
 
-/// One problem with one cell (or a whole row, with column `-`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One problem with one cell (or a whole row, with column `-`). `row` is
+/// the customer's row; a cell of a list sheet (contacts, quotes, ...) also
+/// names its sheet and row there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Problem {
     pub row: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_row: Option<usize>,
     pub column: String,
     pub field: String,
     pub value: String,
+    pub reason: String,
+}
+
+/// A list sheet read beside the customers (folio's own export: Contacts,
+/// Quotes, Orders, Followups).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListRead {
+    pub sheet: String,
+    /// The record's list it feeds: `contacts`, `quotes`, `orders`, `followups`.
+    pub list: &'static str,
+    pub rows: usize,
+}
+
+/// Data of the workbook that the import does not carry: a whole sheet
+/// (`column` none) or one column of a list sheet; `rows` is how many rows
+/// had data there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOut {
+    pub sheet: String,
+    pub column: Option<String>,
+    pub rows: usize,
     pub reason: String,
 }
 
@@ -114,6 +141,10 @@ pub struct Plan {
     pub dropped: Vec<Problem>,
     /// `--on-duplicate fail` met a duplicate: nothing is to be written.
     pub stopped: bool,
+    /// Other sheets read as lists of the customers' entries.
+    pub lists: Vec<ListRead>,
+    /// Sheets and columns with data that is not imported.
+    pub not_imported: Vec<LeftOut>,
 }
 
 impl Plan {
@@ -152,9 +183,187 @@ pub fn check_mapping(m: &Mapping) -> Result<(), String> {
     Ok(())
 }
 
+/// The team's own top-level fields (declared in the repository's
+/// `schema/`), which a column can feed by their names.
+pub fn team_fields(schema: &Schema) -> Vec<String> {
+    schema
+        .fields
+        .iter()
+        .filter(|f| !crate::records::TOP_LEVEL_KEYS.contains(&f.name.as_str()))
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// One column of a list sheet: the entry's field it feeds (`team` when it
+/// is one of the team's own fields of that list).
+struct ListColumn<'a> {
+    index: usize,
+    header: &'a str,
+    field: &'a str,
+    team: Option<&'a crate::schema::Field>,
+}
+
+/// A list sheet and how its columns map.
+struct ListSheet<'a> {
+    name: &'a str,
+    kind: ListKind,
+    columns: Vec<ListColumn<'a>>,
+}
+
+/// The list sheets of a workbook, their rows by customer id.
+#[derive(Default)]
+struct Lists<'a> {
+    sheets: Vec<ListSheet<'a>>,
+    by_id: HashMap<&'a str, Vec<(usize, &'a sheet::SheetRow)>>,
+}
+
+/// Read the other sheets of a workbook as lists linked to the main sheet's
+/// rows by `customer_id` = `id`; whatever cannot be linked or mapped goes
+/// to `out.not_imported`. One pass over every row.
+fn read_lists<'a>(
+    sheet: &'a sheet::Sheet,
+    mapping: &Mapping,
+    schema: &'a Schema,
+    out: &mut Plan,
+) -> Lists<'a> {
+    let mut lists = Lists::default();
+    let main = sheet.sheet.as_deref().unwrap_or("(the first)");
+    let id_col = mapping
+        .get(&Target::Top("id"))
+        .and_then(|s| s.columns.first())
+        .and_then(|c| sheet.headers.iter().position(|h| h == c));
+    let ids: HashSet<&str> = match id_col {
+        Some(i) => sheet
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get(i).map(String::as_str))
+            .filter(|v| !v.is_empty())
+            .collect(),
+        None => HashSet::new(),
+    };
+    for o in &sheet.others {
+        let name = o.sheet.as_deref().unwrap_or_default();
+        if o.rows.is_empty() {
+            continue;
+        }
+        let left_out = |reason: String| LeftOut {
+            sheet: name.to_string(),
+            column: None,
+            rows: o.rows.len(),
+            reason,
+        };
+        let Some(kind) = ListKind::of_sheet(name) else {
+            out.not_imported.push(left_out(format!(
+                "folio does not know this sheet (beside the customers it reads the sheets of its own export: {})",
+                ListKind::ALL.map(|k| k.sheet()).join(", ")
+            )));
+            continue;
+        };
+        let Some(link) = o.headers.iter().position(|h| h == mapping::LINK_COLUMN) else {
+            out.not_imported.push(left_out(format!(
+                "no `{}` column to link its rows to their customers",
+                mapping::LINK_COLUMN
+            )));
+            continue;
+        };
+        if id_col.is_none() {
+            out.not_imported.push(left_out(format!(
+                "sheet \"{main}\" has no `id` column that `{}` could name",
+                mapping::LINK_COLUMN
+            )));
+            continue;
+        }
+        let nested = schema
+            .field(kind.key())
+            .map(|f| f.fields.as_slice())
+            .unwrap_or_default();
+        let mut columns = Vec::new();
+        for (index, h) in o.headers.iter().enumerate() {
+            if index == link || h == mapping::LABEL_COLUMN {
+                continue;
+            }
+            if let Some(f) = kind.fields().iter().find(|f| **f == h) {
+                columns.push(ListColumn {
+                    index,
+                    header: h,
+                    field: f,
+                    team: None,
+                });
+            } else if let Some(f) = nested.iter().find(|f| f.name == *h) {
+                columns.push(ListColumn {
+                    index,
+                    header: h,
+                    field: &f.name,
+                    team: Some(f),
+                });
+            } else {
+                let filled = o
+                    .rows
+                    .iter()
+                    .filter(|r| r.cells.get(index).is_some_and(|c| !c.is_empty()))
+                    .count();
+                if filled > 0 {
+                    out.not_imported.push(LeftOut {
+                        sheet: name.to_string(),
+                        column: Some(h.clone()),
+                        rows: filled,
+                        reason: format!(
+                            "`{}` has no field `{h}` (fields: {}; a team's own field is declared in schema/*.toml as [fields.{}.fields.{h}])",
+                            kind.key(),
+                            kind.fields().join(", "),
+                            kind.key()
+                        ),
+                    });
+                }
+            }
+        }
+        let k = lists.sheets.len();
+        let mut unlinked: Vec<&str> = Vec::new();
+        let mut n_unlinked = 0;
+        for r in &o.rows {
+            let id = r.cells.get(link).map(String::as_str).unwrap_or_default();
+            if ids.contains(id) {
+                lists.by_id.entry(id).or_default().push((k, r));
+            } else {
+                n_unlinked += 1;
+                if unlinked.len() < 5 && !unlinked.contains(&id) {
+                    unlinked.push(id);
+                }
+            }
+        }
+        if n_unlinked > 0 {
+            out.not_imported.push(left_out(format!(
+                "`{}` is on no row of sheet \"{main}\": {}",
+                mapping::LINK_COLUMN,
+                unlinked
+                    .iter()
+                    .map(|i| format!("\"{i}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+            if let Some(l) = out.not_imported.last_mut() {
+                l.rows = n_unlinked;
+            }
+        }
+        out.lists.push(ListRead {
+            sheet: name.to_string(),
+            list: kind.key(),
+            rows: o.rows.len() - n_unlinked,
+        });
+        lists.sheets.push(ListSheet {
+            name,
+            kind,
+            columns,
+        });
+    }
+    lists
+}
+
 /// A row made into a customer.
 struct Candidate {
     row: usize,
+    /// The row gave the record's id (an `id` column).
+    kept_id: bool,
     customer: Customer,
     /// Fields that took a default rather than a cell.
     defaulted: Vec<Target>,
@@ -165,12 +374,19 @@ struct Converter<'a> {
     specs: Vec<(&'a FieldSpec, Vec<usize>)>,
     mapping: &'a Mapping,
     env: &'a Env<'a>,
+    lists: &'a Lists<'a>,
+    team: Vec<String>,
     /// Staff handles by folded handle, name and e-mail.
     staff_keys: HashMap<String, String>,
 }
 
 impl<'a> Converter<'a> {
-    fn new(sheet: &sheet::Sheet, mapping: &'a Mapping, env: &'a Env<'a>) -> Self {
+    fn new(
+        sheet: &sheet::Sheet,
+        mapping: &'a Mapping,
+        env: &'a Env<'a>,
+        lists: &'a Lists<'a>,
+    ) -> Self {
         let specs = mapping
             .fields
             .iter()
@@ -198,6 +414,8 @@ impl<'a> Converter<'a> {
             specs,
             mapping,
             env,
+            lists,
+            team: team_fields(env.schema),
             staff_keys,
         }
     }
@@ -262,6 +480,7 @@ impl<'a> Converter<'a> {
                 field: spec.target.name(),
                 value: raw.clone(),
                 reason,
+                ..Default::default()
             };
             match self.value(spec, &raw) {
                 Ok(v) => set(
@@ -287,6 +506,7 @@ impl<'a> Converter<'a> {
             field: t.name(),
             value: String::new(),
             reason: reason.to_string(),
+            ..Default::default()
         };
         if c.contact.is_empty()
             && let Some(first) = contacts.values().next()
@@ -353,17 +573,42 @@ impl<'a> Converter<'a> {
         if consent != Consent::default() {
             c.consent = Some(consent);
         }
+        // the entries on list sheets, linked by the row's id
+        // (list, index in the list, list sheet, row there) of every entry
+        let mut origins: Vec<(ListKind, usize, usize, usize)> = Vec::new();
+        if !c.id.is_empty()
+            && let Some(entries) = self.lists.by_id.get(c.id.as_str())
+        {
+            for (k, r) in entries {
+                let ls = &self.lists.sheets[*k];
+                let index = match ls.kind {
+                    ListKind::Contacts => c.contacts.len(),
+                    ListKind::Quotes => c.quotes.len(),
+                    ListKind::Orders => c.orders.len(),
+                    ListKind::Followups => c.followups.len(),
+                };
+                match self.entry(ls, r, row.number, &mut c) {
+                    Ok(()) => origins.push((ls.kind, index, *k, r.number)),
+                    Err(p) => errors.extend(p),
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
         // Validate exactly what will be written, with the repository's rules.
-        c.id = "IMPORT".into();
+        let kept_id = !c.id.is_empty();
+        if !kept_id {
+            c.id = "IMPORT".into();
+        }
         let text = match crate::edit::render(&c) {
             Ok(text) => text,
             Err(e) => {
-                let target = target_of(e.field(), &contact_numbers, &title_numbers);
+                let target = target_of(e.field(), &contact_numbers, &title_numbers, &self.team);
                 return Err(vec![Problem {
                     row: row.number,
+                    sheet: None,
+                    sheet_row: None,
                     column: target
                         .as_ref()
                         .map(|t| self.column_of(t))
@@ -386,21 +631,49 @@ impl<'a> Converter<'a> {
             .filter(|d| d.severity == Severity::Error)
         {
             let field = d.field.clone().unwrap_or_default();
-            let target = target_of(&field, &contact_numbers, &title_numbers);
-            let column = target
-                .as_ref()
-                .map(|t| self.column_of(t))
-                .unwrap_or_else(|| "-".into());
             let mut reason = d.message.clone();
             if let Some(h) = &d.hint {
                 reason.push_str(&format!(" ({h})"));
             }
+            // an entry from a list sheet: its sheet, row and column
+            if let Some((kind, i, rest)) = list_entry(&field)
+                && let Some(&(_, _, k, sheet_row)) =
+                    origins.iter().find(|o| o.0 == kind && o.1 == i)
+            {
+                let ls = &self.lists.sheets[k];
+                let key = rest.split(['.', '[']).next().unwrap_or(rest);
+                errors.push(Problem {
+                    row: row.number,
+                    sheet: Some(ls.name.to_string()),
+                    sheet_row: Some(sheet_row),
+                    column: ls
+                        .columns
+                        .iter()
+                        .find(|c| c.field == key)
+                        .map(|c| c.header.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    field: if key.is_empty() {
+                        kind.key().to_string()
+                    } else {
+                        format!("{}.{key}", kind.key())
+                    },
+                    value: String::new(),
+                    reason,
+                });
+                continue;
+            }
+            let target = target_of(&field, &contact_numbers, &title_numbers, &self.team);
+            let column = target
+                .as_ref()
+                .map(|t| self.column_of(t))
+                .unwrap_or_else(|| "-".into());
             errors.push(Problem {
                 row: row.number,
                 column,
                 field: target.map(|t| t.name()).unwrap_or(field),
                 value: String::new(),
                 reason,
+                ..Default::default()
             });
         }
         if !errors.is_empty() {
@@ -408,6 +681,7 @@ impl<'a> Converter<'a> {
         }
         Ok(Candidate {
             row: row.number,
+            kept_id,
             customer: c,
             defaulted,
             dropped,
@@ -433,6 +707,23 @@ impl<'a> Converter<'a> {
             .collect()
         };
         Ok(match &spec.target {
+            Target::Top("id") => {
+                let id = raw.trim();
+                if !crate::schema::is_id(id) {
+                    return Err(format!(
+                        "`{raw}` is not a record id (1 to 64 letters, digits, `_` or `-`)"
+                    ));
+                }
+                Value::Text(id.to_string())
+            }
+            Target::Team(name) => {
+                let f = self
+                    .env
+                    .schema
+                    .field(name)
+                    .ok_or_else(|| format!("`{name}` is not in the repository's schema"))?;
+                Value::Json(team_value(f, raw, spec.separator.as_deref())?)
+            }
             Target::Top("country") => Value::Text(
                 countries::country_code(raw, &self.mapping.countries).ok_or_else(|| {
                     format!(
@@ -494,10 +785,256 @@ impl<'a> Converter<'a> {
     }
 }
 
+impl Converter<'_> {
+    /// One row of a list sheet as an entry of `c` (a contact, quote, order
+    /// or follow-up); `main_row` is the customer's row.
+    fn entry(
+        &self,
+        ls: &ListSheet,
+        r: &sheet::SheetRow,
+        main_row: usize,
+        c: &mut Customer,
+    ) -> Result<(), Vec<Problem>> {
+        use crate::records::{Followup, Order, Quote};
+        let mut errors = Vec::new();
+        let mut contact = Contact::default();
+        let mut quote = Quote::default();
+        let mut order = Order::default();
+        let mut followup = Followup::default();
+        let mut extra = BTreeMap::new();
+        for col in &ls.columns {
+            let raw = r.cells.get(col.index).map(String::as_str).unwrap_or("");
+            if raw.is_empty() {
+                continue;
+            }
+            let text = || Some(raw.to_string());
+            let result: Result<(), String> = (|| {
+                if let Some(f) = col.team {
+                    extra.insert(col.field.to_string(), team_value(f, raw, None)?);
+                    return Ok(());
+                }
+                match (ls.kind, col.field) {
+                    (ListKind::Contacts, "name") => contact.name = raw.to_string(),
+                    (ListKind::Contacts, "role") => contact.role = text(),
+                    (ListKind::Contacts, "email") => contact.email = Some(email(raw)?),
+                    (ListKind::Contacts, "phone") => contact.phone = Some(phone(raw)?),
+                    (ListKind::Contacts, "whatsapp") => contact.whatsapp = Some(phone(raw)?),
+                    (ListKind::Contacts, "wechat") => contact.wechat = text(),
+                    (ListKind::Contacts, "linkedin") => contact.linkedin = text(),
+                    (ListKind::Quotes, "date") => quote.date = Some(date(raw, None)?),
+                    (ListKind::Quotes, "product") => quote.product = text(),
+                    (ListKind::Quotes, "amount") => quote.amount = Some(amount(raw)?),
+                    (ListKind::Quotes, "currency") => quote.currency = text(),
+                    (ListKind::Quotes, "incoterm") => quote.incoterm = text(),
+                    (ListKind::Quotes, "status") => quote.status = text(),
+                    (ListKind::Orders, "date") => order.date = Some(date(raw, None)?),
+                    (ListKind::Orders, "number") => order.number = text(),
+                    (ListKind::Orders, "amount") => order.amount = Some(amount(raw)?),
+                    (ListKind::Orders, "currency") => order.currency = text(),
+                    (ListKind::Orders, "payment") => order.payment = text(),
+                    (ListKind::Followups, "date") => followup.date = Some(date(raw, None)?),
+                    (ListKind::Followups, "by") => followup.by = text(),
+                    (ListKind::Followups, "channel") => followup.channel = text(),
+                    (ListKind::Followups, "summary") => followup.summary = text(),
+                    (ListKind::Followups, "replied") => followup.replied = Some(boolean(raw)?),
+                    (ListKind::Followups, "next") => followup.next = Some(date(raw, None)?),
+                    _ => {}
+                }
+                Ok(())
+            })();
+            if let Err(reason) = result {
+                errors.push(Problem {
+                    row: main_row,
+                    sheet: Some(ls.name.to_string()),
+                    sheet_row: Some(r.number),
+                    column: col.header.to_string(),
+                    field: format!("{}.{}", ls.kind.key(), col.field),
+                    value: raw.to_string(),
+                    reason,
+                });
+            }
+        }
+        if ls.kind == ListKind::Contacts && contact.name.is_empty() && errors.is_empty() {
+            errors.push(Problem {
+                row: main_row,
+                sheet: Some(ls.name.to_string()),
+                sheet_row: Some(r.number),
+                column: "name".into(),
+                field: "contacts.name".into(),
+                value: String::new(),
+                reason: "empty: every contact needs a name".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match ls.kind {
+            ListKind::Contacts => {
+                contact.extra = extra;
+                c.contacts.push(contact);
+            }
+            ListKind::Quotes => {
+                quote.extra = extra;
+                c.quotes.push(quote);
+            }
+            ListKind::Orders => {
+                order.extra = extra;
+                c.orders.push(order);
+            }
+            ListKind::Followups => {
+                followup.extra = extra;
+                c.followups.push(followup);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An amount cell (a number; thousands separators `,` and spaces allowed).
+fn amount(raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .replace([',', ' '], "")
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| format!("`{raw}` is not an amount (a number such as 1200.50)"))
+}
+
+/// A yes/no cell.
+fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "是" => Ok(true),
+        "false" | "no" | "n" | "0" | "否" => Ok(false),
+        _ => Err(format!("`{raw}` is not true or false")),
+    }
+}
+
+/// A cell as the value of a team field of the schema's type: lists split
+/// like tags (or at `separator`), tables as JSON (as folio exports them).
+/// The value keeps its TOML type (a date field's value is a TOML date, a
+/// string field's `2025-01-01` stays a string).
+fn team_value(
+    f: &crate::schema::Field,
+    raw: &str,
+    separator: Option<&str>,
+) -> Result<toml::Value, String> {
+    team_json(f, raw, separator).map(|j| typed_toml(&j, f.ty, f.items))
+}
+
+/// A JSON value read from a cell as the TOML value of a field of type `ty`
+/// (items of type `items`): dates become TOML dates only where the schema
+/// says date.
+fn typed_toml(
+    j: &serde_json::Value,
+    ty: crate::schema::Type,
+    items: crate::schema::Type,
+) -> toml::Value {
+    use crate::schema::Type;
+    use serde_json::Value as J;
+    match (ty, j) {
+        (Type::Date, J::String(s)) => s
+            .parse::<toml::value::Datetime>()
+            .map(toml::Value::Datetime)
+            .unwrap_or_else(|_| toml::Value::String(s.clone())),
+        (Type::Array, J::Array(a)) => {
+            toml::Value::Array(a.iter().map(|x| typed_toml(x, items, items)).collect())
+        }
+        (_, J::String(s)) => toml::Value::String(s.clone()),
+        (_, J::Bool(b)) => toml::Value::Boolean(*b),
+        (_, J::Number(n)) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        (_, J::Array(a)) => toml::Value::Array(
+            a.iter()
+                .map(|x| typed_toml(x, Type::String, Type::String))
+                .collect(),
+        ),
+        (_, J::Object(o)) => toml::Value::Table(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), typed_toml(v, Type::String, Type::String)))
+                .collect(),
+        ),
+        (_, J::Null) => toml::Value::String(String::new()),
+    }
+}
+
+fn team_json(
+    f: &crate::schema::Field,
+    raw: &str,
+    separator: Option<&str>,
+) -> Result<serde_json::Value, String> {
+    use crate::schema::Type;
+    use serde_json::Value as J;
+    fn scalar(ty: Type, s: &str) -> Result<J, String> {
+        Ok(match ty {
+            Type::String => J::String(s.to_string()),
+            Type::Integer => J::from(
+                s.parse::<i64>()
+                    .map_err(|_| format!("`{s}` is not an integer"))?,
+            ),
+            Type::Number => match s.parse::<i64>() {
+                Ok(i) => J::from(i),
+                Err(_) => s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(J::from)
+                    .ok_or_else(|| format!("`{s}` is not a number"))?,
+            },
+            Type::Boolean => J::Bool(boolean(s)?),
+            Type::Date => J::String(date(s, None)?.to_string()),
+            Type::Array | Type::Table | Type::Tables => {
+                let v: J = serde_json::from_str(s)
+                    .map_err(|e| format!("`{s}` is not a JSON value ({e})"))?;
+                let fits = match ty {
+                    Type::Array => v.is_array(),
+                    Type::Table => v.is_object(),
+                    _ => v.as_array().is_some_and(|a| a.iter().all(J::is_object)),
+                };
+                if !fits {
+                    return Err(format!(
+                        "`{s}` is not {}",
+                        match ty {
+                            Type::Array => "a JSON array",
+                            Type::Table => "a JSON object",
+                            _ => "a JSON array of objects",
+                        }
+                    ));
+                }
+                v
+            }
+        })
+    }
+    let s = raw.trim();
+    if f.ty != Type::Array {
+        return scalar(f.ty, s);
+    }
+    if s.starts_with('[')
+        && let Ok(v @ J::Array(_)) = serde_json::from_str::<J>(s)
+    {
+        return Ok(v);
+    }
+    let items: Vec<&str> = match separator {
+        Some(sep) => s.split(sep).collect(),
+        None => s.split([',', ';', '|', '、', '，', '；']).collect(),
+    };
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| scalar(f.items, x))
+        .collect::<Result<Vec<_>, _>>()
+        .map(J::Array)
+}
+
 enum Value {
     Text(String),
     List(Vec<String>),
     Date(NaiveDate),
+    /// A team field's value, typed by the schema.
+    Json(toml::Value),
 }
 
 fn set(
@@ -509,6 +1046,11 @@ fn set(
     v: Value,
 ) {
     match v {
+        Value::Json(j) => {
+            if let Target::Team(name) = t {
+                c.extra.insert(name.clone(), j);
+            }
+        }
         Value::List(l) => match t {
             Target::Top("tags") => c.tags = l,
             Target::Top("incoterms") => c.incoterms = l,
@@ -523,7 +1065,9 @@ fn set(
         Value::Text(s) => {
             let o = Some(s.clone());
             match t {
+                Target::Team(_) => {}
                 Target::Top(f) => match *f {
+                    "id" => c.id = s,
                     "name" => c.name = s,
                     "contact" => c.contact = s,
                     "country" => c.country = s,
@@ -571,7 +1115,7 @@ fn set(
 }
 
 /// The mapping target of a diagnostic's field (`contacts[0].email`).
-fn target_of(field: &str, contacts: &[usize], titles: &[usize]) -> Option<Target> {
+fn target_of(field: &str, contacts: &[usize], titles: &[usize], team: &[String]) -> Option<Target> {
     let (head, rest) = field.split_once('.').unwrap_or((field, ""));
     let index = |p: &str| -> Option<usize> {
         p.split_once('[')?
@@ -588,7 +1132,17 @@ fn target_of(field: &str, contacts: &[usize], titles: &[usize]) -> Option<Target
         let n = *titles.get(index(head)?)?;
         return Target::parse(&format!("title{n}.{rest}"));
     }
-    Target::parse(field)
+    Target::parse_in(field, team)
+}
+
+/// The list, index and the rest of a diagnostic's field
+/// (`quotes[2].currency` is quotes, 2, `currency`).
+fn list_entry(field: &str) -> Option<(ListKind, usize, &str)> {
+    let (head, rest) = field.split_once('.').unwrap_or((field, ""));
+    let (key, index) = head.split_once('[')?;
+    let kind = ListKind::ALL.into_iter().find(|k| k.key() == key)?;
+    let i = index.trim_end_matches(']').parse::<usize>().ok()?;
+    Some((kind, i, rest))
 }
 
 /// A date cell: ISO `YYYY-MM-DD` (what workbooks give for date cells) or
@@ -684,13 +1238,14 @@ pub fn plan(
     env: &Env,
     taken: &(dyn Fn(&str) -> bool + Sync),
 ) -> Plan {
-    let conv = Converter::new(sheet, mapping, env);
-    let converted: Vec<Result<Candidate, Vec<Problem>>> =
-        sheet.rows.par_iter().map(|r| conv.convert(r)).collect();
     let mut out = Plan {
         rows: sheet.rows.len(),
         ..Default::default()
     };
+    let lists = read_lists(sheet, mapping, env.schema, &mut out);
+    let conv = Converter::new(sheet, mapping, env, &lists);
+    let converted: Vec<Result<Candidate, Vec<Problem>>> =
+        sheet.rows.par_iter().map(|r| conv.convert(r)).collect();
     let n_existing = existing.len();
     let mut all = existing;
     let mut cands: Vec<Candidate> = Vec::new();
@@ -712,6 +1267,22 @@ pub fn plan(
     }
     // Duplicates: the pairs of `folio check`, found once over everything.
     let mut partners: Vec<Vec<(usize, String)>> = vec![Vec::new(); cands.len()];
+    // and a row whose id (an `id` column) a record or an earlier row has
+    let mut ids: HashMap<String, usize> = all[..n_existing]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.customer.id.clone(), i))
+        .collect();
+    for (j, c) in cands.iter().enumerate().filter(|(_, c)| c.kept_id) {
+        let id = &c.customer.id;
+        match ids.get(id) {
+            Some(&i) => partners[j].push((i, format!("same id: \"{id}\""))),
+            None => {
+                ids.insert(id.clone(), n_existing + j);
+            }
+        }
+    }
+    drop(ids);
     for p in crate::duplicates::find_pairs(&all, env.duplicates) {
         if p.exempt.is_some() || !p.is_error() || p.b < n_existing {
             continue;
@@ -803,6 +1374,7 @@ pub fn plan(
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                    ..Default::default()
                 });
             }
             OnDuplicate::Update => {
@@ -861,6 +1433,7 @@ pub fn plan(
                                 cands[target - n_existing].row,
                                 c.existing
                             ),
+                            ..Default::default()
                         });
                     }
                 }
@@ -908,6 +1481,7 @@ pub fn plan(
                     field: "name".into(),
                     value: String::new(),
                     reason: why,
+                    ..Default::default()
                 });
             };
             match rule {
@@ -949,6 +1523,12 @@ pub fn plan(
     let existing_ids: HashSet<&str> = all[..n_existing]
         .iter()
         .map(|r| r.customer.id.as_str())
+        .chain(
+            cands
+                .iter()
+                .filter(|c| c.kept_id)
+                .map(|c| c.customer.id.as_str()),
+        )
         .collect();
     for (j, cand) in cands.iter().enumerate() {
         if state[j] != State::Created {
@@ -958,6 +1538,7 @@ pub fn plan(
             continue;
         };
         let id = match &env.ids {
+            _ if cand.kept_id => cand.customer.id.clone(),
             Ids::Ulid => ulid::Ulid::new().to_string(),
             Ids::Sequential(prefix) => loop {
                 seq += 1;
@@ -1001,6 +1582,9 @@ fn set_empty(c: &mut Customer, t: &Target) {
             "payment_terms" => c.payment_terms = None,
             _ => {}
         },
+        Target::Team(name) => {
+            c.extra.remove(name);
+        }
         Target::Contact(..) | Target::Title(..) => {}
     }
 }
@@ -1060,12 +1644,12 @@ mod tests {
     #[test]
     fn diagnostic_fields_map_to_targets() {
         assert_eq!(
-            target_of("contacts[1].email", &[1, 3], &[]),
+            target_of("contacts[1].email", &[1, 3], &[], &[]),
             Some(Target::Contact(3, "email"))
         );
-        assert_eq!(target_of("tier", &[], &[]), Some(Target::Top("tier")));
+        assert_eq!(target_of("tier", &[], &[], &[]), Some(Target::Top("tier")));
         assert_eq!(
-            target_of("consent.date", &[], &[]),
+            target_of("consent.date", &[], &[], &[]),
             Some(Target::Top("consent.date"))
         );
     }

@@ -101,11 +101,12 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| a.file.display().to_string());
+    let team = import::team_fields(&repo.schema);
     let (mapping, guessed) = match &a.map {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| Failure::new(format!("cannot read {}: {e}", p.display())))?;
-            let m = Mapping::parse(&text, &sheet.headers)
+            let m = Mapping::parse(&text, &sheet.headers, &team)
                 .map_err(|e| Failure::new(format!("{}: {e}", p.display())))?;
             (m, false)
         }
@@ -115,7 +116,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 .iter()
                 .map(|r| r.cells.iter().map(String::as_str).collect())
                 .collect();
-            (Mapping::guess(&sheet.headers, &sample), true)
+            (Mapping::guess(&sheet.headers, &sample, &team), true)
         }
     };
     let mapping_text = mapping.to_toml(&source, guessed);
@@ -174,7 +175,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         super::session_report(&applied);
         commit = applied.commit.map(|c| c.oid.to_string());
     }
-    let status = if plan.rejected_rows > 0 || plan.stopped {
+    let status = if plan.rejected_rows > 0 || plan.stopped || !plan.not_imported.is_empty() {
         Status::Problems
     } else {
         Status::Ok
@@ -204,6 +205,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 "skipped": plan.skipped,
                 "rejected": plan.rejected,
                 "dropped": plan.dropped,
+                "lists": plan.lists,
+                "not_imported": plan.not_imported,
                 "commit": commit,
             });
             print(&format!(
@@ -247,6 +250,15 @@ fn human(
         a.file.display(),
         plural(plan.rows, "row")
     );
+    for l in &plan.lists {
+        let _ = writeln!(
+            o,
+            "read sheet \"{}\" ({}): {}",
+            l.sheet,
+            l.list,
+            plural(l.rows, "row")
+        );
+    }
     if guessed {
         let _ = writeln!(
             o,
@@ -319,9 +331,13 @@ fn human(
     for p in &plan.rejected {
         let _ = writeln!(
             o,
-            "{} row {}, column {} ({}): {}",
+            "{} row {}{}, column {} ({}): {}",
             paint(style::ERROR, "rejected"),
             p.row,
+            match (&p.sheet, p.sheet_row) {
+                (Some(s), Some(r)) => format!(" (sheet \"{s}\" row {r})"),
+                _ => String::new(),
+            },
             if p.column == "-" {
                 "-".to_string()
             } else {
@@ -340,6 +356,20 @@ fn human(
             p.column,
             p.field,
             p.reason
+        );
+    }
+    for n in &plan.not_imported {
+        let _ = writeln!(
+            o,
+            "{} sheet \"{}\"{}, {}: {}",
+            paint(style::WARNING, "not imported"),
+            n.sheet,
+            n.column
+                .as_ref()
+                .map(|c| format!(", column \"{c}\""))
+                .unwrap_or_default(),
+            plural(n.rows, "row"),
+            n.reason
         );
     }
     let _ = writeln!(

@@ -12,8 +12,10 @@ pub const CONTACT_FIELDS: &[&str] = &[
     "name", "role", "email", "phone", "whatsapp", "wechat", "linkedin",
 ];
 
-/// Top-level fields a column can feed, in record order.
+/// Top-level fields a column can feed, in record order (`id` keeps the
+/// record's id, as in folio's own export).
 pub const TOP_FIELDS: &[&str] = &[
+    "id",
     "name",
     "contact",
     "country",
@@ -48,6 +50,8 @@ pub enum Target {
     Contact(usize, &'static str),
     /// `name` or `registration` of the n-th title (1-based).
     Title(usize, &'static str),
+    /// A team's own top-level field (declared in the repository's `schema/`).
+    Team(String),
 }
 
 impl Target {
@@ -82,8 +86,18 @@ impl Target {
         None
     }
 
+    /// [`Target::parse`], or one of the team's own fields.
+    pub fn parse_in(s: &str, team: &[String]) -> Option<Target> {
+        Target::parse(s).or_else(|| {
+            team.iter()
+                .any(|t| t == s)
+                .then(|| Target::Team(s.to_string()))
+        })
+    }
+
     pub fn name(&self) -> String {
         match self {
+            Target::Team(f) => f.clone(),
             Target::Top(f) => f.to_string(),
             Target::Contact(n, f) => format!("contact{n}.{f}"),
             Target::Title(n, f) => format!("title{n}.{f}"),
@@ -96,8 +110,9 @@ impl Target {
             Target::Top(f) => {
                 let i = TOP_FIELDS.iter().position(|x| x == f).unwrap_or(0);
                 // titles and contacts after the identity, before the rest
-                (if i < 4 { 0 } else { 3 }, i, 0)
+                (if i < 5 { 0 } else { 3 }, i, 0)
             }
+            Target::Team(_) => (4, 0, 0),
             Target::Title(n, f) => (1, *n, usize::from(*f != "name")),
             Target::Contact(n, f) => (
                 2,
@@ -114,6 +129,73 @@ impl Target {
             self,
             Target::Top("website") | Target::Contact(_, "email" | "phone" | "whatsapp")
         )
+    }
+}
+
+/// A sheet of folio's XLSX export that lists entries of the customers on
+/// the main sheet: one row per entry, linked by its `customer_id` column to
+/// the main sheet's `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Contacts,
+    Quotes,
+    Orders,
+    Followups,
+}
+
+/// The column of a list sheet that names its customer's id.
+pub const LINK_COLUMN: &str = "customer_id";
+/// The column of a list sheet that repeats its customer's name (for people
+/// reading the workbook; not imported).
+pub const LABEL_COLUMN: &str = "customer";
+
+impl ListKind {
+    pub const ALL: [ListKind; 4] = [
+        ListKind::Contacts,
+        ListKind::Quotes,
+        ListKind::Orders,
+        ListKind::Followups,
+    ];
+
+    /// The list's key in a record (`contacts`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            ListKind::Contacts => "contacts",
+            ListKind::Quotes => "quotes",
+            ListKind::Orders => "orders",
+            ListKind::Followups => "followups",
+        }
+    }
+
+    /// The sheet's name in folio's export.
+    pub fn sheet(self) -> &'static str {
+        match self {
+            ListKind::Contacts => "Contacts",
+            ListKind::Quotes => "Quotes",
+            ListKind::Orders => "Orders",
+            ListKind::Followups => "Followups",
+        }
+    }
+
+    /// The built-in fields of an entry, in the export's column order.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            ListKind::Contacts => CONTACT_FIELDS,
+            ListKind::Quotes => &[
+                "date", "product", "amount", "currency", "incoterm", "status",
+            ],
+            ListKind::Orders => &["date", "number", "amount", "currency", "payment"],
+            ListKind::Followups => &["date", "by", "channel", "summary", "replied", "next"],
+        }
+    }
+
+    /// The list a sheet holds, by its name (case, spaces and punctuation
+    /// ignored: `Follow-ups` is `Followups`).
+    pub fn of_sheet(name: &str) -> Option<ListKind> {
+        let n = fold(name);
+        ListKind::ALL
+            .into_iter()
+            .find(|k| fold(k.sheet()) == n || fold(k.key()) == n)
     }
 }
 
@@ -177,8 +259,8 @@ impl Mapping {
     }
 
     /// Parse a mapping file; `headers` are the sheet's columns, which the
-    /// mapping must name exactly.
-    pub fn parse(text: &str, headers: &[String]) -> Result<Mapping, String> {
+    /// mapping must name exactly; `team` the team's own top-level fields.
+    pub fn parse(text: &str, headers: &[String], team: &[String]) -> Result<Mapping, String> {
         let doc: toml::Table = toml::from_str(text).map_err(|e| {
             let pos = e
                 .span()
@@ -197,7 +279,7 @@ impl Mapping {
                         .as_table()
                         .ok_or("`fields` must be a table of field = column")?;
                     for (name, spec) in t {
-                        m.fields.push(parse_spec(name, spec, headers)?);
+                        m.fields.push(parse_spec(name, spec, headers, team)?);
                     }
                 }
                 "countries" => {
@@ -331,8 +413,9 @@ impl Mapping {
         o
     }
 
-    /// Guess a mapping from the headers and the values below them.
-    pub fn guess(headers: &[String], rows: &[Vec<&str>]) -> Mapping {
+    /// Guess a mapping from the headers and the values below them; `team`
+    /// are the team's own top-level fields, taken by their exact names.
+    pub fn guess(headers: &[String], rows: &[Vec<&str>], team: &[String]) -> Mapping {
         let mut m = Mapping::default();
         let mut used = vec![false; headers.len()];
         let norm: Vec<String> = headers.iter().map(|h| fold(h)).collect();
@@ -343,7 +426,7 @@ impl Mapping {
             .iter()
             .any(|n| SYNONYMS[0].1.iter().any(|w| fold(w) == *n && *w != "name"));
         for (i, h) in headers.iter().enumerate() {
-            let t = Target::parse(&h.replacen('_', ".", 1)).or_else(|| Target::parse(h));
+            let t = Target::parse(&h.replacen('_', ".", 1)).or_else(|| Target::parse_in(h, team));
             if let Some(t) = t
                 && m.get(&t).is_none()
                 && !(h == "name" && company_column)
@@ -427,10 +510,20 @@ impl Mapping {
     }
 }
 
-fn parse_spec(name: &str, v: &toml::Value, headers: &[String]) -> Result<FieldSpec, String> {
-    let target = Target::parse(name).ok_or_else(|| {
+fn parse_spec(
+    name: &str,
+    v: &toml::Value,
+    headers: &[String],
+    team: &[String],
+) -> Result<FieldSpec, String> {
+    let target = Target::parse_in(name, team).ok_or_else(|| {
+        let team = if team.is_empty() {
+            String::new()
+        } else {
+            format!(", the team's fields {}", team.join(", "))
+        };
         format!(
-            "fields.{name}: unknown field (fields: {}, contactN.{{{}}}, titleN.{{name,registration}})",
+            "fields.{name}: unknown field (fields: {}, contactN.{{{}}}, titleN.{{name,registration}}{team})",
             TOP_FIELDS.join(", "),
             CONTACT_FIELDS.join(",")
         )
@@ -515,6 +608,11 @@ fn parse_spec(name: &str, v: &toml::Value, headers: &[String]) -> Result<FieldSp
     }
     if spec.columns.is_empty() && spec.default.is_none() {
         return Err(format!("{what} needs a `column` or a `default`"));
+    }
+    if spec.target == Target::Top("id") && spec.default.is_some() {
+        return Err(format!(
+            "{what}: an id is every record's own; it takes a column, not a `default`"
+        ));
     }
     if let Some(f) = &spec.format {
         let probe = chrono::NaiveDate::from_ymd_opt(2024, 12, 31)
@@ -870,7 +968,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let m = Mapping::guess(&h, &[]);
+        let m = Mapping::guess(&h, &[], &[]);
         assert_eq!(m.get(&Target::Top("name")).unwrap().columns, ["公司名称"]);
         assert_eq!(m.get(&Target::Top("owner")).unwrap().columns, ["负责人"]);
         assert_eq!(
@@ -881,7 +979,7 @@ mod tests {
         let h: Vec<String> = ["First Name", "Last Name", "Company", "Phone 2", "Phone 1"]
             .map(String::from)
             .to_vec();
-        let m = Mapping::guess(&h, &[]);
+        let m = Mapping::guess(&h, &[], &[]);
         assert_eq!(
             m.get(&Target::Top("contact")).unwrap().columns,
             ["First Name", "Last Name"]
@@ -892,7 +990,7 @@ mod tests {
         );
         // the printed mapping reads back to the same mapping
         let text = m.to_toml("x.csv", true);
-        let back = Mapping::parse(&text, &h).unwrap();
+        let back = Mapping::parse(&text, &h, &[]).unwrap();
         assert_eq!(back.fields.len(), m.fields.len());
         for f in &m.fields {
             assert_eq!(back.get(&f.target), Some(f), "{text}");

@@ -45,6 +45,9 @@ pub struct Sheet {
     pub delimiter: Option<char>,
     /// For workbooks: the sheet read.
     pub sheet: Option<String>,
+    /// For workbooks: every other sheet, in the workbook's order (folio's
+    /// own export keeps contacts, quotes, orders and follow-ups there).
+    pub others: Vec<Sheet>,
 }
 
 /// Why a file could not be read.
@@ -140,6 +143,7 @@ fn table(rows: Vec<SheetRow>) -> Sheet {
         encoding: None,
         delimiter: None,
         sheet: None,
+        others: Vec::new(),
     }
 }
 
@@ -227,7 +231,7 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 fn read_workbook(bytes: Vec<u8>, ext: &str, opts: &ReadOptions) -> Result<Sheet, String> {
-    use calamine::{Data, Reader};
+    use calamine::Reader;
     let kind: &'static str = if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         "xls"
     } else if ext == "ods" {
@@ -259,8 +263,22 @@ fn read_workbook(bytes: Vec<u8>, ext: &str, opts: &ReadOptions) -> Result<Sheet,
             .cloned()
             .ok_or_else(|| "the workbook has no sheets".to_string())?,
     };
+    let mut sheet = read_range(&mut wb, &name, kind)?;
+    for other in names.iter().filter(|n| **n != name) {
+        sheet.others.push(read_range(&mut wb, other, kind)?);
+    }
+    Ok(sheet)
+}
+
+/// One sheet of a workbook as a table.
+fn read_range(
+    wb: &mut calamine::Sheets<std::io::Cursor<Vec<u8>>>,
+    name: &str,
+    kind: &'static str,
+) -> Result<Sheet, String> {
+    use calamine::{Data, Reader};
     let range = wb
-        .worksheet_range(&name)
+        .worksheet_range(name)
         .map_err(|e| format!("cannot read sheet \"{name}\": {e}"))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let rows = range
@@ -290,7 +308,7 @@ fn read_workbook(bytes: Vec<u8>, ext: &str, opts: &ReadOptions) -> Result<Sheet,
         .collect();
     let mut sheet = table(rows);
     sheet.kind = kind;
-    sheet.sheet = Some(name);
+    sheet.sheet = Some(name.to_string());
     Ok(sheet)
 }
 
