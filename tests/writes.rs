@@ -405,3 +405,45 @@ fn an_edit_never_adds_an_error_and_reports_one_already_there() {
     );
     assert!(t.read(&a).contains("tier = \"Q\""));
 }
+
+#[test]
+fn pool_commands_take_include_dirty_too() {
+    let (t, a, _) = setup(false);
+    t.write(&a, &t.read(&a).replace("tier = \"B\"", "tier = \"C\""));
+    let (code, out, err) = run(t.folio().args([
+        "pool",
+        "release",
+        "A1",
+        "--reason",
+        "went cold",
+        "--commit",
+        "--include-dirty",
+        "--as-of",
+        AS_OF,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("released Alpha Co-Jo Doe-DE from alice\ncommitted "),
+        "{out}"
+    );
+    let text = t.read(&a);
+    assert!(
+        text.contains("tier = \"C\"") && !text.contains("owner ="),
+        "{text}"
+    );
+    assert!(text.contains("pool_reason = \"went cold\""), "{text}");
+    assert_eq!(head_paths(&t), vec![a.clone()]);
+    // --include-dirty means nothing without --commit
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "claim",
+        "A1",
+        "--as",
+        "bob",
+        "--include-dirty",
+        "--as-of",
+        AS_OF,
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--commit"), "{err}");
+}

@@ -45,6 +45,9 @@ pub enum Cmd {
         /// Commit the change
         #[arg(long)]
         commit: bool,
+        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
+        #[arg(long, requires = "commit")]
+        include_dirty: bool,
     },
     /// Claim pool customers, within the claim limits and the cooldown
     Claim {
@@ -60,6 +63,9 @@ pub enum Cmd {
         /// Commit the change
         #[arg(long)]
         commit: bool,
+        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
+        #[arg(long, requires = "commit")]
+        include_dirty: bool,
     },
     /// Deal pool customers out in weighted round-robin
     Assign {
@@ -81,6 +87,9 @@ pub enum Cmd {
         /// Commit the change
         #[arg(long)]
         commit: bool,
+        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
+        #[arg(long, requires = "commit")]
+        include_dirty: bool,
     },
 }
 
@@ -94,20 +103,34 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             reason,
             as_of,
             commit,
+            include_dirty,
         } => release(
             ctx,
             &customers,
             eligible,
             &reason,
             super::as_of(as_of),
-            commit,
+            Commit {
+                commit,
+                include_dirty,
+            },
         ),
         Cmd::Claim {
             customers,
             handle,
             as_of,
             commit,
-        } => claim(ctx, &customers, &handle, super::as_of(as_of), commit),
+            include_dirty,
+        } => claim(
+            ctx,
+            &customers,
+            &handle,
+            super::as_of(as_of),
+            Commit {
+                commit,
+                include_dirty,
+            },
+        ),
         Cmd::Assign {
             count,
             to,
@@ -115,6 +138,7 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             as_of,
             dry_run,
             commit,
+            include_dirty,
         } => assign(
             ctx,
             count,
@@ -122,7 +146,10 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             &weights,
             super::as_of(as_of),
             dry_run,
-            commit,
+            Commit {
+                commit,
+                include_dirty,
+            },
         ),
     }
 }
@@ -394,21 +421,31 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
     Ok(Status::Ok)
 }
 
-/// Write the session's records all or nothing and, with a message, commit
-/// them. `known_dirty`: the records folder's changed files when the caller
-/// has just read them (saves a second status of the whole folder).
+/// `--commit` and `--include-dirty` of a writing pool command.
+#[derive(Debug, Clone, Copy)]
+struct Commit {
+    commit: bool,
+    include_dirty: bool,
+}
+
+/// Write the session's records all or nothing and, if asked, commit them
+/// with `message`. `known_dirty`: the records folder's changed files when
+/// the caller has just read them (saves a second status of the whole
+/// folder).
 fn write_and_commit(
     session: crate::session::Session,
-    commit: Option<String>,
+    commit: Commit,
+    message: String,
     known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
-    let finish = match commit {
-        Some(message) => crate::session::Finish::Commit(crate::session::CommitRequest {
+    let finish = if commit.commit {
+        crate::session::Finish::Commit(crate::session::CommitRequest {
             message,
-            include_dirty: false,
+            include_dirty: commit.include_dirty,
             known_dirty,
-        }),
-        None => crate::session::Finish::Write,
+        })
+    } else {
+        crate::session::Finish::Write
     };
     let applied = session.apply(finish).map_err(super::session_failure)?;
     Ok(super::session_report(&applied))
@@ -445,7 +482,7 @@ fn release(
     eligible: bool,
     reason: &str,
     as_of: NaiveDate,
-    commit: bool,
+    commit: Commit,
 ) -> CmdResult {
     if reason.trim().is_empty() {
         return Err(Failure::new(
@@ -510,7 +547,7 @@ fn release(
         reason.trim(),
         trailers.join("\n")
     );
-    out.push_str(&write_and_commit(session, commit.then_some(msg), None)?);
+    out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -679,7 +716,7 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
     Ok((history, changed, dirty))
 }
 
-fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool) -> CmdResult {
+fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commit) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let _lock = pool_lock(&repo)?;
     check_staff(&repo, h)?;
@@ -742,7 +779,7 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: bool)
         "pool: {h} claims {}\n\nFolio-Claim: {h}",
         crate::output::plural(session.len(), "customer")
     );
-    out.push_str(&write_and_commit(session, commit.then_some(msg), None)?);
+    out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
@@ -755,7 +792,7 @@ fn assign(
     weights: &str,
     as_of: NaiveDate,
     dry_run: bool,
-    commit: bool,
+    commit: Commit,
 ) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let _lock = if dry_run {
@@ -922,11 +959,7 @@ fn assign(
         for h in got.keys() {
             let _ = writeln!(msg, "Folio-Assign: {h}");
         }
-        out.push_str(&write_and_commit(
-            session,
-            commit.then_some(msg),
-            known_dirty,
-        )?);
+        out.push_str(&write_and_commit(session, commit, msg, known_dirty)?);
     }
     print(&out)?;
     Ok(Status::Ok)
