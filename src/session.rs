@@ -365,6 +365,9 @@ impl<'r> Session<'r> {
         }
         let cache = self.repo.cache_dir();
         crate::transaction::transact(&self.repo.root, &cache, &writes, &removes)?;
+        // killed here: the files are written, not committed; a new
+        // `--commit` refuses them as uncommitted changes (never twice)
+        crate::transaction::fault("written");
         let files: Vec<FileChange> = writes
             .iter()
             .map(|(rel, b)| FileChange {
@@ -407,58 +410,74 @@ impl<'r> Session<'r> {
     /// with no error it did not have; staff.toml still reads. Returns the
     /// errors the originals already had.
     fn validate(&self) -> Result<Vec<Diagnostic>, SessionError> {
+        use rayon::prelude::*;
+        // one file after another would take seconds for an import of
+        // 100,000 records; the first problem in the session's order wins
+        let checked: Vec<Result<Vec<Diagnostic>, SessionError>> = self
+            .changes
+            .par_iter()
+            .map(|c| self.validate_one(c))
+            .collect();
+        let mut kept = Vec::new();
+        for r in checked {
+            kept.extend(r?);
+        }
+        Ok(kept)
+    }
+
+    /// [`Session::validate`] of one change: the errors kept.
+    fn validate_one(&self, c: &Change) -> Result<Vec<Diagnostic>, SessionError> {
         let repo = self.repo;
+        let Change::Write {
+            rel,
+            original,
+            bytes,
+        } = c
+        else {
+            return Ok(Vec::new());
+        };
+        if rel == crate::repo::STAFF_FILE {
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            let was_valid = original
+                .as_ref()
+                .is_none_or(|o| crate::config::parse_staff(o.text(), rel).is_ok());
+            if was_valid && let Err(d) = crate::config::parse_staff(text, rel) {
+                let msg = d.first().map(|d| d.message.clone()).unwrap_or_default();
+                return Err(SessionError::InvalidStaff(rel.clone(), msg));
+            }
+            return Ok(Vec::new());
+        }
+        if !crate::search::manifest::is_record_path(rel) {
+            return Ok(Vec::new());
+        }
         let ctx = crate::records::Context {
             schema: &repo.schema,
             staff: repo.staff_valid.then_some(&repo.staff),
             as_of: self.as_of,
         };
         let key = |d: &Diagnostic| (d.code, d.field.clone(), d.message.clone());
-        let mut kept = Vec::new();
-        for c in &self.changes {
-            let Change::Write {
-                rel,
-                original,
-                bytes,
-            } = c
-            else {
-                continue;
-            };
-            if rel == crate::repo::STAFF_FILE {
-                let text = std::str::from_utf8(bytes).unwrap_or_default();
-                let was_valid = original
-                    .as_ref()
-                    .is_none_or(|o| crate::config::parse_staff(o.text(), rel).is_ok());
-                if was_valid && let Err(d) = crate::config::parse_staff(text, rel) {
-                    let msg = d.first().map(|d| d.message.clone()).unwrap_or_default();
-                    return Err(SessionError::InvalidStaff(rel.clone(), msg));
-                }
-                continue;
-            }
-            if !crate::search::manifest::is_record_path(rel) {
-                continue;
-            }
-            // what the file will hold, byte for byte
-            let text = crate::records::decode(bytes, rel)
-                .map_err(|d| SessionError::Decode(Box::new(d)))?;
-            let after = crate::records::parse(text, rel, &ctx);
-            let before: Vec<Diagnostic> = match original {
-                Some(o) => crate::records::parse(o.text(), rel, &ctx)
-                    .diagnostics
-                    .into_iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .collect(),
-                None => Vec::new(),
-            };
-            let before_keys: Vec<_> = before.iter().map(key).collect();
-            if let Some(d) = after
+        // what the file will hold, byte for byte
+        let text =
+            crate::records::decode(bytes, rel).map_err(|d| SessionError::Decode(Box::new(d)))?;
+        let after = crate::records::parse(text, rel, &ctx);
+        let before: Vec<_> = match original {
+            Some(o) => crate::records::parse(o.text(), rel, &ctx)
                 .diagnostics
-                .into_iter()
-                .find(|d| d.severity == Severity::Error && !before_keys.contains(&key(d)))
-            {
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(key)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut kept = Vec::new();
+        for d in after.diagnostics {
+            if d.severity != Severity::Error {
+                continue;
+            }
+            if !before.contains(&key(&d)) {
                 return Err(SessionError::Invalid(Box::new(d)));
             }
-            kept.extend(before);
+            kept.push(d);
         }
         Ok(kept)
     }

@@ -203,6 +203,7 @@ pub fn transact(
             let to = staged(&dir, n);
             std::fs::write(&to, text)
                 .map_err(err(format!("cannot stage {rel}; nothing was changed")))?;
+            fault(&format!("stage:{}", i + 1));
             match std::fs::hard_link(root.join(rel), orig(&dir, n)) {
                 Ok(()) => {
                     // the replaced file's mode, not the umask's
@@ -239,6 +240,7 @@ pub fn transact(
     (|| -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(encode(&steps).as_bytes())?;
+        fault("journal");
         f.sync_all()?;
         std::fs::rename(&tmp, dir.join(JOURNAL))
     })()
@@ -260,10 +262,13 @@ pub fn transact(
     Ok(())
 }
 
-/// A test hook: `FOLIO_TX_FAULT=committed` or `FOLIO_TX_FAULT=rename:N`
-/// ends the process at once at that point, as a kill would, so that tests
-/// can check recovery deterministically. Read only in debug builds.
-fn fault(at: &str) {
+/// A test hook: `FOLIO_TX_FAULT=stage:N` (after the N-th file is staged),
+/// `journal` (the journal written, not yet renamed into place),
+/// `committed`, `rename:N` (after the N-th file is in place) or `written`
+/// (an edit session's files in place, before its commit) ends the
+/// process at once at that point, as a kill would, so that tests can check
+/// recovery deterministically. Read only in debug builds.
+pub(crate) fn fault(at: &str) {
     if cfg!(debug_assertions) && std::env::var("FOLIO_TX_FAULT").is_ok_and(|v| v == at) {
         std::process::abort();
     }

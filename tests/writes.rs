@@ -447,3 +447,31 @@ fn pool_commands_take_include_dirty_too() {
     assert_eq!(code, 2);
     assert!(err.contains("--commit"), "{err}");
 }
+
+/// Killed between writing and committing (a fault point, not a timer): the
+/// record is written and valid, HEAD is unchanged, and running the command
+/// again refuses the uncommitted file instead of logging the follow-up twice.
+#[test]
+fn killed_before_the_commit_leaves_a_valid_uncommitted_change() {
+    let (t, a, _) = setup(false);
+    let h = head(&t);
+    let (code, _, _) = run(t.folio().env("FOLIO_TX_FAULT", "written").args([
+        "followup",
+        "A1",
+        "--channel",
+        "email",
+        "--summary",
+        "x",
+        "--as-of",
+        AS_OF,
+        "--commit",
+    ]));
+    assert_eq!(code, -1, "the process was killed");
+    assert_eq!(head(&t), h);
+    assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
+    check_ok(&t);
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("uncommitted or staged changes"), "{err}");
+    assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
+}
