@@ -350,3 +350,61 @@ fn a_lost_customer_with_a_reason_passes() {
         (0, "ok: checked 1 file: no problems\n")
     );
 }
+
+/// `folio check | head -1`: the closed pipe is quiet, and the exit status
+/// is still the check's (1, problems found), so `set -o pipefail` sees it.
+#[test]
+fn a_closed_pipe_keeps_the_exit_status() {
+    use std::io::Read;
+    let t = TestRepo::new();
+    for i in 0..1500 {
+        // an unknown tier in every record: plenty of output
+        t.write(
+            &format!("customers/xx/c{i}.toml"),
+            &record(&format!("C{i}"), &format!("Co {i}"), "Ann", "DE", "")
+                .replace("tier = \"B\"", "tier = \"Q\""),
+        );
+    }
+    let mut child = common::folio_std()
+        .current_dir(t.root())
+        .args(["check", "--as-of", "2026-01-01"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert_eq!(err, "");
+}
+
+/// A cause is said once: libgit2's text is not repeated after folio's.
+#[test]
+fn an_error_says_its_cause_once() {
+    let t = TestRepo::new();
+    t.git_init();
+    t.commit_all("init", "admin", 1_700_000_000);
+    let (code, out, err) = run(t.folio().args([
+        "check",
+        "--as-of",
+        "2026-01-01",
+        "--changed-since",
+        "nosuchrev",
+    ]));
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err.matches("revspec 'nosuchrev' not found").count(),
+        1,
+        "{err}"
+    );
+}

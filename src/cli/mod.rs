@@ -128,11 +128,16 @@ impl Failure {
 }
 
 impl<E: std::error::Error> From<E> for Failure {
+    /// The error and its causes, each said once: a cause that the message
+    /// already quotes (`{what}: {source}`) is not repeated.
     fn from(e: E) -> Self {
         let mut message = e.to_string();
         let mut src = e.source();
         while let Some(s) = src {
-            message.push_str(&format!(": {s}"));
+            let cause = s.to_string();
+            if !message.contains(&cause) {
+                message.push_str(&format!(": {cause}"));
+            }
             src = s.source();
         }
         Failure::new(message)
@@ -314,12 +319,24 @@ pub fn session_report(applied: &crate::session::Applied) -> String {
     }
 }
 
-/// Print to stdout; a closed pipe ends quietly.
+/// Set once standard output is a closed pipe (`folio check | head`).
+static PIPE_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Print to stdout. A closed pipe is quiet: the rest of the output is
+/// dropped and the command ends with the exit status it would have had
+/// (so `set -o pipefail` still sees a failed check).
 pub fn print(s: &str) -> Result<(), Failure> {
+    use std::sync::atomic::Ordering;
+    if PIPE_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut out = anstream::stdout();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            PIPE_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
         Err(e) => Err(Failure::new(format!("cannot write output: {e}"))),
     }
 }
