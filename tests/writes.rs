@@ -475,3 +475,45 @@ fn killed_before_the_commit_leaves_a_valid_uncommitted_change() {
     assert!(err.contains("uncommitted or staged changes"), "{err}");
     assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
 }
+
+/// The handover report's overdue follow-ups are `folio due`'s: with a
+/// cadence for tier A only, a tier-B customer still has its default
+/// cadence, and a lost customer is never overdue.
+#[test]
+fn the_handover_report_and_due_agree_on_overdue_follow_ups() {
+    let t = TestRepo::new();
+    t.write("folio.toml", "[followups]\ncadence = { A = 5 }\n");
+    let fu = "\n[[followups]]\ndate = 2025-06-01\nby = \"alice\"\nchannel = \"email\"\nsummary = \"x\"\nreplied = true\n";
+    t.customer("B1", "Beta Co", "Bo Li", "FR", fu);
+    let lost = t.customer("L1", "Lost Co", "Lo Ma", "FR", fu);
+    t.write(
+        &lost,
+        &t.read(&lost).replace(
+            "stage = \"contacted\"",
+            "stage = \"lost\"\nlost_reason = \"price\"",
+        ),
+    );
+    t.git_init();
+    t.commit_all("initial", "admin", 1_767_225_600);
+    let (code, out, err) = run(t
+        .folio()
+        .args(["due", "--as-of", AS_OF, "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"B1\"") && !out.contains("\"L1\""), "{out}");
+    let (code, _, err) = run(t.folio().args([
+        "handover",
+        "alice",
+        "--to",
+        "bob",
+        "--as-of",
+        AS_OF,
+        "--report",
+        "report.md",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let md = t.read("report.md");
+    let overdue =
+        &md[md.find("## Overdue follow-ups").unwrap()..md.find("## Last contact").unwrap()];
+    assert!(overdue.contains("Beta Co-Bo Li-FR: due "), "{overdue}");
+    assert!(!overdue.contains("Lost Co"), "{overdue}");
+}

@@ -261,36 +261,6 @@ pub fn apply(
     })
 }
 
-/// When a customer's next follow-up is due, by the follow-up rules of
-/// folio.toml: `next_followup`, else the latest follow-up's `next`, else
-/// `first_contact_days` after `created` for a customer never contacted,
-/// `no_reply_days` after a follow-up without reply, or the tier's cadence.
-pub fn due_date(c: &Customer, cfg: &Config) -> Option<NaiveDate> {
-    if let Some(d) = c.next_followup {
-        return Some(d);
-    }
-    let rules = &cfg.followups;
-    match c.latest_followup() {
-        None => c
-            .created
-            .map(|d| d + chrono::Duration::days(rules.first_contact_days)),
-        Some(f) => {
-            if let Some(n) = f.next {
-                return Some(n);
-            }
-            let day = f.date?;
-            if f.replied == Some(false) {
-                Some(day + chrono::Duration::days(rules.no_reply_days))
-            } else {
-                rules
-                    .cadence
-                    .get(&c.tier)
-                    .map(|d| day + chrono::Duration::days(*d))
-            }
-        }
-    }
-}
-
 const CLOSED_QUOTES: &[&str] = &[
     "accepted",
     "rejected",
@@ -399,7 +369,9 @@ pub fn report(plan: &Plan, cfg: &Config, as_of: NaiveDate, commit: Option<Oid>) 
         m.push_str("\n## Overdue follow-ups\n\n");
         let mut overdue: Vec<(NaiveDate, &Assignment)> = mine
             .iter()
-            .filter_map(|a| due_date(&a.customer, cfg).map(|d| (d, *a)))
+            .filter_map(|a| {
+                crate::followups::due(&a.customer, &cfg.followups).map(|d| (d.date, *a))
+            })
             .filter(|(d, _)| *d < as_of)
             .collect();
         overdue.sort_by(|x, y| {
