@@ -184,16 +184,68 @@ pub fn round_robin(weights: &[u32]) -> Vec<usize> {
         .collect()
 }
 
-/// Parse weights written as `3:2:1`.
-pub fn parse_weights(s: &str) -> Result<Vec<u32>, String> {
-    s.split(':')
-        .map(|p| match p.trim().parse::<u32>() {
-            Ok(w) if w >= 1 => Ok(w),
-            _ => Err(format!(
-                "`{s}` is not a list of weights such as 3:2:1 (whole numbers >= 1)"
-            )),
-        })
-        .collect()
+/// Receivers' weights, written `3:2:1` or `3,2,1` (whole numbers of at
+/// least 1), one per receiver: the one parser of `handover --weights` and
+/// `pool assign --weights`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weights(pub Vec<u32>);
+
+/// Why weights were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeightsError {
+    #[error("`{0}` is not a list of weights such as 3:2:1 (whole numbers of at least 1)")]
+    Syntax(String),
+    #[error("{given} weights given for {receivers} receivers")]
+    Count { given: usize, receivers: usize },
+}
+
+impl std::str::FromStr for Weights {
+    type Err = WeightsError;
+    fn from_str(s: &str) -> Result<Weights, WeightsError> {
+        s.split([':', ','])
+            .map(|p| match p.trim().parse::<u32>() {
+                Ok(w) if w >= 1 => Ok(w),
+                _ => Err(WeightsError::Syntax(s.to_string())),
+            })
+            .collect::<Result<_, _>>()
+            .map(Weights)
+    }
+}
+
+impl Weights {
+    /// The weights, if there is one per receiver.
+    pub fn for_receivers(&self, receivers: usize) -> Result<&[u32], WeightsError> {
+        if self.0.len() == receivers {
+            Ok(&self.0)
+        } else {
+            Err(WeightsError::Count {
+                given: self.0.len(),
+                receivers,
+            })
+        }
+    }
+}
+
+/// Where `pool assign` takes its weights from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightSource {
+    /// Each receiver's `weight` in staff.toml.
+    FromStaff,
+    /// Each receiver's conversion rate.
+    FromConversion,
+    /// Given, like `3:2:1`.
+    Given(Weights),
+}
+
+impl std::str::FromStr for WeightSource {
+    type Err = WeightsError;
+    fn from_str(s: &str) -> Result<WeightSource, WeightsError> {
+        match s {
+            "from-staff" => Ok(WeightSource::FromStaff),
+            "from-conversion" => Ok(WeightSource::FromConversion),
+            w => w.parse().map(WeightSource::Given),
+        }
+    }
 }
 
 /// Which limit a claim would break.
@@ -587,8 +639,30 @@ mod tests {
             .map(|i| names[i])
             .collect();
         assert_eq!(order.join("-"), "A-B-C-A-B-A");
-        assert_eq!(parse_weights("3:2:1").unwrap(), [3, 2, 1]);
-        assert!(parse_weights("3:0").is_err());
+        for w in ["3:2:1", "3,2,1", " 3 : 2 : 1 "] {
+            assert_eq!(w.parse::<Weights>().unwrap(), Weights(vec![3, 2, 1]));
+        }
+        for w in ["3:0", "a", "", "3::1", "-1"] {
+            assert_eq!(
+                w.parse::<Weights>(),
+                Err(WeightsError::Syntax(w.to_string()))
+            );
+        }
+        assert_eq!(
+            "2:1".parse::<Weights>().unwrap().for_receivers(3),
+            Err(WeightsError::Count {
+                given: 2,
+                receivers: 3
+            })
+        );
+        assert_eq!(
+            "from-staff".parse::<WeightSource>(),
+            Ok(WeightSource::FromStaff)
+        );
+        assert_eq!(
+            "2,1".parse::<WeightSource>(),
+            Ok(WeightSource::Given(Weights(vec![2, 1])))
+        );
     }
 
     #[test]

@@ -517,3 +517,41 @@ fn the_handover_report_and_due_agree_on_overdue_follow_ups() {
     assert!(overdue.contains("Beta Co-Bo Li-FR: due "), "{overdue}");
     assert!(!overdue.contains("Lost Co"), "{overdue}");
 }
+
+/// One weights parser: `handover` and `pool assign` take `2,1` and `2:1`
+/// alike, and refuse a bad list with the same words.
+#[test]
+fn weights_read_the_same_in_handover_and_pool_assign() {
+    let (t, _, _) = setup(false);
+    let bad = "`2,x` is not a list of weights such as 3:2:1 (whole numbers of at least 1)";
+    for args in [
+        vec![
+            "handover",
+            "alice",
+            "--to",
+            "bob,carol",
+            "--dry-run",
+            "--weights",
+        ],
+        vec![
+            "pool",
+            "assign",
+            "--to",
+            "alice,bob",
+            "--dry-run",
+            "--weights",
+        ],
+    ] {
+        let mut ok = args.clone();
+        ok.extend(["2,1", "--as-of", AS_OF]);
+        let (code, _, err) = run(t.folio().args(&ok));
+        // carol is inactive: handover refuses her, but not the weights
+        assert!(!err.contains("weights"), "{ok:?}: {err}");
+        assert!(code == 0 || err.contains("inactive"), "{ok:?}: {err}");
+        let mut no = args.clone();
+        no.extend(["2,x", "--as-of", AS_OF]);
+        let (code, _, err) = run(t.folio().args(&no));
+        assert_eq!(code, 2, "{no:?}");
+        assert!(err.contains(bad), "{no:?}: {err}");
+    }
+}

@@ -22,7 +22,7 @@ pub struct Args {
     pub to: Vec<String>,
     /// Weights of the receivers, in order (e.g. 3:2:1); default all equal
     #[arg(long, value_name = "W1:W2:...")]
-    pub weights: Option<String>,
+    pub weights: Option<crate::pool::Weights>,
     /// Also set FROM inactive in staff.toml
     #[arg(long)]
     pub deactivate: bool,
@@ -48,7 +48,7 @@ fn failure(e: HandoverError) -> Failure {
     let hint = match &e {
         HandoverError::UnknownReceiver(_) => Some("receivers must be handles in staff.toml"),
         HandoverError::InactiveReceiver(_) => Some("choose an active salesperson"),
-        HandoverError::WeightCount { .. } => {
+        HandoverError::Weights(crate::pool::WeightsError::Count { .. }) => {
             Some("give one weight per receiver, e.g. --to b,c,d --weights 3:2:1")
         }
         _ => None,
@@ -68,10 +68,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect();
-    let weights = match &a.weights {
-        Some(w) => Some(handover::parse_weights(w).map_err(failure)?),
-        None => None,
-    };
+    let weights = a.weights.as_ref();
     // Only FROM's records are parsed in full: a quick scan of each file's
     // top-level `owner` picks them out of a large repository.
     let (files, _) = repo.record_files();

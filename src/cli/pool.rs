@@ -76,8 +76,8 @@ pub enum Cmd {
         #[arg(long, value_delimiter = ',', value_name = "H1,H2,...")]
         to: Vec<String>,
         /// from-staff (weight in staff.toml), from-conversion, or explicit like 3:2:1
-        #[arg(long, default_value = "from-staff")]
-        weights: String,
+        #[arg(long, default_value = "from-staff", value_name = "WEIGHTS")]
+        weights: pool::WeightSource,
         /// The day conversion rates are computed for (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
@@ -789,7 +789,7 @@ fn assign(
     ctx: &Ctx,
     count: Option<usize>,
     to: &[String],
-    weights: &str,
+    weights: &pool::WeightSource,
     as_of: NaiveDate,
     dry_run: bool,
     commit: Commit,
@@ -841,7 +841,8 @@ fn assign(
                 let held_now: HashMap<String, usize> =
                     held.into_iter().map(|(o, n)| (o.to_string(), n)).collect();
                 pool_files.sort_by(|a, b| a.rel.cmp(&b.rel));
-                let ph = (weights == "from-conversion").then(|| pool_history(&history));
+                let ph = (*weights == pool::WeightSource::FromConversion)
+                    .then(|| pool_history(&history));
                 drop(view);
                 drop(history);
                 let loaded = repo.load_files(&pool_files, as_of);
@@ -865,11 +866,11 @@ fn assign(
         };
     let mut out = String::new();
     let w: Vec<u32> = match weights {
-        "from-staff" => receivers
+        pool::WeightSource::FromStaff => receivers
             .iter()
             .map(|h| repo.staff.get(h).map(|m| m.weight).unwrap_or(1))
             .collect(),
-        "from-conversion" => {
+        pool::WeightSource::FromConversion => {
             let ph = ph
                 .take()
                 .ok_or_else(|| Failure::new("--weights from-conversion needs the git history"))?;
@@ -893,17 +894,7 @@ fn assign(
             }
             conv.iter().map(|c| c.weight).collect()
         }
-        explicit => {
-            let w = pool::parse_weights(explicit).map_err(Failure::new)?;
-            if w.len() != receivers.len() {
-                return Err(Failure::new(format!(
-                    "{} weights for {} receivers",
-                    w.len(),
-                    receivers.len()
-                )));
-            }
-            w
-        }
+        pool::WeightSource::Given(w) => w.for_receivers(receivers.len())?.to_vec(),
     };
     let mut pool_recs: Vec<&Record> = records
         .iter()

@@ -26,10 +26,8 @@ pub enum HandoverError {
     UnknownReceiver(String),
     #[error("receiver `{0}` is inactive in staff.toml")]
     InactiveReceiver(String),
-    #[error("{given} weights given for {receivers} receivers")]
-    WeightCount { given: usize, receivers: usize },
-    #[error("weights must be whole numbers of at least 1 (`{0}`)")]
-    BadWeight(String),
+    #[error(transparent)]
+    Weights(#[from] crate::pool::WeightsError),
     #[error("{0} owns no customers")]
     NothingToHandOver(String),
     #[error("the data repository is not in git: a handover is recorded as a commit")]
@@ -64,16 +62,6 @@ impl Plan {
     }
 }
 
-/// Parse `3:2:1`.
-pub fn parse_weights(s: &str) -> Result<Vec<u32>, HandoverError> {
-    s.split([':', ','])
-        .map(|w| match w.trim().parse::<u32>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err(HandoverError::BadWeight(w.trim().to_string())),
-        })
-        .collect()
-}
-
 /// The amount of the latest order (by date; on a tie the later in the file).
 pub fn last_order_amount(c: &Customer) -> f64 {
     c.orders
@@ -98,7 +86,7 @@ pub fn plan(
     staff: &Staff,
     from: &str,
     to: &[String],
-    weights: Option<&[u32]>,
+    weights: Option<&crate::pool::Weights>,
 ) -> Result<Plan, HandoverError> {
     if to.is_empty() {
         return Err(HandoverError::NoReceivers);
@@ -117,13 +105,7 @@ pub fn plan(
         }
     }
     let weights: Vec<u32> = match weights {
-        Some(w) if w.len() != to.len() => {
-            return Err(HandoverError::WeightCount {
-                given: w.len(),
-                receivers: to.len(),
-            });
-        }
-        Some(w) => w.to_vec(),
+        Some(w) => w.for_receivers(to.len())?.to_vec(),
         None => vec![1; to.len()],
     };
     let mut owned: Vec<&Record> = records
@@ -445,9 +427,6 @@ mod tests {
         assert_eq!(round_robin(&[3, 2, 1]), [0, 1, 2, 0, 1, 0]);
         assert_eq!(round_robin(&[1, 1]), [0, 1]);
         assert_eq!(round_robin(&[1, 3]), [0, 1, 1, 1]);
-        assert_eq!(parse_weights("3:2:1").unwrap(), [3, 2, 1]);
-        assert!(parse_weights("3:0").is_err());
-        assert!(parse_weights("a").is_err());
     }
 
     #[test]
