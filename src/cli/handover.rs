@@ -108,7 +108,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         &repo.staff,
         &a.from,
         &to,
-        weights.as_deref(),
+        weights,
     )
     .map_err(failure)?;
     let mut out = String::new();
