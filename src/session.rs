@@ -38,6 +38,12 @@ pub struct Original {
     pub rel: String,
     bytes: Vec<u8>,
     bom: bool,
+    /// Its permissions, for a copy at another path (a rename) or a removed
+    /// file put back.
+    permissions: Option<std::fs::Permissions>,
+    /// (device, inode): tells a case-only rename of this very file from
+    /// another file whose name differs only in case.
+    identity: Option<(u64, u64)>,
 }
 
 impl Original {
@@ -80,6 +86,10 @@ pub enum SessionError {
     InvalidStaff(String, String),
     #[error("{0} already exists")]
     Exists(String),
+    #[error(
+        "{0} is a symbolic link: folio does not write through links (it could write outside the repository)"
+    )]
+    Link(String),
     #[error("{0} is changed or removed twice in one change")]
     Twice(String),
     #[error("{0} changed on disk while folio was working; run the command again")]
@@ -92,6 +102,18 @@ pub enum SessionError {
     Tx(#[from] TxError),
     #[error(transparent)]
     Git(#[from] GitError),
+    /// Nothing was written: git is not in a state to commit.
+    #[error("{source}; nothing was changed")]
+    NotCommitted {
+        #[source]
+        source: CommitError,
+    },
+    /// The files are written; staging them failed.
+    #[error("{source}; the files are written, not staged")]
+    NotStaged {
+        #[source]
+        source: CommitError,
+    },
     /// The commit was not made; the files were put back as they were.
     #[error("{source}; the files were put back as they were")]
     Commit {
@@ -118,10 +140,27 @@ impl SessionError {
             SessionError::Commit {
                 source: CommitError::Refused { .. },
             } => Some(
-                "a git hook or commit signing refused the commit; fix what it says and run the command again",
+                "git refused the commit (a hook, signing, or git's own check, as it says above); fix that and run the command again",
             ),
+            SessionError::NotCommitted {
+                source: CommitError::InProgress(_),
+            } => Some("finish or abort it first (git status says how), then run the command again"),
             _ => None,
         }
+    }
+}
+
+/// (device, inode) of a file, where the platform tells them.
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        None
     }
 }
 
@@ -139,6 +178,10 @@ enum Change {
         rel: String,
         original: Option<Original>,
         bytes: Vec<u8>,
+        /// A new file that takes these permissions (a moved file's).
+        permissions: Option<std::fs::Permissions>,
+        /// A new path that is the moved file itself under another case.
+        same_file: bool,
     },
     Remove {
         original: Original,
@@ -214,11 +257,18 @@ impl<'r> Session<'r> {
 
     /// Read a file (relative to the data root) for editing.
     pub fn read(&self, rel: &str) -> Result<Original, SessionError> {
-        let bytes =
-            std::fs::read(self.repo.root.join(rel)).map_err(|source| SessionError::Read {
-                path: rel.to_string(),
-                source,
-            })?;
+        let abs = self.repo.root.join(rel);
+        let meta = std::fs::symlink_metadata(&abs).map_err(|source| SessionError::Read {
+            path: rel.to_string(),
+            source,
+        })?;
+        if meta.file_type().is_symlink() {
+            return Err(SessionError::Link(rel.to_string()));
+        }
+        let bytes = std::fs::read(&abs).map_err(|source| SessionError::Read {
+            path: rel.to_string(),
+            source,
+        })?;
         let bom = bytes.starts_with(BOM);
         let body = if bom { &bytes[BOM.len()..] } else { &bytes[..] };
         if let Err(d) = crate::records::decode(body, rel) {
@@ -236,6 +286,8 @@ impl<'r> Session<'r> {
             rel: rel.to_string(),
             bytes,
             bom,
+            permissions: Some(meta.permissions()),
+            identity: identity(&meta),
         })
     }
 
@@ -285,6 +337,8 @@ impl<'r> Session<'r> {
             rel: original.rel.clone(),
             original: Some(original),
             bytes,
+            permissions: None,
+            same_file: false,
         })
     }
 
@@ -297,6 +351,8 @@ impl<'r> Session<'r> {
             rel: rel.to_string(),
             original: None,
             bytes: text.as_bytes().to_vec(),
+            permissions: None,
+            same_file: false,
         })
     }
 
@@ -307,15 +363,40 @@ impl<'r> Session<'r> {
 
     /// Move a file to `to`, its bytes unchanged.
     pub fn rename(&mut self, original: Original, to: &str) -> Result<(), SessionError> {
-        let same_file = original.rel.eq_ignore_ascii_case(to);
-        if !same_file && std::fs::symlink_metadata(self.repo.root.join(to)).is_ok() {
-            return Err(SessionError::Exists(to.to_string()));
+        let text = original.text().to_string();
+        self.move_to(original, to, &text)
+    }
+
+    /// Move a file to `to` with `text` as its content: its byte-order mark
+    /// and permissions go with it. `to` may be the same file under another
+    /// case (on a file system that ignores case); any other existing file
+    /// there is refused.
+    pub fn move_to(
+        &mut self,
+        original: Original,
+        to: &str,
+        text: &str,
+    ) -> Result<(), SessionError> {
+        let same_file = match std::fs::symlink_metadata(self.repo.root.join(to)) {
+            Ok(m) => {
+                if original.identity.is_none() || identity(&m) != original.identity {
+                    return Err(SessionError::Exists(to.to_string()));
+                }
+                true
+            }
+            Err(_) => false,
+        };
+        let mut bytes = Vec::with_capacity(text.len() + 3);
+        if original.bom {
+            bytes.extend_from_slice(BOM);
         }
-        let bytes = original.bytes.clone();
+        bytes.extend_from_slice(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
         self.push(Change::Write {
             rel: to.to_string(),
             original: None,
             bytes,
+            permissions: original.permissions.clone(),
+            same_file,
         })?;
         self.push(Change::Remove { original })
     }
@@ -346,12 +427,14 @@ impl<'r> Session<'r> {
             Finish::Stage => GitRepo::open(&self.repo.root),
             Finish::Commit(_) => Some(GitRepo::open(&self.repo.root).ok_or(SessionError::NotGit)?),
         };
-        if let (Finish::Commit(req), Some(g)) = (&finish, &git)
-            && !req.include_dirty
-        {
-            let dirty = self.unclean(g, req.known_dirty.as_deref())?;
-            if !dirty.is_empty() {
-                return Err(SessionError::Dirty(dirty));
+        if let (Finish::Commit(req), Some(g)) = (&finish, &git) {
+            g.ready_to_commit()
+                .map_err(|source| SessionError::NotCommitted { source })?;
+            if !req.include_dirty {
+                let dirty = self.unclean(g, req.known_dirty.as_deref())?;
+                if !dirty.is_empty() {
+                    return Err(SessionError::Dirty(dirty));
+                }
             }
         }
         self.unchanged_on_disk()?;
@@ -365,6 +448,18 @@ impl<'r> Session<'r> {
         }
         let cache = self.repo.cache_dir();
         crate::transaction::transact(&self.repo.root, &cache, &writes, &removes)?;
+        // a moved file keeps its permissions (the transaction gives a new
+        // path the umask's)
+        for c in &self.changes {
+            if let Change::Write {
+                rel,
+                permissions: Some(p),
+                ..
+            } = c
+            {
+                let _ = std::fs::set_permissions(self.repo.root.join(rel), p.clone());
+            }
+        }
         // killed here: the files are written, not committed; a new
         // `--commit` refuses them as uncommitted changes (never twice)
         crate::transaction::fault("written");
@@ -400,7 +495,9 @@ impl<'r> Session<'r> {
                     }
                 }
             }
-            (Finish::Stage, Some(g)) => g.stage_files(&files)?,
+            (Finish::Stage, Some(g)) => g
+                .stage_files(&files)
+                .map_err(|source| SessionError::NotStaged { source })?,
             _ => {}
         }
         Ok(applied)
@@ -432,6 +529,7 @@ impl<'r> Session<'r> {
             rel,
             original,
             bytes,
+            ..
         } = c
         else {
             return Ok(Vec::new());
@@ -530,28 +628,21 @@ impl<'r> Session<'r> {
     /// writer), or a file to create appeared.
     fn unchanged_on_disk(&self) -> Result<(), SessionError> {
         for c in &self.changes {
-            let (rel, want): (&str, Option<&[u8]>) = match c {
+            let (rel, want, same_file): (&str, Option<&[u8]>, bool) = match c {
                 Change::Write {
                     rel,
-                    original: Some(o),
+                    original,
+                    same_file,
                     ..
-                } => (rel, Some(&o.bytes)),
-                Change::Write {
-                    rel,
-                    original: None,
-                    ..
-                } => (rel, None),
-                Change::Remove { original } => (&original.rel, Some(&original.bytes)),
+                } => (rel, original.as_ref().map(|o| &o.bytes[..]), *same_file),
+                Change::Remove { original } => (&original.rel, Some(&original.bytes[..]), false),
             };
             let now = std::fs::read(self.repo.root.join(rel)).ok();
-            let removed_here = self.changes.iter().any(|x| {
-                matches!(x, Change::Remove { original } if original.rel.eq_ignore_ascii_case(rel))
-            });
             match (want, now) {
                 (Some(w), Some(n)) if w == n.as_slice() => {}
                 (None, None) => {}
                 // a case-only rename: the new name is the old file
-                (None, Some(_)) if removed_here => {}
+                (None, Some(_)) if same_file => {}
                 _ => return Err(SessionError::Changed(rel.to_string())),
             }
         }
@@ -577,6 +668,15 @@ impl<'r> Session<'r> {
                 }
             }
         }
-        crate::transaction::transact(&self.repo.root, &self.repo.cache_dir(), &writes, &removes)
+        crate::transaction::transact(&self.repo.root, &self.repo.cache_dir(), &writes, &removes)?;
+        // a removed file put back gets its own permissions again
+        for c in &self.changes {
+            if let Change::Remove { original } = c
+                && let Some(p) = &original.permissions
+            {
+                let _ = std::fs::set_permissions(self.repo.root.join(&original.rel), p.clone());
+            }
+        }
+        Ok(())
     }
 }

@@ -265,7 +265,7 @@ fn a_refusing_hook_changes_nothing_and_says_why() {
         (
             2,
             "",
-            "error: git commit failed (exit status 1):\npre-commit: no commits on Sunday; the files were put back as they were\nhint: a git hook or commit signing refused the commit; fix what it says and run the command again\n"
+            "error: git commit failed (exit status 1):\npre-commit: no commits on Sunday; the files were put back as they were\nhint: git refused the commit (a hook, signing, or git's own check, as it says above); fix that and run the command again\n"
         )
     );
     assert_eq!(t.read(&a), before);
@@ -554,4 +554,196 @@ fn weights_read_the_same_in_handover_and_pool_assign() {
         assert_eq!(code, 2, "{no:?}");
         assert!(err.contains(bad), "{no:?}: {err}");
     }
+}
+
+fn git(t: &TestRepo, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .current_dir(t.root())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Once git has made the commit, folio never undoes the files: a later
+/// problem (another git process holding the index) is a warning.
+#[cfg(unix)]
+#[test]
+fn a_commit_made_is_never_undone() {
+    let (t, a, _) = setup(false);
+    hook(&t, "post-commit", "touch .git/index.lock");
+    let (code, out, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("committed "), "{out}");
+    assert!(
+        err.contains("warning: ") && err.contains("run `git add`"),
+        "{err}"
+    );
+    std::fs::remove_file(t.path(".git/index.lock")).unwrap();
+    assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
+    assert_eq!(head_paths(&t), vec![a.clone()]);
+}
+
+/// In the middle of a merge, folio's commit would conclude it: refused
+/// before anything is written.
+#[test]
+fn no_commit_in_the_middle_of_a_merge() {
+    let (t, a, b) = setup(false);
+    git(&t, &["checkout", "-q", "-b", "side"]);
+    t.write("side.txt", "side\n");
+    git(&t, &["add", "side.txt"]);
+    git(&t, &["commit", "-qm", "side"]);
+    git(&t, &["checkout", "-q", "-"]);
+    t.write(&b, &t.read(&b).replace("tier = \"B\"", "tier = \"A\""));
+    git(&t, &["commit", "-qam", "main"]);
+    git(&t, &["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    let before = t.read(&a);
+    let h = head(&t);
+    let (code, out, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (
+            2,
+            "",
+            "error: a merge is in progress in git: folio will not commit in the middle of it; nothing was changed\nhint: finish or abort it first (git status says how), then run the command again\n"
+        )
+    );
+    assert_eq!(t.read(&a), before);
+    assert_eq!(head(&t), h);
+}
+
+/// Attributes' filters apply as with `git add`: a CRLF work tree stored as
+/// LF gets a commit of just the new lines, and a clean status after.
+#[test]
+fn commits_store_files_the_way_git_add_would() {
+    let (t, a, _) = setup(false);
+    t.write(".gitattributes", "*.toml text eol=crlf\n");
+    git(&t, &["add", ".gitattributes"]);
+    git(&t, &["commit", "-qm", "attributes"]);
+    std::fs::remove_file(t.path(&a)).unwrap();
+    git(&t, &["checkout", "--", &a]);
+    assert!(t.read(&a).contains("\r\n"));
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    let stat = git(&t, &["show", "--numstat", "--format=", "HEAD"]);
+    assert!(stat.starts_with("7\t0\t"), "{stat}");
+    assert_eq!(git(&t, &["status", "--porcelain"]), "");
+}
+
+/// A pre-commit hook that edits and stages the file: the index ends as the
+/// commit holds it, and a `git add` of another file made meanwhile stays.
+#[cfg(unix)]
+#[test]
+fn what_a_hook_stages_is_kept() {
+    let (t, a, _) = setup(false);
+    t.write("other.txt", "other\n");
+    hook(
+        &t,
+        "pre-commit",
+        &format!(
+            "printf '# checked\\n' >> {a}\ngit add {a}\n(unset GIT_INDEX_FILE; git add other.txt)"
+        ),
+    );
+    let (code, _, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(t.read(&a).ends_with("# checked\n"));
+    // the record is committed as the hook left it; other.txt is staged
+    assert_eq!(git(&t, &["status", "--porcelain"]), "A  other.txt\n");
+    assert_eq!(git(&t, &["diff", "HEAD", "--", &a]), "");
+}
+
+/// `fix` never overwrites another file whose name differs only in case.
+#[test]
+fn fix_keeps_a_file_that_differs_only_in_case() {
+    let t = TestRepo::new();
+    let good = t.customer("A1", "Alpha Co", "Jo Doe", "DE", "");
+    let upper = good.replace("alpha-co", "Alpha-Co");
+    std::fs::rename(t.path(&good), t.path(&upper)).unwrap();
+    t.write(
+        &good,
+        "# precious\nid = \"X\"\nname = \"\"\ncontact = \"x\"\ncountry = \"DE\"\n",
+    );
+    let (code, out, _) = run(t.folio().args(["fix", "--as-of", AS_OF]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("skip {upper}: {good} already exists")),
+        "{out}"
+    );
+    assert!(t.read(&good).starts_with("# precious"));
+    assert!(t.path(&upper).exists());
+}
+
+/// A moved record keeps its byte-order mark and mode (merge to the naming
+/// rule's path, fix); a removed one put back after a refused commit too.
+#[cfg(unix)]
+#[test]
+fn moved_and_restored_files_keep_their_mark_and_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let t = TestRepo::new();
+    let good = t.customer("A1", "Alpha Co", "Jo Doe", "DE", "");
+    let moved = "customers/de/misnamed.toml";
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(t.read(&good).as_bytes());
+    std::fs::remove_file(t.path(&good)).unwrap();
+    t.write_bytes(moved, &bytes);
+    std::fs::set_permissions(t.path(moved), std::fs::Permissions::from_mode(0o664)).unwrap();
+    let (code, out, err) = run(t.folio().args(["fix", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read(t.path(&good)).unwrap(), bytes);
+    assert_eq!(mode(&t.path(&good)), 0o664);
+    // merge: the other record, removed, comes back with its mode when a
+    // hook refuses the commit
+    let b = t.customer("B1", "Alpha Co", "Jo Doe", "FR", "");
+    std::fs::set_permissions(t.path(&b), std::fs::Permissions::from_mode(0o640)).unwrap();
+    t.git_init();
+    t.commit_all("initial", "admin", 1_767_225_600);
+    hook(&t, "pre-commit", "exit 1");
+    let (code, _, _) = run(t.folio().args([
+        "merge", "A1", "B1", "--prefer", "keep", "--commit", "--as-of", AS_OF,
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(mode(&t.path(&b)), 0o640);
+    assert_eq!(std::fs::read(t.path(&good)).unwrap(), bytes);
+}
+
+/// folio does not write through a symbolic link (it could point outside
+/// the repository).
+#[cfg(unix)]
+#[test]
+fn links_are_not_written_through() {
+    let (t, _, _) = setup(false);
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("staff.toml");
+    std::fs::write(&target, common::STAFF).unwrap();
+    std::fs::remove_file(t.path("staff.toml")).unwrap();
+    std::os::unix::fs::symlink(&target, t.path("staff.toml")).unwrap();
+    git(&t, &["add", "-A"]);
+    git(&t, &["commit", "-qm", "link"]);
+    let (code, _, err) = run(t.folio().args([
+        "handover",
+        "alice",
+        "--to",
+        "bob",
+        "--deactivate",
+        "--as-of",
+        AS_OF,
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: staff.toml is a symbolic link: folio does not write through links"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), common::STAFF);
 }

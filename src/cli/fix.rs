@@ -48,11 +48,16 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         if to == r.path {
             continue;
         }
-        let to_abs = repo.root.join(&to);
-        if to_abs.exists() && !same_file_ignoring_case(&r.path, &to) {
-            out.push_str(&format!("skip {}: {to} already exists\n", r.path));
-            problems += 1;
-            continue;
+        // another file there (not this one under another case) is kept
+        let original = session.read(&r.path).map_err(super::session_failure)?;
+        match session.rename(original, &to) {
+            Ok(()) => {}
+            Err(crate::session::SessionError::Exists(_)) => {
+                out.push_str(&format!("skip {}: {to} already exists\n", r.path));
+                problems += 1;
+                continue;
+            }
+            Err(e) => return Err(super::session_failure(e)),
         }
         out.push_str(&format!(
             "{} {} -> {to}\n",
@@ -64,16 +69,9 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             r.path
         ));
         renamed += 1;
-        if args.dry_run {
-            continue;
-        }
-        let original = session.read(&r.path).map_err(super::session_failure)?;
-        session
-            .rename(original, &to)
-            .map_err(super::session_failure)?;
     }
     let mut commit_note = String::new();
-    if !session.is_empty() {
+    if !session.is_empty() && !args.dry_run {
         let moved = session.paths();
         let finish = if args.commit {
             crate::session::Finish::Commit(crate::session::CommitRequest::new(
@@ -114,8 +112,4 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     } else {
         Status::Ok
     })
-}
-
-fn same_file_ignoring_case(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
 }

@@ -103,14 +103,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             a.from
         )));
     }
-    let plan = handover::plan(
-        &loaded.records,
-        &repo.staff,
-        &a.from,
-        &to,
-        weights,
-    )
-    .map_err(failure)?;
+    let plan =
+        handover::plan(&loaded.records, &repo.staff, &a.from, &to, weights).map_err(failure)?;
     let mut out = String::new();
     let counts = handover::counts(&plan);
     let summary: Vec<String> = plan

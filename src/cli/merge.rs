@@ -154,8 +154,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
     if path != kept.path {
         removes.push(kept.path.clone());
-        session.remove(original).map_err(fail)?;
-        session.create(&path, &new_text).map_err(fail)?;
+        // the byte-order mark and permissions go with it
+        session.move_to(original, &path, &new_text).map_err(fail)?;
     } else {
         session.replace(original, &new_text).map_err(fail)?;
     }

@@ -308,6 +308,9 @@ pub fn session_report(applied: &crate::session::Applied) -> String {
                     eprint("\n");
                 }
             }
+            if let Some(w) = &c.warning {
+                eprint(&format!("warning: {w}\n"));
+            }
             if !c.by_git_program {
                 eprint(
                     "note: committed with libgit2 (no git program found): git hooks and commit signing were not applied\n",

@@ -33,6 +33,10 @@ pub struct Committed {
     pub by_git_program: bool,
     /// What git and the hooks printed, for the user to see.
     pub output: String,
+    /// Made, but folio's files could not be staged afterwards (another git
+    /// process held the index): `git status` shows them as changed until
+    /// `git add`.
+    pub warning: Option<String>,
 }
 
 /// Why a commit was not made.
@@ -51,6 +55,10 @@ pub enum CommitError {
     Refused { status: String, output: String },
     #[error("nothing to commit: the files are the same as in HEAD")]
     NothingToCommit,
+    /// A merge, rebase, cherry-pick or revert is in progress: a commit now
+    /// would conclude it.
+    #[error("a {0} is in progress in git: folio will not commit in the middle of it")]
+    InProgress(&'static str),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CommitError {
@@ -91,28 +99,28 @@ impl GitRepo {
             })?,
             None => Default::default(),
         };
+        let blobs = self.blobs(changes, &git_paths)?;
         let mut entries: Vec<Staged> = Vec::with_capacity(changes.len());
-        for (c, gp) in changes.iter().zip(&git_paths) {
-            let blob = match &c.bytes {
-                Some(b) => {
-                    let oid = ctx(repo.blob(b), || format!("cannot store {}", c.rel))?;
-                    let exec = committed
-                        .get(gp)
-                        .is_some_and(|e| e.1 == i32::from(FileMode::BlobExecutable));
-                    Some((
-                        oid,
-                        if exec {
-                            FileMode::BlobExecutable
-                        } else {
-                            FileMode::Blob
-                        },
-                    ))
-                }
-                None => None,
-            };
+        for ((c, gp), oid) in changes.iter().zip(&git_paths).zip(blobs) {
+            let abs = self.workdir().join(gp);
+            let blob = oid.map(|oid| {
+                let head_exec = committed
+                    .get(gp)
+                    .is_some_and(|e| e.1 == i32::from(FileMode::BlobExecutable));
+                let exec = executable(&abs).unwrap_or(head_exec);
+                (
+                    oid,
+                    if exec {
+                        FileMode::BlobExecutable
+                    } else {
+                        FileMode::Blob
+                    },
+                )
+            });
+            let _ = c;
             entries.push(Staged {
                 git_path: gp.clone(),
-                abs: self.workdir().join(gp),
+                abs,
                 blob,
             });
         }
@@ -131,55 +139,193 @@ impl GitRepo {
         };
         let made = match by_git {
             Some(c) => c,
-            None => self.commit_by_libgit2(&entries, message, head.as_ref(), base.as_ref())?,
+            None => {
+                let mut c =
+                    self.commit_by_libgit2(&entries, message, head.as_ref(), base.as_ref())?;
+                // Stage folio's files in the real index; other staged
+                // changes stay. The commit is made: a failure here is a
+                // warning, never a reason to undo the files.
+                c.warning = self.stage_entries(&entries, None).err();
+                c
+            }
         };
-        // Stage folio's files in the real index; other staged changes stay.
-        let mut index = ctx(repo.index(), || "cannot open the index".into())?;
-        for e in &entries {
-            e.apply(&mut index).map_err(|source| GitError {
-                what: format!("cannot stage {}", e.git_path),
-                source,
-            })?;
-        }
-        ctx(index.write(), || "cannot write the index".into())?;
         Ok(made)
+    }
+
+    /// Refuse to commit while a merge, rebase, cherry-pick or revert is in
+    /// progress (its commit would take folio's place, or the reverse).
+    pub fn ready_to_commit(&self) -> Result<(), CommitError> {
+        use git2::RepositoryState as S;
+        let what = match self.repo.state() {
+            S::Clean => return Ok(()),
+            S::Merge => "merge",
+            S::Revert | S::RevertSequence => "revert",
+            S::CherryPick | S::CherryPickSequence => "cherry-pick",
+            S::Bisect => "bisect",
+            S::Rebase | S::RebaseInteractive | S::RebaseMerge => "rebase",
+            S::ApplyMailbox | S::ApplyMailboxOrRebase => "git am",
+        };
+        Err(CommitError::InProgress(what))
+    }
+
+    /// The blob of each written file (`None` for a removed one), as `git
+    /// add` would store it: through the `git` program when there is one
+    /// (`hash-object --stdin-paths` applies the attributes' filters, such as
+    /// `eol=crlf` or `core.autocrlf`), else the bytes as written.
+    fn blobs(
+        &self,
+        changes: &[FileChange],
+        git_paths: &[String],
+    ) -> Result<Vec<Option<Oid>>, CommitError> {
+        let written: Vec<&str> = changes
+            .iter()
+            .zip(git_paths)
+            .filter(|(c, _)| c.bytes.is_some())
+            .map(|(_, p)| p.as_str())
+            .collect();
+        let mut by_git = if git_program_wanted() && !written.is_empty() {
+            self.hash_objects(&written)?
+        } else {
+            None
+        }
+        .map(Vec::into_iter);
+        changes
+            .iter()
+            .map(|c| match &c.bytes {
+                None => Ok(None),
+                Some(b) => match by_git.as_mut().and_then(Iterator::next) {
+                    Some(oid) => Ok(Some(oid)),
+                    None => ctx(self.repo.blob(b), || format!("cannot store {}", c.rel))
+                        .map(Some)
+                        .map_err(CommitError::from),
+                },
+            })
+            .collect()
+    }
+
+    /// `git hash-object -w --stdin-paths` of work-tree paths; `None` when
+    /// the program cannot be run.
+    fn hash_objects(&self, paths: &[&str]) -> Result<Option<Vec<Oid>>, CommitError> {
+        use std::io::Write as _;
+        let mut child = match std::process::Command::new("git")
+            .current_dir(self.workdir())
+            .args(["hash-object", "-w", "--stdin-paths"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("run git hash-object")(e)),
+            Ok(c) => c,
+        };
+        let mut input = String::with_capacity(paths.iter().map(|p| p.len() + 1).sum());
+        for p in paths {
+            input.push_str(p);
+            input.push('\n');
+        }
+        let mut stdin = child.stdin.take();
+        let feeder = std::thread::spawn(move || {
+            if let Some(s) = stdin.as_mut() {
+                let _ = s.write_all(input.as_bytes());
+            }
+            drop(stdin);
+        });
+        let out = child
+            .wait_with_output()
+            .map_err(io("run git hash-object"))?;
+        let _ = feeder.join();
+        if !out.status.success() {
+            return Err(CommitError::Refused {
+                status: out
+                    .status
+                    .code()
+                    .map_or_else(|| out.status.to_string(), |c| c.to_string()),
+                output: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        let oids: Vec<Oid> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .collect();
+        if oids.len() != paths.len() {
+            return Err(CommitError::Refused {
+                status: "0".into(),
+                output: format!(
+                    "git hash-object gave {} ids for {} files",
+                    oids.len(),
+                    paths.len()
+                ),
+            });
+        }
+        Ok(Some(oids))
+    }
+
+    /// Put `entries` in the real index, re-read from disk first (a `git
+    /// add` made meanwhile is kept). With `from`, each entry is copied from
+    /// that index (the one `git commit` used and refreshed: what a hook
+    /// staged, with valid stat data); else it is built from the file.
+    fn stage_entries(&self, entries: &[Staged], from: Option<&git2::Index>) -> Result<(), String> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(|e| format!("cannot open git's index: {}", e.message()))?;
+        index
+            .read(true)
+            .map_err(|e| format!("cannot read git's index: {}", e.message()))?;
+        for e in entries {
+            let r = match from {
+                Some(src) => match src.get_path(Path::new(&e.git_path), 0) {
+                    Some(entry) => index.add(&entry),
+                    None => match index.remove_path(Path::new(&e.git_path)) {
+                        Err(x) if x.code() != git2::ErrorCode::NotFound => Err(x),
+                        _ => Ok(()),
+                    },
+                },
+                None => e.apply(&mut index),
+            };
+            r.map_err(|x| format!("cannot stage {}: {}", e.git_path, x.message()))?;
+        }
+        index.write().map_err(|e| {
+            format!(
+                "the commit is made, but git's index could not be updated ({}): run `git add` on the files",
+                e.message()
+            )
+        })
     }
 
     /// Stage `changes` (already written to the work tree) in git's index,
     /// like `git add` / `git rm --cached` of just those paths.
-    pub fn stage_files(&self, changes: &[FileChange]) -> Result<(), GitError> {
-        let repo = &self.repo;
-        let mut index = ctx(repo.index(), || "cannot open the index".into())?;
-        for c in changes {
-            let gp = self.to_git(&c.rel);
-            let blob = match &c.bytes {
-                Some(b) => {
-                    let oid = ctx(repo.blob(b), || format!("cannot store {}", c.rel))?;
-                    let exec = index.get_path(Path::new(&gp), 0).is_some_and(|e| {
-                        e.mode == u32::try_from(i32::from(FileMode::BlobExecutable)).unwrap_or(0)
-                    });
-                    Some((
-                        oid,
-                        if exec {
-                            FileMode::BlobExecutable
-                        } else {
-                            FileMode::Blob
-                        },
-                    ))
+    pub fn stage_files(&self, changes: &[FileChange]) -> Result<(), CommitError> {
+        let git_paths: Vec<String> = changes.iter().map(|c| self.to_git(&c.rel)).collect();
+        let blobs = self.blobs(changes, &git_paths)?;
+        let entries: Vec<Staged> = git_paths
+            .into_iter()
+            .zip(blobs)
+            .map(|(gp, oid)| {
+                let abs = self.workdir().join(&gp);
+                let exec = executable(&abs).unwrap_or(false);
+                Staged {
+                    blob: oid.map(|o| {
+                        (
+                            o,
+                            if exec {
+                                FileMode::BlobExecutable
+                            } else {
+                                FileMode::Blob
+                            },
+                        )
+                    }),
+                    git_path: gp,
+                    abs,
                 }
-                None => None,
-            };
-            let s = Staged {
-                abs: self.workdir().join(&gp),
-                git_path: gp,
-                blob,
-            };
-            s.apply(&mut index).map_err(|source| GitError {
-                what: format!("cannot stage {}", c.rel),
-                source,
-            })?;
-        }
-        ctx(index.write(), || "cannot write the index".into())
+            })
+            .collect();
+        self.stage_entries(&entries, None)
+            .map_err(|output| CommitError::Refused {
+                status: "0".into(),
+                output,
+            })
     }
 
     fn workdir(&self) -> PathBuf {
@@ -327,10 +473,19 @@ impl GitRepo {
                 .map(|c| c.id()),
             || "cannot read the new HEAD".into(),
         )?;
+        // The commit is made: from here on, problems are warnings. The
+        // real index gets folio's paths as `git commit` left them in the
+        // temporary index (a hook's own `git add` included, stat data
+        // refreshed).
+        let warning = match git2::Index::open(&tmp_index) {
+            Ok(used) => self.stage_entries(entries, Some(&used)).err(),
+            Err(e) => Some(format!("cannot read the commit's index: {}", e.message())),
+        };
         Ok(Some(Committed {
             oid,
             by_git_program: true,
             output,
+            warning,
         }))
     }
 
@@ -382,6 +537,7 @@ impl GitRepo {
             oid,
             by_git_program: false,
             output: String::new(),
+            warning: None,
         })
     }
 }
@@ -433,6 +589,24 @@ impl Staged {
             e.file_size = md.len() as u32;
         }
         index.add(&e)
+    }
+}
+
+/// Whether a work-tree file has an executable bit (what `git add` records
+/// with `core.fileMode`); `None` where that cannot be told.
+fn executable(abs: &Path) -> Option<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(abs)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = abs;
+        None
     }
 }
 
