@@ -41,6 +41,19 @@ impl Type {
             _ => return None,
         })
     }
+    /// The type's name in a schema file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::Date => "date",
+            Type::Array => "array",
+            Type::Table => "table",
+            Type::Tables => "tables",
+        }
+    }
     fn describe(self) -> &'static str {
         match self {
             Type::String => "a string",
@@ -81,6 +94,20 @@ impl Format {
             "tag" => Format::Tag,
             _ => return None,
         })
+    }
+
+    /// The format's name in a schema file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Id => "id",
+            Format::Country => "country",
+            Format::Currency => "currency",
+            Format::Email => "email",
+            Format::Url => "url",
+            Format::Phone => "phone",
+            Format::Handle => "handle",
+            Format::Tag => "tag",
+        }
     }
 
     /// Why `v` does not have this format, with a hint, if it does not.
