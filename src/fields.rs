@@ -477,6 +477,87 @@ pub fn schema_toml() -> String {
 }
 
 #[cfg(test)]
+fn day(d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(2025, 1, d)
+}
+
+#[cfg(test)]
+/// For tests: a customer with every member set, each to a value of its own (every
+/// member is named: a new one must be added here).
+pub(crate) fn full() -> Customer {
+    Customer {
+        id: "id".into(),
+        name: "name".into(),
+        contact: "contact".into(),
+        country: "country".into(),
+        owner: Some("owner".into()),
+        tier: "tier".into(),
+        kind: Some("type".into()),
+        stage: "stage".into(),
+        source: Some("source".into()),
+        industry: Some("industry".into()),
+        city: Some("city".into()),
+        address: Some("address".into()),
+        website: Some("website".into()),
+        tags: vec!["tags".into()],
+        group: Some("group".into()),
+        created: day(1),
+        next_followup: day(2),
+        lost_reason: Some("lost_reason".into()),
+        pool_reason: Some("pool_reason".into()),
+        incoterms: vec!["incoterms".into()],
+        payment_terms: Some("payment_terms".into()),
+        titles: vec![Title {
+            name: "name".into(),
+            registration: Some("registration".into()),
+        }],
+        contacts: vec![Contact {
+            name: "name".into(),
+            role: Some("role".into()),
+            email: Some("email".into()),
+            phone: Some("phone".into()),
+            whatsapp: Some("whatsapp".into()),
+            wechat: Some("wechat".into()),
+            linkedin: Some("linkedin".into()),
+            extra: Extra::new(),
+        }],
+        quotes: vec![Quote {
+            date: day(3),
+            product: Some("product".into()),
+            amount: Some(4.5),
+            currency: Some("currency".into()),
+            incoterm: Some("incoterm".into()),
+            status: Some("status".into()),
+            extra: Extra::new(),
+        }],
+        orders: vec![Order {
+            date: day(4),
+            number: Some("number".into()),
+            amount: Some(6.5),
+            currency: Some("currency".into()),
+            payment: Some("payment".into()),
+            extra: Extra::new(),
+        }],
+        followups: vec![Followup {
+            date: day(5),
+            by: Some("by".into()),
+            channel: Some("channel".into()),
+            summary: Some("summary".into()),
+            replied: Some(true),
+            next: day(6),
+            extra: Extra::new(),
+        }],
+        consent: Some(Consent {
+            date: day(7),
+            purpose: Some("purpose".into()),
+            basis: Some("basis".into()),
+            extra: Extra::new(),
+        }),
+        extra: Extra::new(),
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{Value as J, json};
@@ -488,85 +569,6 @@ mod tests {
             crate::schema::BUILTIN == want,
             "schema/customer.toml differs from the field table in src/fields.rs; it should read:\n{want}"
         );
-    }
-
-    fn day(d: u32) -> Option<NaiveDate> {
-        NaiveDate::from_ymd_opt(2025, 1, d)
-    }
-
-    /// A customer with every member set, each to a value of its own (every
-    /// member is named: a new one must be added here).
-    fn full() -> Customer {
-        Customer {
-            id: "id".into(),
-            name: "name".into(),
-            contact: "contact".into(),
-            country: "country".into(),
-            owner: Some("owner".into()),
-            tier: "tier".into(),
-            kind: Some("type".into()),
-            stage: "stage".into(),
-            source: Some("source".into()),
-            industry: Some("industry".into()),
-            city: Some("city".into()),
-            address: Some("address".into()),
-            website: Some("website".into()),
-            tags: vec!["tags".into()],
-            group: Some("group".into()),
-            created: day(1),
-            next_followup: day(2),
-            lost_reason: Some("lost_reason".into()),
-            pool_reason: Some("pool_reason".into()),
-            incoterms: vec!["incoterms".into()],
-            payment_terms: Some("payment_terms".into()),
-            titles: vec![Title {
-                name: "name".into(),
-                registration: Some("registration".into()),
-            }],
-            contacts: vec![Contact {
-                name: "name".into(),
-                role: Some("role".into()),
-                email: Some("email".into()),
-                phone: Some("phone".into()),
-                whatsapp: Some("whatsapp".into()),
-                wechat: Some("wechat".into()),
-                linkedin: Some("linkedin".into()),
-                extra: Extra::new(),
-            }],
-            quotes: vec![Quote {
-                date: day(3),
-                product: Some("product".into()),
-                amount: Some(4.5),
-                currency: Some("currency".into()),
-                incoterm: Some("incoterm".into()),
-                status: Some("status".into()),
-                extra: Extra::new(),
-            }],
-            orders: vec![Order {
-                date: day(4),
-                number: Some("number".into()),
-                amount: Some(6.5),
-                currency: Some("currency".into()),
-                payment: Some("payment".into()),
-                extra: Extra::new(),
-            }],
-            followups: vec![Followup {
-                date: day(5),
-                by: Some("by".into()),
-                channel: Some("channel".into()),
-                summary: Some("summary".into()),
-                replied: Some(true),
-                next: day(6),
-                extra: Extra::new(),
-            }],
-            consent: Some(Consent {
-                date: day(7),
-                purpose: Some("purpose".into()),
-                basis: Some("basis".into()),
-                extra: Extra::new(),
-            }),
-            extra: Extra::new(),
-        }
     }
 
     /// What an accessor reads, as JSON (as the struct serialises it).
