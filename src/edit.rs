@@ -740,6 +740,46 @@ mod tests {
     use crate::records::{Consent, Contact, Quote};
 
     #[test]
+    fn render_writes_the_tables_fields_in_their_order() {
+        use crate::fields as t;
+        let c = t::full();
+        let text = render(&c).unwrap();
+        let doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let keys = |t: &Table| t.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(keys(doc.as_table()), t::CUSTOMER_KEYS);
+        let first = |k: &str| doc[k].as_array_of_tables().unwrap().get(0).unwrap().clone();
+        assert_eq!(keys(&first("titles")), t::TITLE_KEYS);
+        assert_eq!(keys(&first("contacts")), t::CONTACT_KEYS);
+        assert_eq!(keys(&first("quotes")), t::QUOTE_KEYS);
+        assert_eq!(keys(&first("orders")), t::ORDER_KEYS);
+        assert_eq!(keys(&first("followups")), t::FOLLOWUP_KEYS);
+        assert_eq!(keys(doc["consent"].as_table().unwrap()), t::CONSENT_KEYS);
+        let schema = crate::schema::Schema::builtin();
+        let ctx = crate::records::Context {
+            schema: &schema,
+            staff: None,
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        };
+        assert_eq!(
+            crate::records::parse(&text, "x.toml", &ctx).customer,
+            Some(c)
+        );
+        // the always-written keys: the required strings
+        let empty: toml_edit::DocumentMut = render(&Customer::default()).unwrap().parse().unwrap();
+        let req: Vec<&str> = t::CUSTOMER
+            .iter()
+            .filter(|f| matches!(f.acc, t::Acc::Req(..)))
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(keys(empty.as_table()), req);
+        // where `tags = [...]` goes
+        assert_eq!(
+            crate::records::keys_before("tags"),
+            &t::CUSTOMER_KEYS[..t::CUSTOMER_KEYS.iter().position(|k| *k == "tags").unwrap()]
+        );
+    }
+
+    #[test]
     fn key_edits_keep_every_other_byte() {
         let t = "# Customer\r\nid = \"C1\"\r\ncountry = \"DE\" # home\r\ntier = \"B\"\r\n\r\n[[followups]]\r\nby = \"x\"\r\n";
         let a = set_string(t, "owner", "alice", &["id", "country"]).unwrap();
