@@ -430,7 +430,8 @@ pub fn schema() -> Vec<Described> {
 const SCHEMA_HEAD: &str =
     "# folio record format, version 1: the built-in schema of a customer file.
 #
-# This file is compiled into folio. A team adds its own fields in its data
+# This file is compiled into folio, and written from the field table in
+# src/fields.rs (a test keeps the two equal). A team adds its own fields in its data
 # repository's schema/ folder, in the same format (see README, \"Schema\").
 #
 # Each [fields.<key>] says:

@@ -11,7 +11,8 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeFloat, DeTable, DeValue};
 
-/// The built-in schema's source.
+/// The built-in schema's source: the field table of [`crate::fields`]
+/// written out as a schema file (a unit test keeps the two equal).
 pub const BUILTIN: &str = include_str!("../../schema/customer.toml");
 
 /// The TOML type a field takes.
