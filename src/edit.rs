@@ -5,7 +5,8 @@
 //! and arrays of tables after them, so that git merges two people's edits
 //! of one customer line by line.
 
-use crate::records::{Consent, Contact, Customer, Extra, Followup, Order, Quote, Title};
+use crate::fields::{Acc, Fields, Nested};
+use crate::records::{Customer, Extra, Followup};
 use chrono::NaiveDate;
 use std::io::Write;
 use std::path::Path;
@@ -395,153 +396,63 @@ pub fn render(c: &Customer) -> Result<String, WriteError> {
         t: doc.as_table_mut(),
         at: String::new(),
     };
-    o.req("id", &c.id);
-    o.req("name", &c.name);
-    o.req("contact", &c.contact);
-    o.req("country", &c.country);
-    o.s("owner", &c.owner);
-    o.req("tier", &c.tier);
-    o.s("type", &c.kind);
-    o.req("stage", &c.stage);
-    o.s("source", &c.source);
-    o.s("industry", &c.industry);
-    o.s("city", &c.city);
-    o.s("address", &c.address);
-    o.s("website", &c.website);
-    o.list("tags", &c.tags);
-    o.s("group", &c.group);
-    o.d("created", &c.created)?;
-    o.d("next_followup", &c.next_followup)?;
-    o.s("lost_reason", &c.lost_reason);
-    o.s("pool_reason", &c.pool_reason);
-    o.list("incoterms", &c.incoterms);
-    o.s("payment_terms", &c.payment_terms);
-    o.extra(&c.extra)?;
-    let lists = [
-        (
-            "titles",
-            tables("titles", &c.titles, |o, x: &Title| {
-                let Title { name, registration } = x;
-                o.req("name", name);
-                o.s("registration", registration);
-                Ok(())
-            })?,
-        ),
-        (
-            "contacts",
-            tables("contacts", &c.contacts, |o, x: &Contact| {
-                let Contact {
-                    name,
-                    role,
-                    email,
-                    phone,
-                    whatsapp,
-                    wechat,
-                    linkedin,
-                    extra,
-                } = x;
-                o.req("name", name);
-                o.s("role", role);
-                o.s("email", email);
-                o.s("phone", phone);
-                o.s("whatsapp", whatsapp);
-                o.s("wechat", wechat);
-                o.s("linkedin", linkedin);
-                o.extra(extra)
-            })?,
-        ),
-        (
-            "quotes",
-            tables("quotes", &c.quotes, |o, x: &Quote| {
-                let Quote {
-                    date,
-                    product,
-                    amount,
-                    currency,
-                    incoterm,
-                    status,
-                    extra,
-                } = x;
-                o.d("date", date)?;
-                o.s("product", product);
-                o.f("amount", amount)?;
-                o.s("currency", currency);
-                o.s("incoterm", incoterm);
-                o.s("status", status);
-                o.extra(extra)
-            })?,
-        ),
-        (
-            "orders",
-            tables("orders", &c.orders, |o, x: &Order| {
-                let Order {
-                    date,
-                    number,
-                    amount,
-                    currency,
-                    payment,
-                    extra,
-                } = x;
-                o.d("date", date)?;
-                o.s("number", number);
-                o.f("amount", amount)?;
-                o.s("currency", currency);
-                o.s("payment", payment);
-                o.extra(extra)
-            })?,
-        ),
-        ("followups", tables("followups", &c.followups, followup)?),
-    ];
-    for (key, item) in lists {
+    put_fields(&mut o, c)?;
+    for f in crate::fields::CUSTOMER {
+        let Acc::Nested(n) = f.acc else { continue };
+        let key = f.name;
+        let item = match n {
+            Nested::Titles => tables(key, &c.titles, put_fields)?,
+            Nested::Contacts => tables(key, &c.contacts, put_fields)?,
+            Nested::Quotes => tables(key, &c.quotes, put_fields)?,
+            Nested::Orders => tables(key, &c.orders, put_fields)?,
+            Nested::Followups => tables(key, &c.followups, put_fields)?,
+            Nested::Consent => match &c.consent {
+                None => None,
+                Some(x) => {
+                    let mut t = Table::new();
+                    put_fields(
+                        &mut Rows {
+                            t: &mut t,
+                            at: format!("{key}."),
+                        },
+                        x,
+                    )?;
+                    Some(Item::Table(t))
+                }
+            },
+        };
         if let Some(item) = item {
             doc.insert(key, item);
         }
     }
-    if let Some(Consent {
-        date,
-        purpose,
-        basis,
-        extra,
-    }) = &c.consent
-    {
-        let mut t = Table::new();
-        let mut o = Rows {
-            t: &mut t,
-            at: "consent.".into(),
-        };
-        o.d("date", date)?;
-        o.s("purpose", purpose);
-        o.s("basis", basis);
-        o.extra(extra)?;
-        doc.insert("consent", Item::Table(t));
-    }
     Ok(doc.to_string())
 }
 
-/// The keys of one follow-up, in the canonical order.
-fn followup(o: &mut Rows, f: &Followup) -> Result<(), WriteError> {
-    let Followup {
-        date,
-        by,
-        channel,
-        summary,
-        replied,
-        next,
-        extra,
-    } = f;
-    o.d("date", date)?;
-    o.s("by", by);
-    o.s("channel", channel);
-    o.s("summary", summary);
-    o.b("replied", replied);
-    o.d("next", next)?;
-    o.extra(extra)
+/// The built-in fields of a record or of one of its tables that hold
+/// plain values, in the canonical order, then the team's own.
+fn put_fields<T: Fields>(o: &mut Rows, x: &T) -> Result<(), WriteError> {
+    for f in T::FIELDS {
+        let k = f.name;
+        match f.acc {
+            Acc::Req(get, _) => o.req(k, get(x)),
+            Acc::Str(get, _) => o.s(k, get(x)),
+            Acc::Date(get, _) => o.d(k, get(x))?,
+            Acc::Num(get, _) => o.f(k, get(x))?,
+            Acc::Bool(get, _) => o.b(k, get(x)),
+            Acc::List(get, _) => o.list(k, get(x)),
+            Acc::Nested(_) => {}
+        }
+    }
+    match x.extra() {
+        Some(e) => o.extra(e),
+        None => Ok(()),
+    }
 }
 
 /// The body of one `[[followups]]` entry, one key per line.
 pub fn render_followup(f: &Followup) -> Result<String, WriteError> {
     let mut t = Table::new();
-    followup(
+    put_fields(
         &mut Rows {
             t: &mut t,
             at: String::new(),
@@ -722,12 +633,6 @@ pub fn append_followup(text: &str, f: &Followup) -> Result<String, EditError> {
     Ok(out)
 }
 
-/// Keys that come before `tags` in the canonical layout.
-const BEFORE_TAGS: &[&str] = &[
-    "id", "name", "contact", "country", "owner", "tier", "type", "stage", "source", "industry",
-    "city", "address", "website",
-];
-
 /// Add tags to the record's `tags` array, keeping the array's own layout
 /// (the new items copy the spacing of the last one). Without a `tags` key,
 /// `tags = [...]` goes on a new line after the last key that precedes it in
@@ -800,7 +705,7 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
         _ => {
             // After the line of the last canonical key before `tags`.
             let nl = line_ending(text);
-            let last = BEFORE_TAGS
+            let last = crate::records::keys_before("tags")
                 .iter()
                 .filter_map(|k| root.get(k).and_then(|i| i.span()))
                 .map(|s| s.end)
@@ -832,6 +737,47 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::{Consent, Contact, Quote};
+
+    #[test]
+    fn render_writes_the_tables_fields_in_their_order() {
+        use crate::fields as t;
+        let c = t::full();
+        let text = render(&c).unwrap();
+        let doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let keys = |t: &Table| t.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(keys(doc.as_table()), t::CUSTOMER_KEYS);
+        let first = |k: &str| doc[k].as_array_of_tables().unwrap().get(0).unwrap().clone();
+        assert_eq!(keys(&first("titles")), t::TITLE_KEYS);
+        assert_eq!(keys(&first("contacts")), t::CONTACT_KEYS);
+        assert_eq!(keys(&first("quotes")), t::QUOTE_KEYS);
+        assert_eq!(keys(&first("orders")), t::ORDER_KEYS);
+        assert_eq!(keys(&first("followups")), t::FOLLOWUP_KEYS);
+        assert_eq!(keys(doc["consent"].as_table().unwrap()), t::CONSENT_KEYS);
+        let schema = crate::schema::Schema::builtin();
+        let ctx = crate::records::Context {
+            schema: &schema,
+            staff: None,
+            as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        };
+        assert_eq!(
+            crate::records::parse(&text, "x.toml", &ctx).customer,
+            Some(c)
+        );
+        // the always-written keys: the required strings
+        let empty: toml_edit::DocumentMut = render(&Customer::default()).unwrap().parse().unwrap();
+        let req: Vec<&str> = t::CUSTOMER
+            .iter()
+            .filter(|f| matches!(f.acc, t::Acc::Req(..)))
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(keys(empty.as_table()), req);
+        // where `tags = [...]` goes
+        assert_eq!(
+            crate::records::keys_before("tags"),
+            &t::CUSTOMER_KEYS[..t::CUSTOMER_KEYS.iter().position(|k| *k == "tags").unwrap()]
+        );
+    }
 
     #[test]
     fn key_edits_keep_every_other_byte() {

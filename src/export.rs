@@ -4,6 +4,7 @@
 //! JSON, and vCard 4.0 for address books; `--where` filters and
 //! `--redact` placeholders for personal data.
 
+use crate::fields::{Acc, Fields};
 use crate::records::{Contact, Customer};
 use crate::repo::Record;
 use serde_json::{Map, Value as J};
@@ -134,42 +135,24 @@ impl Redactor {
 
 /// The columns of a CSV export of these records, in order.
 pub fn csv_columns(records: &[&Record], flatten: bool) -> Vec<String> {
-    let mut cols: Vec<String> = [
-        "id",
-        "name",
-        "contact",
-        "country",
-        "owner",
-        "tier",
-        "type",
-        "stage",
-        "source",
-        "industry",
-        "city",
-        "address",
-        "website",
-        "tags",
-        "group",
-        "created",
-        "next_followup",
-        "lost_reason",
-        "pool_reason",
-        "incoterms",
-        "payment_terms",
-        "consent_date",
-        "consent_purpose",
-        "consent_basis",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut cols: Vec<String> = crate::fields::CUSTOMER_VALUE_KEYS
+        .iter()
+        .map(|k| k.to_string())
+        .chain(
+            crate::fields::CONSENT_KEYS
+                .iter()
+                .map(|k| format!("consent_{k}")),
+        )
+        .collect();
     let titles = records
         .iter()
         .map(|r| r.customer.titles.len())
         .max()
         .unwrap_or(0);
     for i in 1..=titles {
-        cols.push(format!("title{i}_name"));
-        cols.push(format!("title{i}_registration"));
+        for f in crate::fields::TITLE_KEYS {
+            cols.push(format!("title{i}_{f}"));
+        }
     }
     if flatten {
         let contacts = records
@@ -264,11 +247,11 @@ pub fn cell(c: &Customer, col: &str) -> String {
         Some((n.parse::<usize>().ok()?.checked_sub(1)?, f))
     };
     if let Some((i, f)) = numbered("title") {
-        let t = c.titles.get(i);
-        return match f {
-            "name" => t.map(|t| t.name.clone()).unwrap_or_default(),
-            _ => t.and_then(|t| t.registration.clone()).unwrap_or_default(),
-        };
+        return c
+            .titles
+            .get(i)
+            .and_then(|t| field_text(t, f))
+            .unwrap_or_default();
     }
     if let Some((i, f)) = numbered("contact") {
         let Some(x) = c.contacts.get(i) else {
@@ -287,35 +270,17 @@ pub fn cell(c: &Customer, col: &str) -> String {
         .filter(|q| q.date.is_some())
         .max_by_key(|q| q.date);
     let latest_f = c.latest_followup();
-    match col {
-        "id" => c.id.clone(),
-        "name" => c.name.clone(),
-        "contact" => c.contact.clone(),
-        "country" => c.country.clone(),
-        "owner" => o(&c.owner),
-        "tier" => c.tier.clone(),
-        "type" => o(&c.kind),
-        "stage" => c.stage.clone(),
-        "source" => o(&c.source),
-        "industry" => o(&c.industry),
-        "city" => o(&c.city),
-        "address" => o(&c.address),
-        "website" => o(&c.website),
-        "tags" => c.tags.join(", "),
-        "group" => o(&c.group),
-        "created" => d(c.created),
-        "next_followup" => d(c.next_followup),
-        "lost_reason" => o(&c.lost_reason),
-        "pool_reason" => o(&c.pool_reason),
-        "incoterms" => c.incoterms.join(", "),
-        "payment_terms" => o(&c.payment_terms),
-        "consent_date" => d(c.consent.as_ref().and_then(|x| x.date)),
-        "consent_purpose" => c
+    if let Some(v) = field_text(c, col) {
+        return v;
+    }
+    if let Some(f) = col.strip_prefix("consent_") {
+        return c
             .consent
             .as_ref()
-            .map(|x| o(&x.purpose))
-            .unwrap_or_default(),
-        "consent_basis" => c.consent.as_ref().map(|x| o(&x.basis)).unwrap_or_default(),
+            .and_then(|x| field_text(x, f))
+            .unwrap_or_default();
+    }
+    match col {
         "quotes" => c.quotes.len().to_string(),
         "latest_quote_date" => d(latest_q.and_then(|q| q.date)),
         "latest_quote_product" => latest_q.map(|q| o(&q.product)).unwrap_or_default(),
@@ -336,17 +301,24 @@ pub fn cell(c: &Customer, col: &str) -> String {
 }
 
 fn contact_field(x: &Contact, f: &str) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    match f {
-        "name" => x.name.clone(),
-        "role" => o(&x.role),
-        "email" => o(&x.email),
-        "phone" => o(&x.phone),
-        "whatsapp" => o(&x.whatsapp),
-        "wechat" => o(&x.wechat),
-        "linkedin" => o(&x.linkedin),
-        other => x.extra.get(other).map(team_text).unwrap_or_default(),
-    }
+    field_text(x, f)
+        .or_else(|| x.extra.get(f).map(team_text))
+        .unwrap_or_default()
+}
+
+/// The text of a built-in field holding a plain value, if `name` is one:
+/// lists joined with `, `, nothing for a value that is absent.
+fn field_text<T: Fields>(x: &T, name: &str) -> Option<String> {
+    let f = T::FIELDS.iter().find(|f| f.name == name)?;
+    Some(match f.acc {
+        Acc::Req(get, _) => get(x).clone(),
+        Acc::Str(get, _) => get(x).clone().unwrap_or_default(),
+        Acc::Date(get, _) => get(x).map(|d| d.to_string()).unwrap_or_default(),
+        Acc::Num(get, _) => num(*get(x)),
+        Acc::Bool(get, _) => get(x).map(|b| b.to_string()).unwrap_or_default(),
+        Acc::List(get, _) => get(x).join(", "),
+        Acc::Nested(_) => return None,
+    })
 }
 
 /// Pick `--fields` out of the available columns, in the order given.
@@ -466,7 +438,18 @@ pub fn to_xlsx(
         ws.autofit();
         Ok(())
     }
-    let date_cols = ["created", "next_followup", "consent_date"];
+    // the columns of dates: built-in date fields of the record and of consent
+    let is_date = |c: &str| {
+        let date = |ty| ty == crate::schema::Type::Date;
+        match c.strip_prefix("consent_") {
+            Some(k) => crate::fields::CONSENT
+                .iter()
+                .any(|f| f.name == k && date(f.ty())),
+            None => crate::fields::CUSTOMER
+                .iter()
+                .any(|f| f.name == c && date(f.ty())),
+        }
+    };
     let rows = records
         .iter()
         .map(|r| {
@@ -474,7 +457,7 @@ pub fn to_xlsx(
                 .iter()
                 .map(|c| {
                     let v = cell(&r.customer, c);
-                    if date_cols.contains(&c.as_str()) {
+                    if is_date(c) {
                         Cell::D(chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok())
                     } else {
                         Cell::T(v)
@@ -491,116 +474,60 @@ pub fn to_xlsx(
         &bold,
         &date_fmt,
     )?;
-    let key = |r: &Record| {
-        vec![
-            Cell::T(r.customer.id.clone()),
-            Cell::T(r.customer.name.clone()),
-        ]
-    };
-    let heads = |more: &[&str]| {
-        ["customer_id", "customer"]
+    /// The built-in fields of an entry, as cells.
+    fn entry_cells<T: Fields>(x: &T) -> Vec<Cell> {
+        T::FIELDS
             .iter()
+            .filter_map(|f| {
+                Some(match f.acc {
+                    Acc::Date(get, _) => Cell::D(*get(x)),
+                    Acc::Num(get, _) => Cell::N(*get(x)),
+                    Acc::Nested(_) => return None,
+                    _ => Cell::T(field_text(x, f.name).unwrap_or_default()),
+                })
+            })
+            .collect()
+    }
+    /// A list's sheet: the header and one row per entry, keyed by its
+    /// customer, the built-in fields and then the team's own.
+    fn list_sheet<'a, T: Fields>(
+        records: &[&'a Record],
+        entries: impl Fn(&'a Customer) -> &'a [T],
+    ) -> (Vec<String>, Vec<Vec<Cell>>) {
+        static NONE: crate::records::Extra = crate::records::Extra::new();
+        let extra = |x: &'a T| x.extra().unwrap_or(&NONE);
+        let more = extra_keys(records.iter().flat_map(|r| entries(&r.customer)), extra);
+        let mut rows = Vec::new();
+        for r in records {
+            for x in entries(&r.customer) {
+                let mut row = vec![
+                    Cell::T(r.customer.id.clone()),
+                    Cell::T(r.customer.name.clone()),
+                ];
+                row.extend(entry_cells(x));
+                row.extend(
+                    more.iter()
+                        .map(|k| Cell::T(extra(x).get(k).map(team_text).unwrap_or_default())),
+                );
+                rows.push(row);
+            }
+        }
+        let head = ["customer_id", "customer"]
+            .into_iter()
+            .chain(T::FIELDS.iter().filter(|f| f.is_value()).map(|f| f.name))
+            .map(String::from)
             .chain(more)
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-    };
-    let o = |v: &Option<String>| Cell::T(v.clone().unwrap_or_default());
-    let extras = |m: &crate::records::Extra, keys: &[String]| {
-        keys.iter()
-            .map(|k| Cell::T(m.get(k).map(team_text).unwrap_or_default()))
-            .collect::<Vec<_>>()
-    };
-    let mut rows = Vec::new();
-    let more = extra_keys(records.iter().flat_map(|r| &r.customer.contacts), |x| {
-        &x.extra
-    });
-    for r in records {
-        for x in &r.customer.contacts {
-            let mut row = key(r);
-            row.extend(
-                crate::import::mapping::CONTACT_FIELDS
-                    .iter()
-                    .map(|f| Cell::T(contact_field(x, f))),
-            );
-            row.extend(extras(&x.extra, &more));
-            rows.push(row);
-        }
+            .collect();
+        (head, rows)
     }
-    let mut ch = heads(&[]);
-    ch.extend(
-        crate::import::mapping::CONTACT_FIELDS
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    ch.extend(more);
-    sheet(wb.add_worksheet(), "Contacts", &ch, rows, &bold, &date_fmt)?;
-    let mut rows = Vec::new();
-    let more = extra_keys(records.iter().flat_map(|r| &r.customer.quotes), |x| {
-        &x.extra
-    });
-    for r in records {
-        for q in &r.customer.quotes {
-            let mut row = key(r);
-            row.extend([
-                Cell::D(q.date),
-                o(&q.product),
-                Cell::N(q.amount),
-                o(&q.currency),
-                o(&q.incoterm),
-                o(&q.status),
-            ]);
-            row.extend(extras(&q.extra, &more));
-            rows.push(row);
-        }
+    for (name, (head, rows)) in [
+        ("Contacts", list_sheet(records, |c| &c.contacts)),
+        ("Quotes", list_sheet(records, |c| &c.quotes)),
+        ("Orders", list_sheet(records, |c| &c.orders)),
+        ("Followups", list_sheet(records, |c| &c.followups)),
+    ] {
+        sheet(wb.add_worksheet(), name, &head, rows, &bold, &date_fmt)?;
     }
-    let mut h = heads(&[
-        "date", "product", "amount", "currency", "incoterm", "status",
-    ]);
-    h.extend(more);
-    sheet(wb.add_worksheet(), "Quotes", &h, rows, &bold, &date_fmt)?;
-    let mut rows = Vec::new();
-    let more = extra_keys(records.iter().flat_map(|r| &r.customer.orders), |x| {
-        &x.extra
-    });
-    for r in records {
-        for q in &r.customer.orders {
-            let mut row = key(r);
-            row.extend([
-                Cell::D(q.date),
-                o(&q.number),
-                Cell::N(q.amount),
-                o(&q.currency),
-                o(&q.payment),
-            ]);
-            row.extend(extras(&q.extra, &more));
-            rows.push(row);
-        }
-    }
-    let mut h = heads(&["date", "number", "amount", "currency", "payment"]);
-    h.extend(more);
-    sheet(wb.add_worksheet(), "Orders", &h, rows, &bold, &date_fmt)?;
-    let mut rows = Vec::new();
-    let more = extra_keys(records.iter().flat_map(|r| &r.customer.followups), |x| {
-        &x.extra
-    });
-    for r in records {
-        for f in &r.customer.followups {
-            let mut row = key(r);
-            row.extend([
-                Cell::D(f.date),
-                o(&f.by),
-                o(&f.channel),
-                o(&f.summary),
-                Cell::T(f.replied.map(|b| b.to_string()).unwrap_or_default()),
-                Cell::D(f.next),
-            ]);
-            row.extend(extras(&f.extra, &more));
-            rows.push(row);
-        }
-    }
-    let mut h = heads(&["date", "by", "channel", "summary", "replied", "next"]);
-    h.extend(more);
-    sheet(wb.add_worksheet(), "Followups", &h, rows, &bold, &date_fmt)?;
     wb.save_to_buffer()
 }
 
@@ -723,6 +650,32 @@ pub fn describe(n: usize, format: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_follow_the_field_tables() {
+        use crate::fields::{CONSENT_KEYS, CONTACT_KEYS, CUSTOMER_VALUE_KEYS, TITLE_KEYS};
+        let r = Record {
+            path: "x.toml".into(),
+            customer: crate::fields::full(),
+        };
+        let cols = csv_columns(&[&r], true);
+        let mut want: Vec<String> = CUSTOMER_VALUE_KEYS.map(String::from).to_vec();
+        want.extend(CONSENT_KEYS.map(|k| format!("consent_{k}")));
+        want.extend(TITLE_KEYS.map(|k| format!("title1_{k}")));
+        want.extend(CONTACT_KEYS.map(|k| format!("contact1_{k}")));
+        assert_eq!(cols[..want.len()], want);
+        // each built-in column holds its field (full() sets each to its name
+        // or a date)
+        let cells: Vec<String> = want.iter().map(|c| cell(&r.customer, c)).collect();
+        let mut expect: Vec<String> = CUSTOMER_VALUE_KEYS.map(String::from).to_vec();
+        expect[crate::records::keys_before("created").len()] = "2025-01-01".into();
+        expect[crate::records::keys_before("next_followup").len()] = "2025-01-02".into();
+        expect.extend(["2025-01-07".into(), "purpose".into(), "basis".into()]);
+        expect.extend(TITLE_KEYS.map(String::from));
+        expect.extend(CONTACT_KEYS.map(String::from));
+        assert_eq!(cells, expect);
+        assert_eq!(JSON_FIELDS, crate::fields::CUSTOMER_KEYS);
+    }
 
     #[test]
     fn folding_and_escaping() {

@@ -775,11 +775,8 @@ impl<'a> Converter<'a> {
                 }
                 Value::List(v)
             }
-            Target::Top("created" | "next_followup" | "consent.date") => {
-                Value::Date(date(raw, spec.format.as_deref())?)
-            }
-            Target::Contact(_, "email") => Value::Text(email(raw)?),
-            Target::Contact(_, "phone" | "whatsapp") => Value::Text(phone(raw)?),
+            Target::Top(f) if is_date(f) => Value::Date(date(raw, spec.format.as_deref())?),
+            Target::Contact(_, f) => Value::Text(formatted(crate::fields::CONTACT, f, raw)?),
             _ => Value::Text(raw.trim().to_string()),
         })
     }
@@ -807,38 +804,16 @@ impl Converter<'_> {
             if raw.is_empty() {
                 continue;
             }
-            let text = || Some(raw.to_string());
             let result: Result<(), String> = (|| {
                 if let Some(f) = col.team {
                     extra.insert(col.field.to_string(), team_value(f, raw, None)?);
                     return Ok(());
                 }
-                match (ls.kind, col.field) {
-                    (ListKind::Contacts, "name") => contact.name = raw.to_string(),
-                    (ListKind::Contacts, "role") => contact.role = text(),
-                    (ListKind::Contacts, "email") => contact.email = Some(email(raw)?),
-                    (ListKind::Contacts, "phone") => contact.phone = Some(phone(raw)?),
-                    (ListKind::Contacts, "whatsapp") => contact.whatsapp = Some(phone(raw)?),
-                    (ListKind::Contacts, "wechat") => contact.wechat = text(),
-                    (ListKind::Contacts, "linkedin") => contact.linkedin = text(),
-                    (ListKind::Quotes, "date") => quote.date = Some(date(raw, None)?),
-                    (ListKind::Quotes, "product") => quote.product = text(),
-                    (ListKind::Quotes, "amount") => quote.amount = Some(amount(raw)?),
-                    (ListKind::Quotes, "currency") => quote.currency = text(),
-                    (ListKind::Quotes, "incoterm") => quote.incoterm = text(),
-                    (ListKind::Quotes, "status") => quote.status = text(),
-                    (ListKind::Orders, "date") => order.date = Some(date(raw, None)?),
-                    (ListKind::Orders, "number") => order.number = text(),
-                    (ListKind::Orders, "amount") => order.amount = Some(amount(raw)?),
-                    (ListKind::Orders, "currency") => order.currency = text(),
-                    (ListKind::Orders, "payment") => order.payment = text(),
-                    (ListKind::Followups, "date") => followup.date = Some(date(raw, None)?),
-                    (ListKind::Followups, "by") => followup.by = text(),
-                    (ListKind::Followups, "channel") => followup.channel = text(),
-                    (ListKind::Followups, "summary") => followup.summary = text(),
-                    (ListKind::Followups, "replied") => followup.replied = Some(boolean(raw)?),
-                    (ListKind::Followups, "next") => followup.next = Some(date(raw, None)?),
-                    _ => {}
+                match ls.kind {
+                    ListKind::Contacts => cell(&mut contact, col.field, raw)?,
+                    ListKind::Quotes => cell(&mut quote, col.field, raw)?,
+                    ListKind::Orders => cell(&mut order, col.field, raw)?,
+                    ListKind::Followups => cell(&mut followup, col.field, raw)?,
                 }
                 Ok(())
             })();
@@ -1045,72 +1020,95 @@ fn set(
     t: &Target,
     v: Value,
 ) {
-    match v {
-        Value::Json(j) => {
-            if let Target::Team(name) = t {
+    match t {
+        Target::Team(name) => {
+            if let Value::Json(j) = v {
                 c.extra.insert(name.clone(), j);
             }
         }
-        Value::List(l) => match t {
-            Target::Top("tags") => c.tags = l,
-            Target::Top("incoterms") => c.incoterms = l,
-            _ => {}
+        Target::Top(f) => match f.strip_prefix("consent.") {
+            Some(k) => put(consent, k, v),
+            None => put(c, f, v),
         },
-        Value::Date(d) => match t {
-            Target::Top("created") => c.created = Some(d),
-            Target::Top("next_followup") => c.next_followup = Some(d),
-            Target::Top("consent.date") => consent.date = Some(d),
-            _ => {}
-        },
-        Value::Text(s) => {
-            let o = Some(s.clone());
-            match t {
-                Target::Team(_) => {}
-                Target::Top(f) => match *f {
-                    "id" => c.id = s,
-                    "name" => c.name = s,
-                    "contact" => c.contact = s,
-                    "country" => c.country = s,
-                    "owner" => c.owner = o,
-                    "tier" => c.tier = s,
-                    "type" => c.kind = o,
-                    "stage" => c.stage = s,
-                    "source" => c.source = o,
-                    "industry" => c.industry = o,
-                    "city" => c.city = o,
-                    "address" => c.address = o,
-                    "website" => c.website = o,
-                    "group" => c.group = o,
-                    "lost_reason" => c.lost_reason = o,
-                    "pool_reason" => c.pool_reason = o,
-                    "payment_terms" => c.payment_terms = o,
-                    "consent.purpose" => consent.purpose = o,
-                    "consent.basis" => consent.basis = o,
-                    _ => {}
-                },
-                Target::Contact(n, f) => {
-                    let ct = contacts.entry(*n).or_default();
-                    match *f {
-                        "name" => ct.name = s,
-                        "role" => ct.role = o,
-                        "email" => ct.email = o,
-                        "phone" => ct.phone = o,
-                        "whatsapp" => ct.whatsapp = o,
-                        "wechat" => ct.wechat = o,
-                        "linkedin" => ct.linkedin = o,
-                        _ => {}
-                    }
-                }
-                Target::Title(n, f) => {
-                    let ti = titles.entry(*n).or_default();
-                    if *f == "name" {
-                        ti.name = s;
-                    } else {
-                        ti.registration = o;
-                    }
-                }
-            }
+        Target::Contact(n, f) => put(contacts.entry(*n).or_default(), f, v),
+        Target::Title(n, f) => put(titles.entry(*n).or_default(), f, v),
+    }
+}
+
+/// Whether a top-level target (`created`, `consent.date`) is a date.
+fn is_date(target: &str) -> bool {
+    use crate::fields::{CONSENT, CUSTOMER};
+    use crate::schema::Type;
+    match target.strip_prefix("consent.") {
+        Some(k) => CONSENT.iter().any(|f| f.name == k && f.ty() == Type::Date),
+        None => CUSTOMER
+            .iter()
+            .any(|f| f.name == target && f.ty() == Type::Date),
+    }
+}
+
+/// A text cell for the built-in field `name` of a table: an e-mail address
+/// or a phone number checked and tidied, other text as it is.
+fn formatted<T>(
+    fields: &[crate::fields::Field<T>],
+    name: &str,
+    raw: &str,
+) -> Result<String, String> {
+    use crate::schema::Format;
+    match fields
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| f.format)
+    {
+        Some(Format::Email) => email(raw),
+        Some(Format::Phone) => phone(raw),
+        _ => Ok(raw.trim().to_string()),
+    }
+}
+
+/// A list sheet's cell as the built-in field `name` of an entry, read as
+/// the field's type.
+fn cell<T: crate::fields::Fields>(x: &mut T, name: &str, raw: &str) -> Result<(), String> {
+    use crate::fields::Acc;
+    let Some(f) = T::FIELDS.iter().find(|f| f.name == name) else {
+        return Ok(());
+    };
+    match f.acc {
+        Acc::Req(_, m) => *m(x) = raw.to_string(),
+        Acc::Str(_, m) => {
+            *m(x) = Some(match f.format {
+                Some(crate::schema::Format::Email) => email(raw)?,
+                Some(crate::schema::Format::Phone) => phone(raw)?,
+                _ => raw.to_string(),
+            })
         }
+        Acc::Date(_, m) => *m(x) = Some(date(raw, None)?),
+        Acc::Num(_, m) => *m(x) = Some(amount(raw)?),
+        Acc::Bool(_, m) => *m(x) = Some(boolean(raw)?),
+        Acc::List(_, m) => {
+            *m(x) = raw
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }
+        Acc::Nested(_) => {}
+    }
+    Ok(())
+}
+
+/// Set the built-in field `name` of `x` to a value of its type.
+fn put<T: crate::fields::Fields>(x: &mut T, name: &str, v: Value) {
+    use crate::fields::Acc;
+    let Some(f) = T::FIELDS.iter().find(|f| f.name == name) else {
+        return;
+    };
+    match (f.acc, v) {
+        (Acc::Req(_, m), Value::Text(s)) => *m(x) = s,
+        (Acc::Str(_, m), Value::Text(s)) => *m(x) = Some(s),
+        (Acc::Date(_, m), Value::Date(d)) => *m(x) = Some(d),
+        (Acc::List(_, m), Value::List(l)) => *m(x) = l,
+        _ => {}
     }
 }
 
@@ -1564,24 +1562,22 @@ pub fn plan(
 /// Clear a defaulted optional field of `c` (the defaults of a mapping
 /// neither fill nor conflict in an update).
 fn set_empty(c: &mut Customer, t: &Target) {
+    use crate::fields::Acc;
     match t {
-        Target::Top(f) => match *f {
-            "owner" => c.owner = None,
-            "type" => c.kind = None,
-            "source" => c.source = None,
-            "industry" => c.industry = None,
-            "city" => c.city = None,
-            "address" => c.address = None,
-            "website" => c.website = None,
-            "group" => c.group = None,
-            "tags" => c.tags.clear(),
-            "incoterms" => c.incoterms.clear(),
-            "next_followup" => c.next_followup = None,
-            "lost_reason" => c.lost_reason = None,
-            "pool_reason" => c.pool_reason = None,
-            "payment_terms" => c.payment_terms = None,
-            _ => {}
-        },
+        Target::Top(f) => {
+            let Some(field) = crate::fields::CUSTOMER
+                .iter()
+                .find(|x| x.name == *f && !x.required)
+            else {
+                return;
+            };
+            match field.acc {
+                Acc::Str(_, m) => *m(c) = None,
+                Acc::Date(_, m) => *m(c) = None,
+                Acc::List(_, m) => m(c).clear(),
+                _ => {}
+            }
+        }
         Target::Team(name) => {
             c.extra.remove(name);
         }
@@ -1618,6 +1614,94 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every built-in field a mapping can feed is set from a value of its
+    /// type, and the optional ones are cleared again.
+    #[test]
+    fn every_target_sets_its_field() {
+        let full = crate::fields::full();
+        let mut c = Customer::default();
+        let (mut contacts, mut titles, mut consent) =
+            (BTreeMap::new(), BTreeMap::new(), Consent::default());
+        let value = |f: &crate::fields::Field<Customer>| match f.acc {
+            crate::fields::Acc::Req(get, _) => Value::Text(get(&full).clone()),
+            crate::fields::Acc::Str(get, _) => Value::Text(get(&full).clone().unwrap()),
+            crate::fields::Acc::Date(get, _) => Value::Date(get(&full).unwrap()),
+            crate::fields::Acc::List(get, _) => Value::List(get(&full).clone()),
+            _ => unreachable!("no such top-level field"),
+        };
+        for t in mapping::TOP_FIELDS.iter() {
+            let v = match t.strip_prefix("consent.") {
+                Some("date") => Value::Date(full.consent.as_ref().unwrap().date.unwrap()),
+                Some("purpose") => Value::Text("purpose".into()),
+                Some("basis") => Value::Text("basis".into()),
+                Some(other) => panic!("consent.{other} is not covered here"),
+                None => value(
+                    crate::fields::CUSTOMER
+                        .iter()
+                        .find(|f| f.name == *t)
+                        .unwrap(),
+                ),
+            };
+            set(
+                &mut c,
+                &mut contacts,
+                &mut titles,
+                &mut consent,
+                &Target::Top(t),
+                v,
+            );
+        }
+        for k in crate::fields::CONTACT_KEYS {
+            set(
+                &mut c,
+                &mut contacts,
+                &mut titles,
+                &mut consent,
+                &Target::Contact(1, k),
+                Value::Text(k.into()),
+            );
+        }
+        for k in crate::fields::TITLE_KEYS {
+            set(
+                &mut c,
+                &mut contacts,
+                &mut titles,
+                &mut consent,
+                &Target::Title(1, k),
+                Value::Text(k.into()),
+            );
+        }
+        c.contacts = contacts.into_values().collect();
+        c.titles = titles.into_values().collect();
+        c.consent = Some(consent);
+        let want = Customer {
+            quotes: Vec::new(),
+            orders: Vec::new(),
+            followups: Vec::new(),
+            ..full.clone()
+        };
+        assert_eq!(c, want);
+        for t in mapping::TOP_FIELDS.iter() {
+            set_empty(&mut c, &Target::Top(t));
+        }
+        // what is left: the required fields, and consent
+        let left = Customer {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            contact: c.contact.clone(),
+            country: c.country.clone(),
+            tier: c.tier.clone(),
+            stage: c.stage.clone(),
+            created: c.created,
+            titles: c.titles.clone(),
+            contacts: c.contacts.clone(),
+            consent: c.consent.clone(),
+            ..Default::default()
+        };
+        assert_eq!(c, left);
+        assert!(c.created.is_some() && c.consent.as_ref().unwrap().basis.is_some());
+    }
 
     #[test]
     fn cells() {

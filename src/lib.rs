@@ -4,6 +4,7 @@
 //! prints. Modules follow the domain:
 //!
 //! - [`records`]: the customer model and parsing a file with diagnostics
+//! - [`fields`]: the built-in fields of a record, declared once
 //! - [`schema`]: the built-in and team schema, validation, JSON Schema export
 //! - [`naming`]: the `Company-Contact-CountryCode` rule and rule paths
 //! - [`duplicates`]: duplicate customers and multi-title conflicts
@@ -27,6 +28,7 @@ pub mod diagnostics;
 pub mod duplicates;
 pub mod edit;
 pub mod export;
+pub mod fields;
 pub mod followups;
 pub mod git;
 pub mod history;

@@ -10,6 +10,7 @@
 
 use crate::duplicates::normalise_name;
 use crate::edit::WriteError;
+use crate::fields::{Acc as Get, Fields, Nested};
 use crate::records::{Consent, Contact, Customer, Extra, Followup, Order, Quote, Title};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -102,6 +103,33 @@ impl Acc<'_> {
         let mut k = keep.map(|d| d.to_string());
         self.opt(field, &mut k, &other.map(|d| d.to_string()));
         *keep = k.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    }
+
+    /// A value of `other` (a number or a boolean) by its text.
+    fn value<V: ToString + std::str::FromStr>(
+        &mut self,
+        field: &str,
+        keep: &mut Option<V>,
+        other: &Option<V>,
+    ) {
+        let mut k = keep.as_ref().map(V::to_string);
+        self.opt(field, &mut k, &other.as_ref().map(V::to_string));
+        *keep = k.and_then(|s| s.parse().ok());
+    }
+
+    /// One built-in field of a table holding a plain value (`at` goes in
+    /// front of its name: `contacts[0].`).
+    fn field<T>(&mut self, f: &crate::fields::Field<T>, at: &str, keep: &mut T, other: &T) {
+        let name = format!("{at}{}", f.name);
+        match f.acc {
+            Get::Req(get, set) => self.req(&name, set(keep), get(other)),
+            Get::Str(get, set) => self.opt(&name, set(keep), get(other)),
+            Get::Date(get, set) => self.date(&name, set(keep), get(other)),
+            Get::Num(get, set) => self.value(&name, set(keep), get(other)),
+            Get::Bool(get, set) => self.value(&name, set(keep), get(other)),
+            Get::List(get, set) => self.list(&name, set(keep), get(other)),
+            Get::Nested(_) => {}
+        }
     }
 
     fn conflict(&mut self, field: &str, keep: &str, other: &str) {
@@ -201,31 +229,21 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
             a.req("contact", &mut c.contact, &other.contact);
         }
     }
-    a.req("country", &mut c.country, &other.country);
-    a.opt("owner", &mut c.owner, &other.owner);
-    a.req("tier", &mut c.tier, &other.tier);
-    a.opt("type", &mut c.kind, &other.kind);
-    a.req("stage", &mut c.stage, &other.stage);
-    a.opt("source", &mut c.source, &other.source);
-    a.opt("industry", &mut c.industry, &other.industry);
-    a.opt("city", &mut c.city, &other.city);
-    a.opt("address", &mut c.address, &other.address);
-    a.opt("website", &mut c.website, &other.website);
-    a.list("tags", &mut c.tags, &other.tags);
-    a.opt("group", &mut c.group, &other.group);
-    match (c.created, other.created) {
-        (Some(k), Some(o)) if merging && o < k => {
-            c.created = Some(o);
-            a.filled.push(format!("created: {k} -> {o} (the earliest)"));
+    for f in crate::fields::CUSTOMER {
+        match f.name {
+            // the identity, above; the id is the kept record's
+            "id" | "name" | "contact" => {}
+            "created" => match (c.created, other.created) {
+                (Some(k), Some(o)) if merging && o < k => {
+                    c.created = Some(o);
+                    a.filled.push(format!("created: {k} -> {o} (the earliest)"));
+                }
+                (Some(_), _) if merging => {}
+                _ => a.date("created", &mut c.created, &other.created),
+            },
+            _ => a.field(f, "", &mut c, other),
         }
-        (Some(_), _) if merging => {}
-        _ => a.date("created", &mut c.created, &other.created),
     }
-    a.date("next_followup", &mut c.next_followup, &other.next_followup);
-    a.opt("lost_reason", &mut c.lost_reason, &other.lost_reason);
-    a.opt("pool_reason", &mut c.pool_reason, &other.pool_reason);
-    a.list("incoterms", &mut c.incoterms, &other.incoterms);
-    a.opt("payment_terms", &mut c.payment_terms, &other.payment_terms);
     a.team("", &mut c.extra, &other.extra);
     // titles by normalised name
     for t in &other.titles {
@@ -268,12 +286,9 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
                 let mut name = Some(k.name.clone());
                 a.opt(&format!("{p}name"), &mut name, &Some(o.name.clone()));
                 k.name = name.unwrap_or_default();
-                a.opt(&format!("{p}role"), &mut k.role, &o.role);
-                a.opt(&format!("{p}email"), &mut k.email, &o.email);
-                a.opt(&format!("{p}phone"), &mut k.phone, &o.phone);
-                a.opt(&format!("{p}whatsapp"), &mut k.whatsapp, &o.whatsapp);
-                a.opt(&format!("{p}wechat"), &mut k.wechat, &o.wechat);
-                a.opt(&format!("{p}linkedin"), &mut k.linkedin, &o.linkedin);
+                for f in crate::fields::CONTACT.iter().filter(|f| f.name != "name") {
+                    a.field(f, &p, k, o);
+                }
                 a.team(&p, &mut k.extra, &o.extra);
             }
             None => {
@@ -328,9 +343,9 @@ pub fn combine(keep: &Customer, other: &Customer, mode: Mode) -> Combined {
     }
     if let Some(oc) = &other.consent {
         let k = c.consent.get_or_insert_with(Consent::default);
-        a.date("consent.date", &mut k.date, &oc.date);
-        a.opt("consent.purpose", &mut k.purpose, &oc.purpose);
-        a.opt("consent.basis", &mut k.basis, &oc.basis);
+        for f in crate::fields::CONSENT {
+            a.field(f, "consent.", k, oc);
+        }
         a.team("consent.", &mut k.extra, &oc.extra);
     }
     Combined {
@@ -448,98 +463,27 @@ fn extras(kv: &mut Kv, m: &Extra) -> Option<()> {
     Some(())
 }
 
-fn top(c: &Customer) -> Option<Kv> {
-    let mut kv: Kv = [
-        ("id", req(&c.id)),
-        ("name", req(&c.name)),
-        ("contact", req(&c.contact)),
-        ("country", req(&c.country)),
-        ("owner", s(&c.owner)),
-        ("tier", req(&c.tier)),
-        ("type", s(&c.kind)),
-        ("stage", req(&c.stage)),
-        ("source", s(&c.source)),
-        ("industry", s(&c.industry)),
-        ("city", s(&c.city)),
-        ("address", s(&c.address)),
-        ("website", s(&c.website)),
-        ("tags", l(&c.tags)),
-        ("group", s(&c.group)),
-        ("created", d(&c.created)),
-        ("next_followup", d(&c.next_followup)),
-        ("lost_reason", s(&c.lost_reason)),
-        ("pool_reason", s(&c.pool_reason)),
-        ("incoterms", l(&c.incoterms)),
-        ("payment_terms", s(&c.payment_terms)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    extras(&mut kv, &c.extra)?;
-    Some(kv)
-}
-
-fn title_kv(t: &Title) -> Option<Kv> {
-    Some(vec![
-        ("name".into(), req(&t.name)),
-        ("registration".into(), s(&t.registration)),
-    ])
-}
-fn contact_kv(x: &Contact) -> Option<Kv> {
-    let mut kv: Kv = vec![
-        ("name".into(), req(&x.name)),
-        ("role".into(), s(&x.role)),
-        ("email".into(), s(&x.email)),
-        ("phone".into(), s(&x.phone)),
-        ("whatsapp".into(), s(&x.whatsapp)),
-        ("wechat".into(), s(&x.wechat)),
-        ("linkedin".into(), s(&x.linkedin)),
-    ];
-    extras(&mut kv, &x.extra)?;
-    Some(kv)
-}
-fn quote_kv(x: &Quote) -> Option<Kv> {
-    let mut kv: Kv = vec![
-        ("date".into(), d(&x.date)),
-        ("product".into(), s(&x.product)),
-        ("amount".into(), f(&x.amount)),
-        ("currency".into(), s(&x.currency)),
-        ("incoterm".into(), s(&x.incoterm)),
-        ("status".into(), s(&x.status)),
-    ];
-    extras(&mut kv, &x.extra)?;
-    Some(kv)
-}
-fn order_kv(x: &Order) -> Option<Kv> {
-    let mut kv: Kv = vec![
-        ("date".into(), d(&x.date)),
-        ("number".into(), s(&x.number)),
-        ("amount".into(), f(&x.amount)),
-        ("currency".into(), s(&x.currency)),
-        ("payment".into(), s(&x.payment)),
-    ];
-    extras(&mut kv, &x.extra)?;
-    Some(kv)
-}
-fn followup_kv(x: &Followup) -> Option<Kv> {
-    let mut kv: Kv = vec![
-        ("date".into(), d(&x.date)),
-        ("by".into(), s(&x.by)),
-        ("channel".into(), s(&x.channel)),
-        ("summary".into(), s(&x.summary)),
-        ("replied".into(), b(&x.replied)),
-        ("next".into(), d(&x.next)),
-    ];
-    extras(&mut kv, &x.extra)?;
-    Some(kv)
-}
-fn consent_kv(x: &Consent) -> Option<Kv> {
-    let mut kv: Kv = vec![
-        ("date".into(), d(&x.date)),
-        ("purpose".into(), s(&x.purpose)),
-        ("basis".into(), s(&x.basis)),
-    ];
-    extras(&mut kv, &x.extra)?;
+/// The built-in fields of a record or of one of its tables that hold
+/// plain values, in the canonical order, then the team's own.
+fn kv<T: Fields>(x: &T) -> Option<Kv> {
+    let mut kv: Kv = T::FIELDS
+        .iter()
+        .filter_map(|f| {
+            let v = match f.acc {
+                Get::Req(get, _) => req(get(x)),
+                Get::Str(get, _) => s(get(x)),
+                Get::Date(get, _) => d(get(x)),
+                Get::Num(get, _) => self::f(get(x)),
+                Get::Bool(get, _) => b(get(x)),
+                Get::List(get, _) => l(get(x)),
+                Get::Nested(_) => return None,
+            };
+            Some((f.name.to_string(), v))
+        })
+        .collect();
+    if let Some(e) = x.extra() {
+        extras(&mut kv, e)?;
+    }
     Some(kv)
 }
 
@@ -641,36 +585,37 @@ pub fn rewrite(text: &str, old: &Customer, new: &Customer) -> Result<String, Wri
     }
 }
 
+/// Edit the array of tables `key` from the `old` entries to the `new`.
+fn list<T: Fields>(root: &mut Table, key: &str, old: &[T], new: &[T]) -> Option<()> {
+    let kvs = |v: &[T]| v.iter().map(kv).collect::<Option<Vec<_>>>();
+    apply_list(root, key, &kvs(old)?, &kvs(new)?)
+}
+
 fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
     let mut doc: DocumentMut = text.parse().ok()?;
     let root = doc.as_table_mut();
-    apply_kv(root, &top(old)?, &top(new)?);
-    let kvs = |v: &[Title]| v.iter().map(title_kv).collect::<Option<Vec<_>>>();
-    apply_list(root, "titles", &kvs(&old.titles)?, &kvs(&new.titles)?)?;
-    let kvs = |v: &[Contact]| v.iter().map(contact_kv).collect::<Option<Vec<_>>>();
-    apply_list(root, "contacts", &kvs(&old.contacts)?, &kvs(&new.contacts)?)?;
-    let kvs = |v: &[Quote]| v.iter().map(quote_kv).collect::<Option<Vec<_>>>();
-    apply_list(root, "quotes", &kvs(&old.quotes)?, &kvs(&new.quotes)?)?;
-    let kvs = |v: &[Order]| v.iter().map(order_kv).collect::<Option<Vec<_>>>();
-    apply_list(root, "orders", &kvs(&old.orders)?, &kvs(&new.orders)?)?;
-    let kvs = |v: &[Followup]| v.iter().map(followup_kv).collect::<Option<Vec<_>>>();
-    apply_list(
-        root,
-        "followups",
-        &kvs(&old.followups)?,
-        &kvs(&new.followups)?,
-    )?;
-    match (&old.consent, &new.consent) {
-        (None, None) => {}
-        (Some(o), Some(n)) => {
-            let t = root.get_mut("consent")?.as_table_mut()?;
-            apply_kv(t, &consent_kv(o)?, &consent_kv(n)?);
-        }
-        (None, Some(n)) => {
-            root.insert("consent", Item::Table(table_of(&consent_kv(n)?)));
-        }
-        (Some(_), None) => {
-            root.remove("consent");
+    apply_kv(root, &kv(old)?, &kv(new)?);
+    for f in crate::fields::CUSTOMER {
+        let Get::Nested(n) = f.acc else { continue };
+        match n {
+            Nested::Titles => list(root, f.name, &old.titles, &new.titles)?,
+            Nested::Contacts => list(root, f.name, &old.contacts, &new.contacts)?,
+            Nested::Quotes => list(root, f.name, &old.quotes, &new.quotes)?,
+            Nested::Orders => list(root, f.name, &old.orders, &new.orders)?,
+            Nested::Followups => list(root, f.name, &old.followups, &new.followups)?,
+            Nested::Consent => match (&old.consent, &new.consent) {
+                (None, None) => {}
+                (Some(o), Some(n)) => {
+                    let t = root.get_mut(f.name)?.as_table_mut()?;
+                    apply_kv(t, &kv(o)?, &kv(n)?);
+                }
+                (None, Some(n)) => {
+                    root.insert(f.name, Item::Table(table_of(&kv(n)?)));
+                }
+                (Some(_), None) => {
+                    root.remove(f.name);
+                }
+            },
         }
     }
     let out = doc.to_string();
@@ -697,6 +642,35 @@ fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn combines_and_writes_the_tables_fields_in_their_order() {
+        use crate::fields::{CONSENT_KEYS, CUSTOMER_VALUE_KEYS};
+        let full = crate::fields::full();
+        let keep = Customer {
+            id: "id".into(),
+            name: "name".into(),
+            contact: "contact".into(),
+            ..Default::default()
+        };
+        let out = combine(&keep, &full, Mode::Fill);
+        assert!(out.conflicts.is_empty(), "{:?}", out.conflicts);
+        let filled: Vec<&str> = out
+            .filled
+            .iter()
+            .map(|f| f.split(':').next().unwrap_or(f))
+            .collect();
+        let mut want: Vec<String> = CUSTOMER_VALUE_KEYS[3..]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        want.extend(["titles", "contacts", "quotes", "orders", "followups"].map(String::from));
+        want.extend(CONSENT_KEYS.map(|k| format!("consent.{k}")));
+        assert_eq!(filled, want);
+        assert_eq!(out.customer, full);
+        let keys: Vec<String> = kv(&full).unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, CUSTOMER_VALUE_KEYS);
+    }
 
     fn rec(id: &str, name: &str, contact: &str) -> Customer {
         Customer {

@@ -624,13 +624,6 @@ pub fn to_toml(v: &DeValue) -> Option<toml::Value> {
     })
 }
 
-fn extras(t: &Table, known: &[&str]) -> Extra {
-    t.iter()
-        .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
-        .filter_map(|(k, v)| Some((k.get_ref().to_string(), to_toml(v.get_ref())?)))
-        .collect()
-}
-
 /// The place of a built-in top-level key in `TOP_LEVEL_KEYS`, worked out
 /// when compiling (`key("id")`): a misspelt key does not compile.
 const fn key(k: &str) -> usize {
@@ -661,140 +654,62 @@ pub fn keys_before(key: &str) -> &'static [&'static str] {
     &TOP_LEVEL_KEYS[..n]
 }
 
-/// The built-in top-level keys of a record, in the canonical order.
-pub const TOP_LEVEL_KEYS: &[&str] = &[
-    "id",
-    "name",
-    "contact",
-    "country",
-    "owner",
-    "tier",
-    "type",
-    "stage",
-    "source",
-    "industry",
-    "city",
-    "address",
-    "website",
-    "tags",
-    "group",
-    "created",
-    "next_followup",
-    "lost_reason",
-    "pool_reason",
-    "incoterms",
-    "payment_terms",
-    "titles",
-    "contacts",
-    "quotes",
-    "orders",
-    "followups",
-    "consent",
-];
+/// The built-in top-level keys of a record, in the canonical order (from
+/// the field table, [`crate::fields::CUSTOMER`]).
+pub const TOP_LEVEL_KEYS: &[&str] = &crate::fields::CUSTOMER_KEYS;
 
 fn build(t: &Table, schema: &Schema) -> Customer {
+    use crate::fields::{Acc, Nested};
+    let mut c: Customer = entry(t);
     // Extra fields are only those the schema declares; unknown keys are
     // already reported and are not carried along.
-    let declared = |k: &str| schema.field(k).is_some();
-    let mut extra = extras(t, TOP_LEVEL_KEYS);
-    extra.retain(|k, _| declared(k));
-    Customer {
-        id: string(t, "id").unwrap_or_default(),
-        name: string(t, "name").unwrap_or_default(),
-        contact: string(t, "contact").unwrap_or_default(),
-        country: string(t, "country").unwrap_or_default(),
-        owner: string(t, "owner"),
-        tier: string(t, "tier").unwrap_or_default(),
-        kind: string(t, "type"),
-        stage: string(t, "stage").unwrap_or_default(),
-        source: string(t, "source"),
-        industry: string(t, "industry"),
-        city: string(t, "city"),
-        address: string(t, "address"),
-        website: string(t, "website"),
-        tags: strings(t, "tags"),
-        group: string(t, "group"),
-        created: date(t, "created"),
-        next_followup: date(t, "next_followup"),
-        lost_reason: string(t, "lost_reason"),
-        pool_reason: string(t, "pool_reason"),
-        incoterms: strings(t, "incoterms"),
-        payment_terms: string(t, "payment_terms"),
-        titles: tables(t, "titles")
-            .into_iter()
-            .map(|x| Title {
-                name: string(x, "name").unwrap_or_default(),
-                registration: string(x, "registration"),
-            })
-            .collect(),
-        contacts: tables(t, "contacts")
-            .into_iter()
-            .map(|x| Contact {
-                name: string(x, "name").unwrap_or_default(),
-                role: string(x, "role"),
-                email: string(x, "email"),
-                phone: string(x, "phone"),
-                whatsapp: string(x, "whatsapp"),
-                wechat: string(x, "wechat"),
-                linkedin: string(x, "linkedin"),
-                extra: extras(
-                    x,
-                    &[
-                        "name", "role", "email", "phone", "whatsapp", "wechat", "linkedin",
-                    ],
-                ),
-            })
-            .collect(),
-        quotes: tables(t, "quotes")
-            .into_iter()
-            .map(|x| Quote {
-                date: date(x, "date"),
-                product: string(x, "product"),
-                amount: number(x, "amount"),
-                currency: string(x, "currency"),
-                incoterm: string(x, "incoterm"),
-                status: string(x, "status"),
-                extra: extras(
-                    x,
-                    &[
-                        "date", "product", "amount", "currency", "incoterm", "status",
-                    ],
-                ),
-            })
-            .collect(),
-        orders: tables(t, "orders")
-            .into_iter()
-            .map(|x| Order {
-                date: date(x, "date"),
-                number: string(x, "number"),
-                amount: number(x, "amount"),
-                currency: string(x, "currency"),
-                payment: string(x, "payment"),
-                extra: extras(x, &["date", "number", "amount", "currency", "payment"]),
-            })
-            .collect(),
-        followups: tables(t, "followups")
-            .into_iter()
-            .map(|x| Followup {
-                date: date(x, "date"),
-                by: string(x, "by"),
-                channel: string(x, "channel"),
-                summary: string(x, "summary"),
-                replied: get(x, "replied").and_then(|v| v.get_ref().as_bool()),
-                next: date(x, "next"),
-                extra: extras(x, &["date", "by", "channel", "summary", "replied", "next"]),
-            })
-            .collect(),
-        consent: get(t, "consent")
-            .and_then(|v| v.get_ref().as_table())
-            .map(|x| Consent {
-                date: date(x, "date"),
-                purpose: string(x, "purpose"),
-                basis: string(x, "basis"),
-                extra: extras(x, &["date", "purpose", "basis"]),
-            }),
-        extra,
+    c.extra.retain(|k, _| schema.field(k).is_some());
+    for f in crate::fields::CUSTOMER {
+        let Acc::Nested(n) = f.acc else { continue };
+        match n {
+            Nested::Titles => c.titles = entries(t, f.name),
+            Nested::Contacts => c.contacts = entries(t, f.name),
+            Nested::Quotes => c.quotes = entries(t, f.name),
+            Nested::Orders => c.orders = entries(t, f.name),
+            Nested::Followups => c.followups = entries(t, f.name),
+            Nested::Consent => {
+                c.consent = get(t, f.name)
+                    .and_then(|v| v.get_ref().as_table())
+                    .map(entry)
+            }
+        }
     }
+    c
+}
+
+/// The built-in fields of a record or of one of its tables that have the
+/// right type, and the others as the team's own fields.
+fn entry<T: crate::fields::Fields + Default>(t: &Table) -> T {
+    use crate::fields::Acc;
+    let mut x = T::default();
+    for f in T::FIELDS {
+        match f.acc {
+            Acc::Req(_, m) => *m(&mut x) = string(t, f.name).unwrap_or_default(),
+            Acc::Str(_, m) => *m(&mut x) = string(t, f.name),
+            Acc::Date(_, m) => *m(&mut x) = date(t, f.name),
+            Acc::Num(_, m) => *m(&mut x) = number(t, f.name),
+            Acc::Bool(_, m) => *m(&mut x) = get(t, f.name).and_then(|v| v.get_ref().as_bool()),
+            Acc::List(_, m) => *m(&mut x) = strings(t, f.name),
+            Acc::Nested(_) => {}
+        }
+    }
+    if let Some(e) = x.extra_mut() {
+        *e = t
+            .iter()
+            .filter(|(k, _)| !T::FIELDS.iter().any(|f| f.name == k.get_ref().as_ref()))
+            .filter_map(|(k, v)| Some((k.get_ref().to_string(), to_toml(v.get_ref())?)))
+            .collect();
+    }
+    x
+}
+
+fn entries<T: crate::fields::Fields + Default>(t: &Table, k: &str) -> Vec<T> {
+    tables(t, k).into_iter().map(entry).collect()
 }
 
 /// The parts of a customer the cross-record rules read.

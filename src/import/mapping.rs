@@ -8,38 +8,21 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// A field of a contact that a column can feed.
-pub const CONTACT_FIELDS: &[&str] = &[
-    "name", "role", "email", "phone", "whatsapp", "wechat", "linkedin",
-];
+pub const CONTACT_FIELDS: &[&str] = &crate::fields::CONTACT_KEYS;
 
 /// Top-level fields a column can feed, in record order (`id` keeps the
-/// record's id, as in folio's own export).
-pub const TOP_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "contact",
-    "country",
-    "owner",
-    "tier",
-    "type",
-    "stage",
-    "source",
-    "industry",
-    "city",
-    "address",
-    "website",
-    "tags",
-    "group",
-    "created",
-    "next_followup",
-    "lost_reason",
-    "pool_reason",
-    "incoterms",
-    "payment_terms",
-    "consent.date",
-    "consent.purpose",
-    "consent.basis",
-];
+/// record's id, as in folio's own export): the record's plain values, then
+/// `consent.*`.
+pub static TOP_FIELDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let consent = crate::fields::CONSENT_KEYS
+        .iter()
+        .map(|k| &*Box::leak(format!("consent.{k}").into_boxed_str()));
+    crate::fields::CUSTOMER_VALUE_KEYS
+        .iter()
+        .copied()
+        .chain(consent)
+        .collect()
+});
 
 /// Where a column's value goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,7 +61,7 @@ impl Target {
                 .map(|f| Target::Contact(n, f));
         }
         if let Some(n) = numbered("title") {
-            return ["name", "registration"]
+            return crate::fields::TITLE_KEYS
                 .iter()
                 .find(|f| **f == field)
                 .map(|f| Target::Title(n, f));
@@ -181,11 +164,9 @@ impl ListKind {
     pub fn fields(self) -> &'static [&'static str] {
         match self {
             ListKind::Contacts => CONTACT_FIELDS,
-            ListKind::Quotes => &[
-                "date", "product", "amount", "currency", "incoterm", "status",
-            ],
-            ListKind::Orders => &["date", "number", "amount", "currency", "payment"],
-            ListKind::Followups => &["date", "by", "channel", "summary", "replied", "next"],
+            ListKind::Quotes => &crate::fields::QUOTE_KEYS,
+            ListKind::Orders => &crate::fields::ORDER_KEYS,
+            ListKind::Followups => &crate::fields::FOLLOWUP_KEYS,
         }
     }
 
@@ -924,6 +905,33 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_are_the_field_tables() {
+        use crate::fields::{CONSENT_KEYS, CONTACT_KEYS, CUSTOMER_VALUE_KEYS, TITLE_KEYS};
+        let mut want: Vec<String> = CUSTOMER_VALUE_KEYS.map(String::from).to_vec();
+        want.extend(CONSENT_KEYS.map(|k| format!("consent.{k}")));
+        assert_eq!(*TOP_FIELDS, want);
+        for t in TOP_FIELDS.iter() {
+            assert_eq!(Target::parse(t), Some(Target::Top(t)), "{t}");
+        }
+        for k in CONTACT_KEYS {
+            assert_eq!(
+                Target::parse(&format!("contact2.{k}")),
+                Some(Target::Contact(2, k))
+            );
+        }
+        for k in TITLE_KEYS {
+            assert_eq!(
+                Target::parse(&format!("title3.{k}")),
+                Some(Target::Title(3, k))
+            );
+        }
+        assert_eq!(ListKind::Contacts.fields(), CONTACT_KEYS);
+        assert_eq!(ListKind::Quotes.fields(), crate::fields::QUOTE_KEYS);
+        assert_eq!(ListKind::Orders.fields(), crate::fields::ORDER_KEYS);
+        assert_eq!(ListKind::Followups.fields(), crate::fields::FOLLOWUP_KEYS);
+    }
 
     #[test]
     fn targets() {

@@ -11,7 +11,8 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeFloat, DeTable, DeValue};
 
-/// The built-in schema's source.
+/// The built-in schema's source: the field table of [`crate::fields`]
+/// written out as a schema file (a unit test keeps the two equal).
 pub const BUILTIN: &str = include_str!("../../schema/customer.toml");
 
 /// The TOML type a field takes.
@@ -40,6 +41,19 @@ impl Type {
             "tables" => Type::Tables,
             _ => return None,
         })
+    }
+    /// The type's name in a schema file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::Date => "date",
+            Type::Array => "array",
+            Type::Table => "table",
+            Type::Tables => "tables",
+        }
     }
     fn describe(self) -> &'static str {
         match self {
@@ -81,6 +95,20 @@ impl Format {
             "tag" => Format::Tag,
             _ => return None,
         })
+    }
+
+    /// The format's name in a schema file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Id => "id",
+            Format::Country => "country",
+            Format::Currency => "currency",
+            Format::Email => "email",
+            Format::Url => "url",
+            Format::Phone => "phone",
+            Format::Handle => "handle",
+            Format::Tag => "tag",
+        }
     }
 
     /// Why `v` does not have this format, with a hint, if it does not.

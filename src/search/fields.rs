@@ -355,6 +355,70 @@ pub fn document(f: &Fields, path: &str, c: &Customer) -> TantivyDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::{Acc, Fields as Table};
+
+    /// Set every text field of `x` to `<table>.<field>`.
+    fn label<T: Table>(x: &mut T, table: &str) {
+        for f in T::FIELDS {
+            let v = format!("{table}.{}", f.name);
+            match f.acc {
+                Acc::Req(_, m) => *m(x) = v,
+                Acc::Str(_, m) => *m(x) = Some(v),
+                Acc::List(_, m) => *m(x) = vec![v],
+                _ => {}
+            }
+        }
+    }
+
+    /// Every text field of the field table is searched, but for those
+    /// named here: a new built-in field must be decided on.
+    #[test]
+    fn the_text_fields_of_the_table_are_searched() {
+        const NOT_SEARCHED: &[&str] = &[
+            "customer.tier",
+            "customer.type",
+            "customer.stage",
+            "quotes.currency",
+            "quotes.status",
+            "orders.currency",
+            "followups.by",
+            "followups.channel",
+            "consent.basis",
+        ];
+        let mut c = crate::fields::full();
+        label(&mut c, "customer");
+        label(&mut c.titles[0], "titles");
+        label(&mut c.contacts[0], "contacts");
+        label(&mut c.quotes[0], "quotes");
+        label(&mut c.orders[0], "orders");
+        label(&mut c.followups[0], "followups");
+        label(c.consent.as_mut().unwrap(), "consent");
+        let (_, f) = Fields::schema();
+        let d = document(&f, "x.toml", &c);
+        use tantivy::schema::Value;
+        let lines: Vec<&str> = d.get_all(f.text).filter_map(|v| v.as_str()).collect();
+        let mut want: Vec<String> = Vec::new();
+        fn labels<T: Table>(table: &str, out: &mut Vec<String>) {
+            for f in T::FIELDS
+                .iter()
+                .filter(|f| matches!(f.acc, Acc::Req(..) | Acc::Str(..) | Acc::List(..)))
+            {
+                out.push(format!("{table}.{}", f.name));
+            }
+        }
+        labels::<Customer>("customer", &mut want);
+        labels::<crate::records::Title>("titles", &mut want);
+        labels::<crate::records::Contact>("contacts", &mut want);
+        labels::<crate::records::Quote>("quotes", &mut want);
+        labels::<crate::records::Order>("orders", &mut want);
+        labels::<crate::records::Followup>("followups", &mut want);
+        labels::<crate::records::Consent>("consent", &mut want);
+        want.retain(|l| !NOT_SEARCHED.contains(&l.as_str()));
+        let mut got: Vec<&str> = lines.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn email_terms_include_domain_and_parents() {
