@@ -55,6 +55,11 @@ hyperfine --runs 3 --export-markdown "$work/import.md" \
 echo "== once more into the filled repository (every row a duplicate)"
 rm -rf "$repo/customers" "$repo/.folio"
 "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 > /dev/null || true
-/usr/bin/time -f "peak RSS %M KB, %e s wall" { "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 --dry-run || true; } | tail -2
+/usr/bin/time -f "peak RSS %M KB, %e s wall" bash -c '"$0" import "$1" --repo "$2" --as-of 2026-01-01 --dry-run || true' "$folio" "$csv" "$repo" | tail -2
+echo "== the same import with --commit, into a git repository"
+rm -rf "$repo/customers" "$repo/.folio" "$repo/.git"
+git -C "$repo" init -q && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@x commit -qm init
+/usr/bin/time -f "import --commit: %e s wall, %U s user, %S s sys" "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 --commit > /dev/null || true
+rm -rf "$repo/.git"
 echo "== export of the imported repository"
 hyperfine --runs 3 -n "export csv" "$folio export --repo $repo --as-of 2026-01-01 > /dev/null"
