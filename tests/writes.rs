@@ -747,3 +747,30 @@ fn links_are_not_written_through() {
     );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), common::STAFF);
 }
+
+/// Errors the files already had are shown a few at a time, then counted:
+/// a handover of thousands of records is not buried under them.
+#[test]
+fn errors_already_there_are_shown_a_few_then_counted() {
+    let t = TestRepo::new();
+    for i in 0..5 {
+        let p = t.customer(&format!("C{i}"), &format!("Co {i}"), "Ann", "DE", "");
+        t.write(&p, &t.read(&p).replace("tier = \"B\"", "tier = \"Q\""));
+    }
+    t.git_init();
+    t.commit_all("initial", "admin", 1_767_225_600);
+    let (code, _, err) = run(t
+        .folio()
+        .args(["handover", "alice", "--to", "bob", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.matches("(already there; folio's change kept it as it was)")
+            .count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: and 2 more errors already in 5 changed files (run `folio check`)\n"),
+        "{err}"
+    );
+}

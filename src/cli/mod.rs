@@ -293,11 +293,26 @@ pub fn session_failure(e: crate::session::SessionError) -> Failure {
 /// report: errors the files already had (on stderr: kept, not added), what
 /// git's hooks printed, and the commit line for stdout (empty without one).
 pub fn session_report(applied: &crate::session::Applied) -> String {
-    for d in &applied.kept_errors {
+    // a few, then a count: a handover of 5,000 records must not bury its
+    // own report under them
+    const SHOWN: usize = 3;
+    for d in applied.kept_errors.iter().take(SHOWN) {
         let pos = d.line.map(|l| format!(":{l}")).unwrap_or_default();
         eprint(&format!(
             "warning: {}{pos}: {} (already there; folio's change kept it as it was)\n",
             d.path, d.message
+        ));
+    }
+    if applied.kept_errors.len() > SHOWN {
+        let files: std::collections::BTreeSet<&str> = applied
+            .kept_errors
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        eprint(&format!(
+            "warning: and {} more errors already in {} (run `folio check`)\n",
+            applied.kept_errors.len() - SHOWN,
+            crate::output::plural(files.len(), "changed file")
         ));
     }
     match &applied.commit {

@@ -377,6 +377,7 @@ impl GitRepo {
             scratch.join(format!("index-{tag}.lock")),
         ]);
         let real = self.repo.path().join("index");
+        let real_before = fingerprint(&real);
         match std::fs::copy(&real, &tmp_index) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -385,6 +386,8 @@ impl GitRepo {
         let mut index = ctx(git2::Index::open(&tmp_index), || {
             "cannot open a temporary index".into()
         })?;
+        // whether the user has staged anything besides folio's files
+        let mut others_staged = base.is_none();
         let ours: std::collections::HashSet<&str> =
             entries.iter().map(|e| e.git_path.as_str()).collect();
         if base.is_none() {
@@ -392,11 +395,13 @@ impl GitRepo {
         } else {
             for p in staged.split(|b| *b == 0).filter(|p| !p.is_empty()) {
                 let Ok(p) = std::str::from_utf8(p) else {
+                    others_staged = true;
                     continue;
                 };
                 if ours.contains(p) {
                     continue;
                 }
+                others_staged = true;
                 // back to HEAD's version
                 match base.and_then(|t| t.get_path(Path::new(p)).ok()) {
                     Some(e) => {
@@ -477,9 +482,21 @@ impl GitRepo {
         // real index gets folio's paths as `git commit` left them in the
         // temporary index (a hook's own `git add` included, stat data
         // refreshed).
-        let warning = match git2::Index::open(&tmp_index) {
-            Ok(used) => self.stage_entries(entries, Some(&used)).err(),
-            Err(e) => Some(format!("cannot read the commit's index: {}", e.message())),
+        // When the user had nothing else staged and nobody touched git's
+        // index meanwhile, the commit's index is exactly what the real one
+        // must become: it takes its place (under git's lock), instead of
+        // reading and writing 100,000 entries again.
+        let replaced = !others_staged
+            && real_before.is_some()
+            && fingerprint(&real) == real_before
+            && replace_index(&tmp_index, &real, real_before);
+        let warning = if replaced {
+            None
+        } else {
+            match git2::Index::open(&tmp_index) {
+                Ok(used) => self.stage_entries(entries, Some(&used)).err(),
+                Err(e) => Some(format!("cannot read the commit's index: {}", e.message())),
+            }
         };
         Ok(Some(Committed {
             oid,
@@ -608,6 +625,46 @@ fn executable(abs: &Path) -> Option<bool> {
         let _ = abs;
         None
     }
+}
+
+/// What tells a file changed: (length, modification time, inode).
+fn fingerprint(p: &Path) -> Option<(u64, std::time::SystemTime, u64)> {
+    let m = std::fs::metadata(p).ok()?;
+    #[cfg(unix)]
+    let ino = {
+        use std::os::unix::fs::MetadataExt;
+        m.ino()
+    };
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((m.len(), m.modified().ok()?, ino))
+}
+
+/// Put `new` in place of git's index `real` the way git does (write
+/// `index.lock`, rename it over the index), if the index is still as it
+/// was (`before`) once the lock is held. False, changing nothing, when the
+/// lock is taken or the index changed.
+fn replace_index(
+    new: &Path,
+    real: &Path,
+    before: Option<(u64, std::time::SystemTime, u64)>,
+) -> bool {
+    let lock = real.with_file_name("index.lock");
+    let Ok(f) = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+    else {
+        return false;
+    };
+    drop(f);
+    let ok = fingerprint(real) == before
+        && std::fs::copy(new, &lock).is_ok()
+        && std::fs::rename(&lock, real).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&lock);
+    }
+    ok
 }
 
 /// Removes temporary files when dropped.
