@@ -516,12 +516,21 @@ proptest! {
         bom in any::<bool>(),
         owner in prop::sample::select(&["alice", "bob"][..]),
         f in followup(),
+        channel in prop::sample::select(&["email", "phone", "wechat"][..]),
     ) {
+        // a follow-up the schema allows: the session refuses a new error
+        let f = Followup {
+            date: f.date.or(chrono::NaiveDate::from_ymd_opt(2025, 1, 1)),
+            by: Some(owner.to_string()),
+            channel: Some(channel.to_string()),
+            extra: Default::default(),
+            ..f
+        };
         let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
         bytes.extend_from_slice(text.as_bytes());
         let dir = repo_with(&bytes);
         let repo = folio::repo::Repo::open(dir.path()).expect("open");
-        let as_of = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("date");
+        let as_of = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("date");
         let rel = "customers/de/r.toml";
         let edited = folio::edit::set_string(&text, "owner", owner, folio::records::keys_before("owner"))
             .ok()
@@ -549,13 +558,13 @@ proptest! {
                     // refused because the edit would add an error (a
                     // follow-up's value the schema does not allow): nothing
                     // is written
-                    Err(folio::session::SessionError::Invalid(_)) => {
+                    Err(folio::session::SessionError::Invalid(d)) => {
                         prop_assert_eq!(std::fs::read(dir.path().join(rel)).expect("read"), bytes);
                     }
                     Err(e) => return Err(TestCaseError::fail(format!("apply: {e}"))),
                 }
             }
-            (None, Err(_)) => {}
+            (None, Err(_)) => { }
             (e, c) => return Err(TestCaseError::fail(format!("library {e:?} vs session {c:?}"))),
         }
     }
