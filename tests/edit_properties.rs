@@ -558,13 +558,13 @@ proptest! {
                     // refused because the edit would add an error (a
                     // follow-up's value the schema does not allow): nothing
                     // is written
-                    Err(folio::session::SessionError::Invalid(d)) => {
+                    Err(folio::session::SessionError::Invalid(_)) => {
                         prop_assert_eq!(std::fs::read(dir.path().join(rel)).expect("read"), bytes);
                     }
                     Err(e) => return Err(TestCaseError::fail(format!("apply: {e}"))),
                 }
             }
-            (None, Err(_)) => { }
+            (None, Err(_)) => {}
             (e, c) => return Err(TestCaseError::fail(format!("library {e:?} vs session {c:?}"))),
         }
     }
