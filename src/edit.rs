@@ -114,7 +114,10 @@ fn top_level_lines(text: &str, key: &str) -> Result<Vec<KeyLine>, KeyEditError> 
             continue;
         }
         let (ks, vs) = (k.span(), v.span());
-        let start = text[..ks.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let start = text[..ks.start]
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(after_bom(text));
         let end = text[vs.end..]
             .find('\n')
             .map(|i| vs.end + i + 1)
@@ -122,6 +125,12 @@ fn top_level_lines(text: &str, key: &str) -> Result<Vec<KeyLine>, KeyEditError> 
         out.push((k.get_ref().to_string(), start..end, vs));
     }
     Ok(out)
+}
+
+/// Where the text after a leading byte-order mark starts (a file that
+/// had two keeps one in its text): nothing is inserted before it.
+fn after_bom(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { 3 } else { 0 }
 }
 
 /// The line ending a file uses (`\r\n` when its first line ends so).
@@ -165,11 +174,11 @@ pub fn set_string(
         .map(|(_, line, _)| line.end)
         .max()
         .or_else(|| lines.iter().map(|(_, line, _)| line.end).max())
-        .unwrap_or(0);
+        .unwrap_or(after_bom(text));
     let nl = eol(text);
     let mut out = String::with_capacity(text.len() + key.len() + value.len() + 8);
     out.push_str(&text[..at]);
-    if at > 0 && !text[..at].ends_with('\n') {
+    if at > after_bom(text) && !text[..at].ends_with('\n') {
         out.push_str(nl);
     }
     out.push_str(&format!("{key} = {}{nl}", quote(value)));
@@ -735,13 +744,15 @@ pub fn append_followup(text: &str, f: &Followup) -> Result<String, EditError> {
             .map(|(s, _)| line_start(text, *s)),
     }
     .unwrap_or(text.len());
-    let at = after_last_content(text, boundary, last_value_end(&doc, boundary));
+    let at =
+        after_last_content(text, boundary, last_value_end(&doc, boundary)).max(after_bom(text));
     let nl = line_ending(text);
     let mut insert = String::new();
-    if at > 0 && !text[..at].ends_with('\n') {
+    let start = after_bom(text);
+    if at > start && !text[..at].ends_with('\n') {
         insert.push_str(nl);
     }
-    if at > 0 {
+    if at > start {
         insert.push_str(nl);
     }
     insert.push_str("[[followups]]");
@@ -887,7 +898,10 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
                         None => format!("{text}{nl}{line}{nl}"),
                     }
                 }
-                None => format!("{line}{nl}{text}"),
+                None => {
+                    let (bom, rest) = text.split_at(after_bom(text));
+                    format!("{bom}{line}{nl}{rest}")
+                }
             }
         }
     };
@@ -953,6 +967,34 @@ mod tests {
         assert_eq!(
             set_string(t, "owner", "bob", &["id"]).unwrap(),
             "id = \"C1\"\nowner = \"bob\"\n[pool_reason]\n"
+        );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/parse_edit.rs): a text that
+    /// starts with a byte-order mark (a file saved with two: the session
+    /// takes off one) got new lines in front of the mark, which is then
+    /// no longer at the start: invalid TOML, or the mark dropped.
+    #[test]
+    fn edits_keep_a_mark_at_the_start() {
+        let t = "\u{feff}# comment\n";
+        assert_eq!(
+            set_string(t, "owner", "bob", &[]).unwrap(),
+            "\u{feff}owner = \"bob\"\n# comment\n"
+        );
+        let t = "\u{feff}pool_reason = \"x\"\nid = \"C1\"\n";
+        assert_eq!(
+            remove_key(t, "pool_reason").unwrap(),
+            "\u{feff}id = \"C1\"\n"
+        );
+        assert_eq!(
+            add_tags("\u{feff}x = 1\n", &["vip".to_string()])
+                .unwrap()
+                .unwrap(),
+            "\u{feff}tags = [\"vip\"]\nx = 1\n"
+        );
+        assert_eq!(
+            append_followup("\u{feff}# only a comment", &fu()).unwrap(),
+            format!("\u{feff}# only a comment\n\n{NEW}")
         );
     }
 

@@ -379,7 +379,7 @@ fn record() -> impl Strategy<Value = String> {
 
 /// A record's text with its line endings and final newline chosen.
 fn record_text() -> impl Strategy<Value = String> {
-    (record(), any::<bool>(), 0..4u8).prop_map(|(t, crlf, end)| {
+    (record(), any::<bool>(), 0..4u8, 0..8u8).prop_map(|(t, crlf, end, bom)| {
         let mut t = if crlf { t.replace('\n', "\r\n") } else { t };
         if end == 0 {
             // no final newline (unless the text ends in a comment line,
@@ -390,6 +390,10 @@ fn record_text() -> impl Strategy<Value = String> {
                     t.pop();
                 }
             }
+        }
+        // a second byte-order mark (the session takes off the first)
+        if bom == 0 {
+            t.insert(0, '\u{feff}');
         }
         t
     })
@@ -547,8 +551,10 @@ proptest! {
                 match session.apply(folio::session::Finish::Write) {
                     Ok(_) => {
                         let written = std::fs::read(dir.path().join(rel)).expect("read");
-                        let mut expected = if bom { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
-                        expected.extend_from_slice(want.as_bytes());
+                        // the mark once, however many the file had
+                        let body = want.strip_prefix('\u{feff}');
+                        let mut expected = if bom || body.is_some() { vec![0xEF, 0xBB, 0xBF] } else { Vec::new() };
+                        expected.extend_from_slice(body.unwrap_or(want).as_bytes());
                         prop_assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&expected));
                         let ctx = folio::records::Context { schema: &repo.schema, staff: None, as_of };
                         let p = folio::records::parse(want, rel, &ctx);

@@ -97,7 +97,7 @@ fn is_line_inserted(text: &str, out: &str, line: &str) -> bool {
     let eol = nl(text);
     insertion_points(text, out).into_iter().any(|at| {
         let ins = &out[at..at + out.len() - text.len()];
-        let at_line_start = at == 0 || text[..at].ends_with('\n');
+        let at_line_start = at == 0 || text[..at].ends_with(['\n', '\u{feff}']);
         (at_line_start && ins == line)
             || (at == text.len() && !at_line_start && ins == format!("{eol}{line}"))
     })
@@ -171,6 +171,24 @@ fn followups_appendable(text: &str) -> bool {
 /// refused (the generated records); without it (fuzzing) a refusal is
 /// fine, but an accepted edit must still be exact.
 pub fn check(text: &str, edit: &Edit, strict: bool) -> Result<(), String> {
+    let r = check_edit(text, edit, strict);
+    // a byte-order mark stays first (a file saved with two keeps one in
+    // the text the session edits)
+    if r.is_ok() && text.starts_with('\u{feff}') {
+        let out = match edit {
+            Edit::Set(k, v) => set_string(text, k, v, folio::records::keys_before(k)).ok(),
+            Edit::Remove(k) => remove_key(text, k).ok(),
+            Edit::Append(f) => append_followup(text, f).ok(),
+            Edit::Tags(t) => add_tags(text, t).ok().flatten(),
+        };
+        if out.is_some_and(|o| !o.starts_with('\u{feff}')) {
+            return Err("the byte-order mark is no longer first".into());
+        }
+    }
+    r
+}
+
+fn check_edit(text: &str, edit: &Edit, strict: bool) -> Result<(), String> {
     let Some(orig) = table(text) else {
         return Err("the original is not TOML".into());
     };
@@ -223,7 +241,7 @@ pub fn check(text: &str, edit: &Edit, strict: bool) -> Result<(), String> {
                 let k = text.len() - out.len().min(text.len());
                 let ok = out.len() < text.len()
                     && insertion_points(&out, text).into_iter().any(|at| {
-                        (at == 0 || text[..at].ends_with('\n'))
+                        (at == 0 || text[..at].ends_with(['\n', '\u{feff}']))
                             && (at + k == text.len() || text[..at + k].ends_with('\n'))
                     });
                 if !ok {
@@ -267,7 +285,7 @@ pub fn check(text: &str, edit: &Edit, strict: bool) -> Result<(), String> {
             let ok = insertion_points(text, &out).into_iter().any(|at| {
                 let ins = &out[at..at + k];
                 let body = ins.trim_start_matches(eol);
-                (at == 0 || text[..at].ends_with('\n') || at == text.len())
+                (at == 0 || text[..at].ends_with(['\n', '\u{feff}']) || at == text.len())
                     && body.starts_with(&format!("[[followups]]{eol}"))
                     && ins.ends_with(eol)
                     && (eol == "\n" || !ins.replace("\r\n", "").contains('\n'))
