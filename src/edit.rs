@@ -93,8 +93,12 @@ pub enum KeyEditError {
 type KeyLine = (String, std::ops::Range<usize>, std::ops::Range<usize>);
 
 /// Top-level `key = value` entries of a record: (key, byte range of the
-/// whole line(s), byte range of the value), in file order.
-fn top_level_lines(text: &str) -> Result<Vec<KeyLine>, KeyEditError> {
+/// whole line(s), byte range of the value), in file order. A key whose
+/// value is a table or an array of tables (a header, dotted keys, an
+/// inline table) is not such a line: editing `key` is refused with
+/// [`KeyEditError::NotPlain`] (a new `key = ...` line would define it
+/// twice).
+fn top_level_lines(text: &str, key: &str) -> Result<Vec<KeyLine>, KeyEditError> {
     let doc = toml::de::DeTable::parse(text)
         .map_err(|e| KeyEditError::Syntax(e.message().trim().to_string()))?;
     let mut out = Vec::new();
@@ -105,10 +109,16 @@ fn top_level_lines(text: &str) -> Result<Vec<KeyLine>, KeyEditError> {
                 .as_array()
                 .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x.get_ref().is_table()))
         {
+            if k.get_ref() == key {
+                return Err(KeyEditError::NotPlain(key.to_string()));
+            }
             continue;
         }
         let (ks, vs) = (k.span(), v.span());
-        let start = text[..ks.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let start = text[..ks.start]
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(after_bom(text));
         let end = text[vs.end..]
             .find('\n')
             .map(|i| vs.end + i + 1)
@@ -116,6 +126,12 @@ fn top_level_lines(text: &str) -> Result<Vec<KeyLine>, KeyEditError> {
         out.push((k.get_ref().to_string(), start..end, vs));
     }
     Ok(out)
+}
+
+/// Where the text after a leading byte-order mark starts (a file that
+/// had two keeps one in its text): nothing is inserted before it.
+fn after_bom(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { 3 } else { 0 }
 }
 
 /// The line ending a file uses (`\r\n` when its first line ends so).
@@ -129,14 +145,16 @@ fn eol(text: &str) -> &'static str {
 /// Set a top-level string key, changing nothing else: the value is replaced
 /// in place (comments on the line kept), or a new line is inserted after
 /// the last present key of `after` (the keys that precede it in the
-/// canonical order), else after the last top-level key.
+/// canonical order), else after the last top-level key. Refused when the
+/// key holds something other than a string, or is a table (`[owner]`,
+/// `owner.x = 1`, `owner = { x = 1 }`).
 pub fn set_string(
     text: &str,
     key: &str,
     value: &str,
     after: &[&str],
 ) -> Result<String, KeyEditError> {
-    let lines = top_level_lines(text)?;
+    let lines = top_level_lines(text, key)?;
     if let Some((_, _, vs)) = lines.iter().find(|(k, ..)| k == key) {
         if text
             .get(vs.clone())
@@ -157,11 +175,11 @@ pub fn set_string(
         .map(|(_, line, _)| line.end)
         .max()
         .or_else(|| lines.iter().map(|(_, line, _)| line.end).max())
-        .unwrap_or(0);
+        .unwrap_or(after_bom(text));
     let nl = eol(text);
     let mut out = String::with_capacity(text.len() + key.len() + value.len() + 8);
     out.push_str(&text[..at]);
-    if at > 0 && !text[..at].ends_with('\n') {
+    if at > after_bom(text) && !text[..at].ends_with('\n') {
         out.push_str(nl);
     }
     out.push_str(&format!("{key} = {}{nl}", quote(value)));
@@ -170,9 +188,9 @@ pub fn set_string(
 }
 
 /// Remove a top-level key's line(s), changing nothing else. Absent keys
-/// are fine.
+/// are fine; a key that is a table is refused (see [`set_string`]).
 pub fn remove_key(text: &str, key: &str) -> Result<String, KeyEditError> {
-    let lines = top_level_lines(text)?;
+    let lines = top_level_lines(text, key)?;
     match lines.into_iter().find(|(k, ..)| k == key) {
         Some((_, line, _)) => Ok(format!("{}{}", &text[..line.start], &text[line.end..])),
         None => Ok(text.to_string()),
@@ -536,8 +554,10 @@ fn line_start(text: &str, at: usize) -> usize {
 
 /// Walk back from `at` (a line start, or the end of the text) over blank
 /// and comment-only lines: comments just above a header belong to it. The
-/// result is just after the last line with content.
-fn after_last_content(text: &str, mut at: usize) -> usize {
+/// result is just after the last line with content, and never before
+/// `floor` (the end of the last value before `at`: a line of a multi-line
+/// string that starts with `#` is not a comment).
+fn after_last_content(text: &str, mut at: usize, floor: usize) -> usize {
     while at > 0 {
         let end = if text.as_bytes()[at - 1] == b'\n' {
             at - 1
@@ -546,7 +566,7 @@ fn after_last_content(text: &str, mut at: usize) -> usize {
         };
         let start = line_start(text, end);
         let line = text[start..end].trim();
-        if line.is_empty() || line.starts_with('#') {
+        if start >= floor && (line.is_empty() || line.starts_with('#')) {
             at = start;
         } else {
             break;
@@ -555,9 +575,47 @@ fn after_last_content(text: &str, mut at: usize) -> usize {
     at
 }
 
+/// The end of the last value (at any depth) that ends at or before `at`.
+fn last_value_end(doc: &toml_edit::Document<&str>, at: usize) -> usize {
+    fn walk(t: &toml_edit::Table, at: usize, max: &mut usize) {
+        for (_, item) in t.iter() {
+            match item {
+                toml_edit::Item::Value(v) => {
+                    if let Some(s) = v.span().filter(|s| s.end <= at) {
+                        *max = (*max).max(s.end);
+                    }
+                }
+                toml_edit::Item::Table(st) => walk(st, at, max),
+                toml_edit::Item::ArrayOfTables(a) => a.iter().for_each(|st| walk(st, at, max)),
+                toml_edit::Item::None => {}
+            }
+        }
+    }
+    let mut max = 0;
+    walk(doc.as_table(), at, &mut max);
+    max
+}
+
 fn parse_table(text: &str) -> Result<toml::Table, EditError> {
     text.parse::<toml::Table>()
         .map_err(|e| EditError::Parse(e.message().trim().to_string()))
+}
+
+/// Whether two tables hold the same values, a `nan` being the same as a
+/// `nan` (`==` would call a record with a `nan` changed by any edit).
+fn same_table(a: &toml::Table, b: &toml::Table) -> bool {
+    fn same(a: &toml::Value, b: &toml::Value) -> bool {
+        use toml::Value as V;
+        match (a, b) {
+            (V::Float(x), V::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+            (V::Array(x), V::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+            }
+            (V::Table(x), V::Table(y)) => same_table(x, y),
+            _ => a == b,
+        }
+    }
+    a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
 }
 
 /// Append a follow-up as a new `[[followups]]` table after the last one
@@ -597,13 +655,15 @@ pub fn append_followup(text: &str, f: &Followup) -> Result<String, EditError> {
             .map(|(s, _)| line_start(text, *s)),
     }
     .unwrap_or(text.len());
-    let at = after_last_content(text, boundary);
+    let at =
+        after_last_content(text, boundary, last_value_end(&doc, boundary)).max(after_bom(text));
     let nl = line_ending(text);
     let mut insert = String::new();
-    if at > 0 && !text[..at].ends_with('\n') {
+    let start = after_bom(text);
+    if at > start && !text[..at].ends_with('\n') {
         insert.push_str(nl);
     }
-    if at > 0 {
+    if at > start {
         insert.push_str(nl);
     }
     insert.push_str("[[followups]]");
@@ -627,7 +687,7 @@ pub fn append_followup(text: &str, f: &Followup) -> Result<String, EditError> {
             );
         }
     }
-    if parse_table(&out)? != want {
+    if !same_table(&parse_table(&out)?, &want) {
         return Err(EditError::Verify("followups".into()));
     }
     Ok(out)
@@ -680,7 +740,16 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
                 .cloned()
                 .ok_or_else(|| EditError::Verify("tags".into()))?;
             arr.decor_mut().clear();
-            if arr.to_string() != text[span.clone()] {
+            // toml_edit writes the line breaks between the items as LF (a
+            // multi-line string's as they are): an array on CRLF lines (and
+            // only those) gets CRLF back below.
+            let old = &text[span.clone()];
+            let crlf = old.contains("\r\n");
+            if crlf && old.matches('\n').count() != old.matches("\r\n").count() {
+                return Err(EditError::Verify("tags".into()));
+            }
+            let lf = |s: &str| s.replace("\r\n", "\n");
+            if lf(&arr.to_string()) != lf(old) {
                 return Err(EditError::Verify("tags".into()));
             }
             // A single item on one line has no spacing to copy: use one space.
@@ -690,24 +759,38 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
                     let p = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or(" ");
                     let s = v.decor().suffix().and_then(|p| p.as_str()).unwrap_or("");
                     let p = if n >= 2 || p.contains('\n') { p } else { " " };
+                    // the spacing, not a comment: from the last line break
+                    // (a comment before it stays with its own item)
+                    let p = match p.rfind('\n') {
+                        Some(i) if p[..i].ends_with('\r') => &p[i - 1..],
+                        Some(i) => &p[i..],
+                        None => p,
+                    };
+                    let s = if s.contains(['#', '\n']) { "" } else { s };
                     (p.to_string(), s.to_string())
                 }
                 None => (" ".to_string(), String::new()),
             };
             for t in &new {
                 let pre = if arr.is_empty() { "" } else { prefix.as_str() };
-                arr.push_formatted(
-                    toml_edit::Value::from(t.as_str()).decorated(pre, suffix.as_str()),
-                );
+                arr.push_formatted(string(t).decorated(pre, suffix.as_str()));
             }
-            format!("{}{}{}", &text[..span.start], arr, &text[span.end..])
+            let arr = arr.to_string();
+            let arr = if crlf {
+                lf(&arr).replace('\n', "\r\n")
+            } else {
+                arr
+            };
+            format!("{}{arr}{}", &text[..span.start], &text[span.end..])
         }
         _ => {
             // After the line of the last canonical key before `tags`.
             let nl = line_ending(text);
             let last = crate::records::keys_before("tags")
                 .iter()
-                .filter_map(|k| root.get(k).and_then(|i| i.span()))
+                // a value's line; not a dotted key's table (`tier.a = ...`),
+                // whose span is not its line
+                .filter_map(|k| root.get(k).filter(|i| i.is_value()).and_then(|i| i.span()))
                 .map(|s| s.end)
                 .max();
             let items: Vec<String> = new.iter().map(|t| quote(t)).collect();
@@ -720,7 +803,10 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
                         None => format!("{text}{nl}{line}{nl}"),
                     }
                 }
-                None => format!("{line}{nl}{text}"),
+                None => {
+                    let (bom, rest) = text.split_at(after_bom(text));
+                    format!("{bom}{line}{nl}{rest}")
+                }
             }
         }
     };
@@ -728,7 +814,7 @@ pub fn add_tags(text: &str, tags: &[String]) -> Result<Option<String>, EditError
     let mut all: Vec<toml::Value> = current.into_iter().map(toml::Value::String).collect();
     all.extend(new.iter().map(|t| toml::Value::String(t.to_string())));
     want.insert("tags".into(), toml::Value::Array(all));
-    if parse_table(&out)? != want {
+    if !same_table(&parse_table(&out)?, &want) {
         return Err(EditError::Verify("tags".into()));
     }
     Ok(Some(out))
@@ -797,6 +883,65 @@ mod tests {
             t.replace("tier = \"B\"\r\n", "tier = \"B\"\r\nby = \"y\"\r\n")
         );
         assert!(set_string("owner = 3\n", "owner", "x", &[]).is_err());
+    }
+
+    /// Found by tests/edit_properties.rs: a key that is a table was not
+    /// seen, so `set_string` added a second definition (invalid TOML) and
+    /// `remove_key` reported success and left it.
+    #[test]
+    fn key_edits_refuse_a_key_that_is_a_table() {
+        for t in [
+            "[pool_reason]",
+            "id = \"C1\"\npool_reason.by = \"x\"\n",
+            "pool_reason = { by = \"x\" }\n",
+            "[[pool_reason]]\na = 1\n",
+            "pool_reason = [{ a = 1 }]\n",
+        ] {
+            assert_eq!(
+                set_string(t, "pool_reason", "x", &["id"]),
+                Err(KeyEditError::NotPlain("pool_reason".into())),
+                "{t}"
+            );
+            assert_eq!(
+                remove_key(t, "pool_reason"),
+                Err(KeyEditError::NotPlain("pool_reason".into())),
+                "{t}"
+            );
+        }
+        // other keys of such a file are still edited
+        let t = "id = \"C1\"\n[pool_reason]\n";
+        assert_eq!(
+            set_string(t, "owner", "bob", &["id"]).unwrap(),
+            "id = \"C1\"\nowner = \"bob\"\n[pool_reason]\n"
+        );
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/parse_edit.rs): a text that
+    /// starts with a byte-order mark (a file saved with two: the session
+    /// takes off one) got new lines in front of the mark, which is then
+    /// no longer at the start: invalid TOML, or the mark dropped.
+    #[test]
+    fn edits_keep_a_mark_at_the_start() {
+        let t = "\u{feff}# comment\n";
+        assert_eq!(
+            set_string(t, "owner", "bob", &[]).unwrap(),
+            "\u{feff}owner = \"bob\"\n# comment\n"
+        );
+        let t = "\u{feff}pool_reason = \"x\"\nid = \"C1\"\n";
+        assert_eq!(
+            remove_key(t, "pool_reason").unwrap(),
+            "\u{feff}id = \"C1\"\n"
+        );
+        assert_eq!(
+            add_tags("\u{feff}x = 1\n", &["vip".to_string()])
+                .unwrap()
+                .unwrap(),
+            "\u{feff}tags = [\"vip\"]\nx = 1\n"
+        );
+        assert_eq!(
+            append_followup("\u{feff}# only a comment", &fu()).unwrap(),
+            format!("\u{feff}# only a comment\n\n{NEW}")
+        );
     }
 
     #[test]
@@ -1017,6 +1162,29 @@ mod tests {
         assert_eq!(out, format!("id = \"C1\"\n\n{NEW}\n# the end\n"));
     }
 
+    /// Found by tests/edit_properties.rs: the read-back check compared
+    /// with `==`, and `nan != nan`, so a record with a `nan` anywhere could
+    /// get no follow-up or tag ("the edit would change more than ...").
+    #[test]
+    fn edits_of_a_record_with_a_nan() {
+        let text = "ratio = nan\nw = [-nan]\n";
+        let out = append_followup(text, &fu()).unwrap();
+        assert_eq!(out, format!("{text}\n{NEW}"));
+        let out = add_tags(text, &["vip".to_string()]).unwrap().unwrap();
+        assert_eq!(out, format!("tags = [\"vip\"]\n{text}"));
+    }
+
+    /// Found by tests/edit_properties.rs: a line of a multi-line string
+    /// that starts with `#` was taken for a comment, and the follow-up went
+    /// inside the string (refused by the read-back check).
+    #[test]
+    fn append_after_a_multi_line_string() {
+        let text = "[owner]\nname = \"\"\"\n# not a comment\n\"\"\"\n# a comment\n";
+        let out = append_followup(text, &fu()).unwrap();
+        let at = text.find("# a comment").unwrap();
+        assert_eq!(out, format!("{}\n{NEW}{}", &text[..at], &text[at..]));
+    }
+
     #[test]
     fn append_refuses_inline_followups() {
         let e = append_followup("followups = []\n", &fu()).unwrap_err();
@@ -1047,6 +1215,41 @@ mod tests {
         assert_eq!(add_tags("tags = [\"b\", \"c\"]\n", &t).unwrap(), None);
     }
 
+    /// Found by tests/edit_properties.rs: toml_edit writes an array's
+    /// CRLF line breaks as LF, so tags could not be added to a tags array
+    /// on several lines of a CRLF file ("the edit would change more").
+    #[test]
+    fn add_tags_to_an_array_on_crlf_lines() {
+        let t = vec!["b".to_string()];
+        let out = add_tags("id = \"x\"\r\ntags = [ # mine\r\n  \"a\",\r\n]\r\n", &t).unwrap();
+        assert_eq!(
+            out.unwrap(),
+            "id = \"x\"\r\ntags = [ # mine\r\n  \"a\",\r\n  \"b\",\r\n]\r\n"
+        );
+        let out = add_tags("tags = [\"\"\"\r\nx\"\"\",\r\n]\r\n", &t).unwrap();
+        assert_eq!(out.unwrap(), "tags = [\"\"\"\r\nx\"\"\", \"b\",\r\n]\r\n");
+        // found the same way: a comment in the last item's spacing was
+        // copied to every new item
+        let out = add_tags("tags = [\n  \"x\", # one\n  \"a\" # two\n  ,\n]\n", &t).unwrap();
+        assert_eq!(
+            out.unwrap(),
+            "tags = [\n  \"x\", # one\n  \"a\" # two\n  ,\n  \"b\",\n]\n"
+        );
+        // a new item is a basic string on one line, as everywhere in a
+        // record (toml_edit would pick '"' and a multi-line string)
+        let q = vec!["a\"b".to_string(), "c\r\nd".to_string()];
+        let out = add_tags("tags = [\r\n  \"a\",\r\n]\r\n", &q).unwrap();
+        assert_eq!(
+            out.unwrap(),
+            "tags = [\r\n  \"a\",\r\n  \"a\\\"b\",\r\n  \"c\\r\\nd\",\r\n]\r\n"
+        );
+        // LF and CRLF mixed inside the array: refused, not rewritten
+        assert!(matches!(
+            add_tags("tags = [\r\n  \"a\",\n]\r\n", &t),
+            Err(EditError::Verify(_))
+        ));
+    }
+
     #[test]
     fn add_tags_creates_the_key_in_canonical_place() {
         let t = vec!["vip".to_string()];
@@ -1059,5 +1262,13 @@ mod tests {
         let out = add_tags("stage = \"signed\"", &t).unwrap().unwrap();
         assert_eq!(out, "stage = \"signed\"\ntags = [\"vip\"]\n");
         assert!(add_tags("tags = \"vip\"\n", &t).is_err());
+        // found by tests/edit_properties.rs: after a dotted key's value
+        // that spans lines, the new line went inside that value
+        let text = "id = \"x\"\ntier.a = [\n  \"b\",\n]\nz = 1\n";
+        let out = add_tags(text, &t).unwrap().unwrap();
+        assert_eq!(
+            out,
+            text.replace("id = \"x\"\n", "id = \"x\"\ntags = [\"vip\"]\n")
+        );
     }
 }
