@@ -353,26 +353,9 @@ fn parse_inner(text: &str, path: &str, ctx: &Context, slim: bool) -> Parsed {
     }
 }
 
-/// Where a value sits in a record (`quotes[0].amount`), built only when a
-/// diagnostic needs it.
-struct At<'a> {
-    parent: Option<&'a At<'a>>,
-    key: &'a str,
-    index: Option<usize>,
-}
-
-impl std::fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(p) = self.parent {
-            write!(f, "{p}.")?;
-        }
-        f.write_str(self.key)?;
-        if let Some(i) = self.index {
-            write!(f, "[{i}]")?;
-        }
-        Ok(())
-    }
-}
+/// Where a value sits in a record (`quotes[0].amount`): the schema's
+/// field path, rendered only when a diagnostic needs it.
+use crate::schema::FieldPath as At;
 
 /// Number literals that TOML forbids but the parser lets through (it
 /// keeps numbers as text): an integer without digits after its prefix

@@ -236,13 +236,10 @@ impl GitRepo {
             .map_err(io("run git hash-object"))?;
         let _ = feeder.join();
         if !out.status.success() {
-            return Err(CommitError::Refused {
-                status: out
-                    .status
-                    .code()
-                    .map_or_else(|| out.status.to_string(), |c| c.to_string()),
-                output: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
+            return Err(refused(
+                &out.status,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ));
         }
         let oids: Vec<Oid> = String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -463,13 +460,7 @@ impl GitRepo {
         let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
         output.push_str(&String::from_utf8_lossy(&out.stderr));
         if !out.status.success() {
-            return Err(CommitError::Refused {
-                status: out
-                    .status
-                    .code()
-                    .map_or_else(|| out.status.to_string(), |c| c.to_string()),
-                output,
-            });
+            return Err(refused(&out.status, output));
         }
         let oid = ctx(
             self.repo
@@ -624,6 +615,16 @@ fn executable(abs: &Path) -> Option<bool> {
     {
         let _ = abs;
         None
+    }
+}
+
+/// A git command that failed: its exit status and what it printed.
+fn refused(status: &std::process::ExitStatus, output: String) -> CommitError {
+    CommitError::Refused {
+        status: status
+            .code()
+            .map_or_else(|| status.to_string(), |c| c.to_string()),
+        output,
     }
 }
 

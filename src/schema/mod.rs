@@ -565,10 +565,10 @@ pub fn is_key(k: &str) -> bool {
 /// A field's dotted path (`contacts[0].email`), rendered only when a
 /// diagnostic needs it: validation of a valid record allocates nothing.
 #[derive(Clone, Copy)]
-struct FieldPath<'a> {
-    parent: Option<&'a FieldPath<'a>>,
-    key: &'a str,
-    index: Option<usize>,
+pub(crate) struct FieldPath<'a> {
+    pub(crate) parent: Option<&'a FieldPath<'a>>,
+    pub(crate) key: &'a str,
+    pub(crate) index: Option<usize>,
 }
 
 impl std::fmt::Display for FieldPath<'_> {
