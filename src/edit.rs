@@ -134,14 +134,6 @@ fn after_bom(text: &str) -> usize {
     if text.starts_with('\u{feff}') { 3 } else { 0 }
 }
 
-/// The line ending a file uses (`\r\n` when its first line ends so).
-fn eol(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
-}
-
 /// Set a top-level string key, changing nothing else: the value is replaced
 /// in place (comments on the line kept), or a new line is inserted after
 /// the last present key of `after` (the keys that precede it in the
@@ -176,7 +168,7 @@ pub fn set_string(
         .max()
         .or_else(|| lines.iter().map(|(_, line, _)| line.end).max())
         .unwrap_or(after_bom(text));
-    let nl = eol(text);
+    let nl = line_ending(text);
     let mut out = String::with_capacity(text.len() + key.len() + value.len() + 8);
     out.push_str(&text[..at]);
     if at > after_bom(text) && !text[..at].ends_with('\n') {
