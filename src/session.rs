@@ -57,11 +57,6 @@ impl Original {
         // checked when read
         std::str::from_utf8(b).unwrap_or_default()
     }
-
-    /// Whether the file starts with a UTF-8 byte-order mark.
-    pub fn has_bom(&self) -> bool {
-        self.bom
-    }
 }
 
 /// Why a session changed nothing.
@@ -148,6 +143,17 @@ impl SessionError {
             _ => None,
         }
     }
+}
+
+/// The bytes of `text`, behind a UTF-8 byte-order mark when `bom` (never
+/// two: a mark the text starts with is not doubled).
+fn with_mark(bom: bool, text: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(text.len() + 3);
+    if bom {
+        bytes.extend_from_slice(BOM);
+    }
+    bytes.extend_from_slice(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
+    bytes
 }
 
 /// (device, inode) of a file, where the platform tells them.
@@ -328,11 +334,7 @@ impl<'r> Session<'r> {
     ///
     /// [`read`]: Session::read
     pub fn replace(&mut self, original: Original, text: &str) -> Result<(), SessionError> {
-        let mut bytes = Vec::with_capacity(text.len() + 3);
-        if original.bom {
-            bytes.extend_from_slice(BOM);
-        }
-        bytes.extend_from_slice(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
+        let bytes = with_mark(original.bom, text);
         self.push(Change::Write {
             rel: original.rel.clone(),
             original: Some(original),
@@ -386,11 +388,7 @@ impl<'r> Session<'r> {
             }
             Err(_) => false,
         };
-        let mut bytes = Vec::with_capacity(text.len() + 3);
-        if original.bom {
-            bytes.extend_from_slice(BOM);
-        }
-        bytes.extend_from_slice(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
+        let bytes = with_mark(original.bom, text);
         self.push(Change::Write {
             rel: to.to_string(),
             original: None,
@@ -466,16 +464,13 @@ impl<'r> Session<'r> {
         let files: Vec<FileChange> = writes
             .iter()
             .map(|(rel, b)| FileChange {
-                rel: rel.clone(),
-                bytes: Some(b.clone()),
+                rel,
+                bytes: Some(b),
             })
-            .chain(removes.iter().map(|rel| FileChange {
-                rel: rel.clone(),
-                bytes: None,
-            }))
+            .chain(removes.iter().map(|rel| FileChange { rel, bytes: None }))
             .collect();
-        applied.written = writes.into_iter().map(|(p, _)| p).collect();
-        applied.removed = removes;
+        applied.written = writes.iter().map(|(p, _)| p.clone()).collect();
+        applied.removed = removes.clone();
         match (finish, git) {
             (Finish::Commit(req), Some(g)) => {
                 let scratch =

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 /// One file of a commit: its path relative to the data root, and its new
 /// bytes (`None`: removed). The files are already in the work tree.
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    pub rel: String,
-    pub bytes: Option<Vec<u8>>,
+#[derive(Debug, Clone, Copy)]
+pub struct FileChange<'a> {
+    pub rel: &'a str,
+    pub bytes: Option<&'a [u8]>,
 }
 
 /// A commit that was made.
@@ -92,7 +92,7 @@ impl GitRepo {
             Some(c) => Some(ctx(c.tree(), || "cannot read HEAD's tree".into())?),
             None => None,
         };
-        let git_paths: Vec<String> = changes.iter().map(|c| self.to_git(&c.rel)).collect();
+        let git_paths: Vec<String> = changes.iter().map(|c| self.to_git(c.rel)).collect();
         let committed = match &base {
             Some(t) => ctx(super::tree_entries(repo, t, &git_paths), || {
                 "cannot read HEAD's tree".into()
@@ -100,30 +100,16 @@ impl GitRepo {
             None => Default::default(),
         };
         let blobs = self.blobs(changes, &git_paths)?;
-        let mut entries: Vec<Staged> = Vec::with_capacity(changes.len());
-        for ((c, gp), oid) in changes.iter().zip(&git_paths).zip(blobs) {
-            let abs = self.workdir().join(gp);
-            let blob = oid.map(|oid| {
+        let entries: Vec<Staged> = git_paths
+            .iter()
+            .zip(blobs)
+            .map(|(gp, oid)| {
                 let head_exec = committed
                     .get(gp)
                     .is_some_and(|e| e.1 == i32::from(FileMode::BlobExecutable));
-                let exec = executable(&abs).unwrap_or(head_exec);
-                (
-                    oid,
-                    if exec {
-                        FileMode::BlobExecutable
-                    } else {
-                        FileMode::Blob
-                    },
-                )
-            });
-            let _ = c;
-            entries.push(Staged {
-                git_path: gp.clone(),
-                abs,
-                blob,
-            });
-        }
+                self.staged(gp.clone(), oid, head_exec)
+            })
+            .collect();
         if base.is_some()
             && entries
                 .iter()
@@ -191,7 +177,7 @@ impl GitRepo {
         .map(Vec::into_iter);
         changes
             .iter()
-            .map(|c| match &c.bytes {
+            .map(|c| match c.bytes {
                 None => Ok(None),
                 Some(b) => match by_git.as_mut().and_then(Iterator::next) {
                     Some(oid) => Ok(Some(oid)),
@@ -294,35 +280,35 @@ impl GitRepo {
     /// Stage `changes` (already written to the work tree) in git's index,
     /// like `git add` / `git rm --cached` of just those paths.
     pub fn stage_files(&self, changes: &[FileChange]) -> Result<(), CommitError> {
-        let git_paths: Vec<String> = changes.iter().map(|c| self.to_git(&c.rel)).collect();
+        let git_paths: Vec<String> = changes.iter().map(|c| self.to_git(c.rel)).collect();
         let blobs = self.blobs(changes, &git_paths)?;
         let entries: Vec<Staged> = git_paths
             .into_iter()
             .zip(blobs)
-            .map(|(gp, oid)| {
-                let abs = self.workdir().join(&gp);
-                let exec = executable(&abs).unwrap_or(false);
-                Staged {
-                    blob: oid.map(|o| {
-                        (
-                            o,
-                            if exec {
-                                FileMode::BlobExecutable
-                            } else {
-                                FileMode::Blob
-                            },
-                        )
-                    }),
-                    git_path: gp,
-                    abs,
-                }
-            })
+            .map(|(gp, oid)| self.staged(gp, oid, false))
             .collect();
         self.stage_entries(&entries, None)
             .map_err(|output| CommitError::Refused {
                 status: "0".into(),
                 output,
             })
+    }
+
+    /// One file as it goes into an index: its blob (`None`: removed) with
+    /// the mode `git add` would give it (executable when the work-tree file
+    /// is; `exec` where that cannot be told).
+    fn staged(&self, git_path: String, oid: Option<Oid>, exec: bool) -> Staged {
+        let abs = self.workdir().join(&git_path);
+        let mode = if executable(&abs).unwrap_or(exec) {
+            FileMode::BlobExecutable
+        } else {
+            FileMode::Blob
+        };
+        Staged {
+            blob: oid.map(|o| (o, mode)),
+            git_path,
+            abs,
+        }
     }
 
     fn workdir(&self) -> PathBuf {
