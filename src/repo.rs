@@ -44,6 +44,8 @@ pub struct Repo {
     /// Problems in folio.toml, staff.toml or schema files (defaults are used
     /// where a file is broken).
     pub setup_diagnostics: Vec<Diagnostic>,
+    /// The write lock, once a writer took it ([`Repo::lock_for_writing`]).
+    writing: std::sync::OnceLock<WriteLock>,
 }
 
 /// A record file found under `customers/`.
@@ -163,6 +165,41 @@ where
 impl Repo {
     /// Find the root by walking up from `start` to a folder with folio.toml.
     pub fn discover(start: &Path) -> Result<Repo, RepoError> {
+        Repo::open(&Repo::find_root(start)?)
+    }
+
+    /// Open the repository whose root is `root` for a command that changes
+    /// it: the write lock is taken first (`waiting` is called when another
+    /// writer holds it), so that what the command reads is what it changes.
+    pub fn open_for_writing(root: &Path, waiting: impl FnOnce()) -> Result<Repo, RepoError> {
+        let root = root.canonicalize().map_err(|source| RepoError::Read {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if !root.join(CONFIG_FILE).is_file() {
+            return Err(RepoError::NoConfig(root));
+        }
+        let lock = WriteLock::take(&root, waiting).map_err(|source| RepoError::Read {
+            path: root.join(CACHE_DIR),
+            source,
+        })?;
+        let repo = Repo::open(&root)?;
+        let _ = repo.writing.set(lock);
+        Ok(repo)
+    }
+
+    /// Take the write lock if this process does not hold it yet (an edit
+    /// session does, for callers that opened the repository for reading).
+    pub fn lock_for_writing(&self) -> std::io::Result<()> {
+        if self.writing.get().is_none() {
+            let lock = WriteLock::take(&self.root, || {})?;
+            let _ = self.writing.set(lock);
+        }
+        Ok(())
+    }
+
+    /// The nearest folder at or above `start` with a folio.toml.
+    pub fn find_root(start: &Path) -> Result<PathBuf, RepoError> {
         let start = start.canonicalize().map_err(|source| RepoError::Read {
             path: start.to_path_buf(),
             source,
@@ -170,7 +207,7 @@ impl Repo {
         let mut dir = start.as_path();
         loop {
             if dir.join(CONFIG_FILE).is_file() {
-                return Repo::open(dir);
+                return Ok(dir.to_path_buf());
             }
             match dir.parent() {
                 Some(p) => dir = p,
@@ -257,6 +294,7 @@ impl Repo {
             template,
             staff_valid,
             setup_diagnostics: setup,
+            writing: std::sync::OnceLock::new(),
         })
     }
 
@@ -463,6 +501,47 @@ impl Repo {
     }
 }
 
+/// Whether `p` (relative to the data root, `/`-separated) lies where the
+/// walk for records goes: under `customers/`, no empty, hidden or parent
+/// component.
+pub fn in_records_tree(p: &str) -> bool {
+    let mut parts = p.split('/');
+    parts.next() == Some(CUSTOMERS_DIR) && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
+}
+
+/// Whether `p` (relative to the data root) is where a record can be: a
+/// `.toml` file in the records' tree. The one rule: the walk, the watcher,
+/// the search manifest and the writers' guard all ask it.
+pub fn is_record_path(p: &str) -> bool {
+    in_records_tree(p) && p.len() > CUSTOMERS_DIR.len() + 1 && p.ends_with(".toml")
+}
+
+/// The repository's write lock, held by a command that changes it for its
+/// whole read-modify-write: two writers never interleave (twenty
+/// `folio followup` runs at once all land), and their commits are made one
+/// after another. An OS lock on the cache folder itself, released when the
+/// process ends, even when killed.
+#[derive(Debug)]
+pub struct WriteLock(#[allow(dead_code)] std::fs::File);
+
+impl WriteLock {
+    /// Take the lock of the repository at `root`, waiting while another
+    /// process holds it (`waiting` is called first, to say so).
+    pub fn take(root: &Path, waiting: impl FnOnce()) -> std::io::Result<WriteLock> {
+        let cache = prepare_cache_dir(&root.join(CACHE_DIR), "")?;
+        let f = std::fs::File::open(&cache)?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting();
+                f.lock()?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        Ok(WriteLock(f))
+    }
+}
+
 /// Open (creating it if missing) the lock file at `path`. An OS file lock
 /// on it is released when the file is dropped or the process ends, even
 /// when killed.
@@ -496,6 +575,20 @@ pub fn lock_file(path: &Path, waiting: impl FnOnce()) -> std::io::Result<std::fs
 /// nor commits it with `git add -A`. This is the only way the cache and its
 /// folders are made: the ignore file is written before any folder in it.
 pub fn prepare_cache_dir(cache: &Path, sub: &str) -> std::io::Result<PathBuf> {
+    // a `.folio` (or a folder in it) that is a symbolic link, committed by
+    // someone, would take the caches and transactions elsewhere
+    let mut at = cache.to_path_buf();
+    for part in std::iter::once("").chain(sub.split('/').filter(|p| !p.is_empty())) {
+        if !part.is_empty() {
+            at.push(part);
+        }
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(std::io::Error::other(format!(
+                "{} is a symbolic link: folio keeps its caches only in a real folder (remove the link)",
+                at.display()
+            )));
+        }
+    }
     std::fs::create_dir_all(cache)?;
     let ignore = cache.join(".gitignore");
     let ignores_all =

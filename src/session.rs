@@ -419,6 +419,15 @@ impl<'r> Session<'r> {
         if self.changes.is_empty() {
             return Ok(applied);
         }
+        // a session the command layer did not open for writing takes the
+        // write lock now; the check below still tells a change made since
+        // the files were read
+        self.repo
+            .lock_for_writing()
+            .map_err(|source| SessionError::Read {
+                path: self.repo.cache_dir().display().to_string(),
+                source,
+            })?;
         applied.kept_errors = self.validate()?;
         let git = match &finish {
             Finish::Write => None,
@@ -445,7 +454,19 @@ impl<'r> Session<'r> {
             }
         }
         let cache = self.repo.cache_dir();
-        crate::transaction::transact(&self.repo.root, &cache, &writes, &removes)?;
+        // a commit to make is the transaction's intent: killed before it is
+        // made, the next folio command makes it (see [`recover`])
+        let intent = match (&finish, &git) {
+            (Finish::Commit(req), Some(g)) => Some(encode_intent(g.head_oid(), &req.message)),
+            _ => None,
+        };
+        let tx = crate::transaction::begin(
+            &self.repo.root,
+            &cache,
+            &writes,
+            &removes,
+            intent.as_deref(),
+        )?;
         // a moved file keeps its permissions (the transaction gives a new
         // path the umask's)
         for c in &self.changes {
@@ -481,19 +502,33 @@ impl<'r> Session<'r> {
                         }
                     })?;
                 match g.commit_files(&files, &req.message, &scratch) {
-                    Ok(c) => applied.commit = Some(c),
+                    Ok(c) => {
+                        applied.commit = Some(c);
+                        if let Some(tx) = tx {
+                            tx.finish();
+                        }
+                    }
                     Err(source) => {
-                        return Err(match self.undo() {
-                            Ok(()) => SessionError::Commit { source },
-                            Err(undo) => SessionError::CommitNotUndone { source, undo },
-                        });
+                        // every file back as it was, from the backups
+                        if let Some(tx) = tx {
+                            tx.roll_back();
+                        }
+                        return Err(SessionError::Commit { source });
                     }
                 }
             }
-            (Finish::Stage, Some(g)) => g
-                .stage_files(&files)
-                .map_err(|source| SessionError::NotStaged { source })?,
-            _ => {}
+            (Finish::Stage, Some(g)) => {
+                if let Some(tx) = tx {
+                    tx.finish();
+                }
+                g.stage_files(&files)
+                    .map_err(|source| SessionError::NotStaged { source })?
+            }
+            _ => {
+                if let Some(tx) = tx {
+                    tx.finish();
+                }
+            }
         }
         Ok(applied)
     }
@@ -643,35 +678,91 @@ impl<'r> Session<'r> {
         }
         Ok(())
     }
+}
 
-    /// Put every file back as it was read (after a refused commit).
-    fn undo(&self) -> Result<(), TxError> {
-        let mut writes = Vec::new();
-        let mut removes = Vec::new();
-        for c in &self.changes {
-            match c {
-                Change::Write {
-                    original: Some(o), ..
-                } => writes.push((o.rel.clone(), o.bytes.clone())),
-                Change::Write {
-                    rel,
-                    original: None,
-                    ..
-                } => removes.push(rel.clone()),
-                Change::Remove { original } => {
-                    writes.push((original.rel.clone(), original.bytes.clone()))
-                }
-            }
+/// The intent of a transaction that is to be committed: the HEAD it was
+/// made on and the message.
+fn encode_intent(base: Option<git2::Oid>, message: &str) -> String {
+    let base = base.map_or_else(|| "unborn".to_string(), |o| o.to_string());
+    format!("folio-commit 1\nbase {base}\n\n{message}")
+}
+
+fn decode_intent(text: &str) -> Option<(Option<git2::Oid>, &str)> {
+    let rest = text.strip_prefix("folio-commit 1\nbase ")?;
+    let (base, message) = rest.split_once("\n\n")?;
+    let base = match base {
+        "unborn" => None,
+        hex => Some(git2::Oid::from_str(hex).ok()?),
+    };
+    Some((base, message))
+}
+
+/// Finish what a killed folio left half done in `repo`, before anything
+/// reads the records: the files of an unfinished transaction are put in
+/// place ([`crate::transaction::recover`]), and the commit it was to make
+/// is made, or, when it was made and only git's index was not updated,
+/// the index is brought up to date (and the `index.lock` the killed folio
+/// held removed). When HEAD has moved on since, the files are left written
+/// and uncommitted, and the report says so.
+pub fn recover(repo: &Repo) -> Result<Vec<crate::transaction::Recovered>, TxError> {
+    let cache = repo.cache_dir();
+    crate::transaction::recover(&repo.root, &cache, &mut |intent| {
+        finish_commit(repo, intent)
+    })
+}
+
+fn finish_commit(repo: &Repo, intent: &crate::transaction::Intent) -> Result<String, String> {
+    let (base, message) =
+        decode_intent(intent.text).ok_or_else(|| "its commit could not be read".to_string())?;
+    let g =
+        GitRepo::open(&repo.root).ok_or_else(|| "the folder is no longer in git".to_string())?;
+    let scratch = crate::repo::prepare_cache_dir(&repo.cache_dir(), "commit")
+        .map_err(|e| format!("cannot create .folio/commit: {e}"))?;
+    crate::git::remove_stale_index_lock(g.repo.path(), &scratch);
+    let bytes: Vec<(&str, Option<Vec<u8>>)> = intent
+        .paths
+        .iter()
+        .map(|p| (*p, std::fs::read(repo.root.join(p)).ok()))
+        .collect();
+    let files: Vec<FileChange> = bytes
+        .iter()
+        .map(|(rel, b)| FileChange {
+            rel,
+            bytes: b.as_deref(),
+        })
+        .collect();
+    let head = g.head_oid();
+    let short = |o: git2::Oid| o.to_string()[..10].to_string();
+    if head == base {
+        g.ready_to_commit().map_err(|e| {
+            format!("its files are written but not committed ({e}); commit them yourself")
+        })?;
+        return match g.commit_files(&files, message, &scratch) {
+            Ok(c) => Ok(format!("committed it as {}", short(c.oid))),
+            Err(e) => Err(format!(
+                "its files are written but the commit failed ({e}); commit them yourself"
+            )),
+        };
+    }
+    let made = head
+        .and_then(|h| g.repo.find_commit(h).ok())
+        .filter(|c| c.parent_id(0).ok() == base && c.message_raw().ok() == Some(message));
+    match made {
+        Some(c) => {
+            g.stage_files(&files).map_err(|e| {
+                format!(
+                    "its commit {} is made but git's index could not be updated ({e}); run `git add` on its files",
+                    short(c.id())
+                )
+            })?;
+            Ok(format!(
+                "its commit {} was made; git's index is brought up to date",
+                short(c.id())
+            ))
         }
-        crate::transaction::transact(&self.repo.root, &self.repo.cache_dir(), &writes, &removes)?;
-        // a removed file put back gets its own permissions again
-        for c in &self.changes {
-            if let Change::Remove { original } = c
-                && let Some(p) = &original.permissions
-            {
-                let _ = std::fs::set_permissions(self.repo.root.join(&original.rel), p.clone());
-            }
-        }
-        Ok(())
+        None => Err(
+            "HEAD has moved since, so its files are written but not committed; commit them yourself"
+                .to_string(),
+        ),
     }
 }

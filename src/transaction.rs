@@ -20,6 +20,19 @@
 //! taken are undone from the backups: roll back. A lock on the
 //! folder `.folio/tx` keeps two transactions, or a transaction and a
 //! recovery, from running at once.
+//!
+//! A transaction may carry an *intent* (the commit an edit session is to
+//! make once the files are in place): its folder then stays until the
+//! caller calls [`Written::finish`], and a recovery hands the intent back
+//! (see [`recover`]) so that a killed `--commit` is committed after all.
+//!
+//! A repository can come from someone else, with a `.folio/tx` committed
+//! in it: a journal is trusted only when this clone wrote it (a mark in
+//! the git folder, which a clone never copies), and every step, new or
+//! recovered, must pass [`check_target`] (inside the repository, a record
+//! or a settings file, not under `.git` or `.folio`, no symbolic link on
+//! the way). A journal that fails either stops the command, changing
+//! nothing.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -28,6 +41,7 @@ use std::path::{Path, PathBuf};
 /// The folder under the cache directory that holds transactions.
 pub const TX_DIR: &str = "tx";
 const JOURNAL: &str = "journal";
+const INTENT: &str = "intent";
 
 /// Why a transaction did not happen (nothing was changed).
 #[derive(Debug, thiserror::Error)]
@@ -109,13 +123,45 @@ fn decode(text: &str) -> Option<Vec<Step>> {
     None
 }
 
-fn is_unsafe(rel: &str) -> bool {
+/// Why folio will not write at `rel` (relative to `root`), or `None`: the
+/// path must be relative and plain (no `..`, no tab or newline), name a
+/// record (see [`crate::repo::is_record_path`]) or `staff.toml` /
+/// `folio.toml`, and no folder on the way to it, nor the file itself, may
+/// be a symbolic link (a link to a folder elsewhere would take the write
+/// out of the repository).
+pub fn check_target(root: &Path, rel: &str) -> Option<String> {
     let p = Path::new(rel);
-    rel.is_empty()
-        || rel.contains(['\t', '\n', '\r'])
-        || p.is_absolute()
-        || p.components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    let plain = !rel.is_empty()
+        && !rel.contains(['\t', '\n', '\r', '\\'])
+        && !p.is_absolute()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Some(format!("refusing to write outside the repository: {rel:?}"));
+    }
+    let known = crate::repo::is_record_path(rel)
+        || rel == crate::repo::STAFF_FILE
+        || rel == crate::repo::CONFIG_FILE;
+    if !known {
+        return Some(format!(
+            "refusing to write {rel:?}: folio writes only records under customers/, staff.toml and folio.toml"
+        ));
+    }
+    let mut at = root.to_path_buf();
+    for c in p.components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let shown = at.strip_prefix(root).unwrap_or(&at).display().to_string();
+                return Some(format!(
+                    "refusing to write {rel}: {shown} is a symbolic link (folio never writes through one)"
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => break, // nothing further exists yet
+        }
+    }
+    None
 }
 
 /// Hold the transaction lock of `cache` until dropped.
@@ -149,15 +195,65 @@ pub fn transact(
     writes: &[(String, Vec<u8>)],
     removes: &[String],
 ) -> Result<(), TxError> {
+    if let Some(w) = begin(root, cache, writes, removes, None)? {
+        w.finish();
+    }
+    Ok(())
+}
+
+fn invalid(what: String) -> TxError {
+    TxError {
+        what,
+        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+    }
+}
+
+/// A transaction whose files are in place, kept open: its lock is held and
+/// its backups are kept until [`Written::finish`] (done) or
+/// [`Written::roll_back`] (put every file back). Dropped without either
+/// (a panic, a kill), the folder stays and the next recovery finishes the
+/// files and hands back the intent.
+pub struct Written {
+    root: PathBuf,
+    dir: PathBuf,
+    mark: Option<PathBuf>,
+    steps: Vec<Step>,
+    _lock: Lock,
+}
+
+impl Written {
+    /// The transaction is done: its folder and mark are removed.
+    pub fn finish(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(m) = &self.mark {
+            let _ = std::fs::remove_file(m);
+        }
+    }
+
+    /// Put every file back as it was before the transaction (from the
+    /// backups, which are the original files themselves: modes and all).
+    pub fn roll_back(self) {
+        undo(&self.root, &self.dir, &self.steps);
+        self.finish();
+    }
+}
+
+/// [`transact`] with an `intent` kept beside the journal (written before
+/// its commit point), the transaction left open: see [`Written`]. `None`
+/// when there is nothing to do.
+pub fn begin(
+    root: &Path,
+    cache: &Path,
+    writes: &[(String, Vec<u8>)],
+    removes: &[String],
+    intent: Option<&str>,
+) -> Result<Option<Written>, TxError> {
     if writes.is_empty() && removes.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     for rel in writes.iter().map(|(p, _)| p).chain(removes) {
-        if is_unsafe(rel) {
-            return Err(TxError {
-                what: format!("refusing to write outside the repository: {rel:?}"),
-                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-            });
+        if let Some(why) = check_target(root, rel) {
+            return Err(invalid(format!("{why}; nothing was changed")));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -167,22 +263,36 @@ pub fn transact(
         .chain(removes)
         .find(|p| !seen.insert(p.as_str()))
     {
-        return Err(TxError {
-            what: format!("{rel} is written or removed twice in one change; nothing was changed"),
-            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        });
+        return Err(invalid(format!(
+            "{rel} is written or removed twice in one change; nothing was changed"
+        )));
     }
-    let _lock = lock(cache)?;
-    // A transaction another process left behind comes first.
-    recover_locked(root, cache)?;
+    let lock = lock(cache)?;
+    // A transaction another process left behind comes first (one with an
+    // intent is finished by the edit session's recovery, which runs when
+    // the repository is opened; here its files are put in place).
+    recover_locked(root, cache, &mut |_| {
+        Ok("its files are written; its commit is left to the repository's next opening".into())
+    })?;
     let id = ulid::Ulid::new().to_string().to_lowercase();
     let dir = crate::repo::prepare_cache_dir(cache, &format!("{TX_DIR}/{id}")).map_err(err(
         format!("cannot create {}", cache.join(TX_DIR).join(&id).display()),
     ))?;
+    let mark = trust_mark(root, cache, &id);
     let cleanup = |e: TxError| {
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(&mark);
         e
     };
+    // This clone started the transaction: the mark that recovery asks for.
+    (|| {
+        if let Some(parent) = mark.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&mark, b"")
+    })()
+    .map_err(err(format!("cannot write {}", mark.display())))
+    .map_err(cleanup)?;
     // Step 1: stage the new texts and link the originals.
     let mut steps: Vec<Step> = Vec::with_capacity(writes.len() + removes.len());
     for (n, target) in removes.iter().enumerate() {
@@ -230,6 +340,13 @@ pub fn transact(
             backup,
         });
     }
+    if let Some(text) = intent {
+        std::fs::write(dir.join(INTENT), text)
+            .map_err(err(
+                "cannot write the transaction's intent; nothing was changed",
+            ))
+            .map_err(cleanup)?;
+    }
     // The staged texts reach the disk before the journal says they are
     // there (one flush of the file system, not one per file).
     crate::edit::sync_file_systems(std::iter::once(staged(&dir, base).as_path()))
@@ -257,9 +374,43 @@ pub fn transact(
             source,
         }));
     }
-    // Step 4.
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    Ok(Some(Written {
+        root: root.to_path_buf(),
+        dir,
+        mark: Some(mark),
+        steps,
+        _lock: lock,
+    }))
+}
+
+/// Where this clone marks the transactions it starts: in the git folder
+/// (`.git/folio-tx/<id>`), which a clone never copies, so that a
+/// `.folio/tx` that came with the repository is never trusted; in a
+/// folder that is not in git, beside the transactions.
+fn trust_mark(root: &Path, cache: &Path, id: &str) -> PathBuf {
+    match git_dir(root) {
+        Some(g) => g.join("folio-tx").join(id),
+        None => cache.join("tx-marks").join(id),
+    }
+}
+
+/// The git folder of the work tree `root` is in, found the way git finds
+/// it (a `.git` folder, or a `.git` file naming it: a linked work tree).
+fn git_dir(root: &Path) -> Option<PathBuf> {
+    let mut at = Some(root);
+    while let Some(dir) = at {
+        let dot = dir.join(".git");
+        match std::fs::symlink_metadata(&dot) {
+            Ok(m) if m.is_dir() => return Some(dot),
+            Ok(m) if m.is_file() => {
+                let text = std::fs::read_to_string(&dot).ok()?;
+                let named = text.strip_prefix("gitdir:")?.trim();
+                return Some(dir.join(named));
+            }
+            _ => at = dir.parent(),
+        }
+    }
+    None
 }
 
 /// A test hook: `FOLIO_TX_FAULT=stage:N` (after the N-th file is staged),
@@ -334,18 +485,41 @@ fn undo(root: &Path, dir: &Path, steps: &[Step]) {
 /// What [`recover`] did with one transaction left behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recovered {
-    /// The journal was complete: its files were put in place.
-    Finished { files: usize },
+    /// The journal was complete: its files were put in place; `intent` is
+    /// what the caller's handler said it did with the transaction's intent.
+    Finished {
+        files: usize,
+        intent: Option<String>,
+    },
     /// Finishing failed; what had been done was undone.
     RolledBack { files: usize, reason: String },
     /// No journal yet: nothing had changed; the staged files were removed.
     Discarded,
 }
 
+/// A finished transaction's intent, handed to the caller of [`recover`].
+#[derive(Debug)]
+pub struct Intent<'a> {
+    pub text: &'a str,
+    /// The paths the transaction wrote or removed.
+    pub paths: Vec<&'a str>,
+}
+
 /// Finish or clear the transactions a killed folio left in `cache`. Cheap
 /// when there are none (one directory read); skipped while another process
-/// holds the lock (its transaction is still running).
-pub fn recover(root: &Path, cache: &Path) -> Result<Vec<Recovered>, TxError> {
+/// holds the lock (its transaction is still running). A transaction with
+/// an intent is handed to `on_intent` once its files are in place; its
+/// folder is removed after that (killed meanwhile, the next recovery hands
+/// it over again, so the handler must be idempotent).
+///
+/// A transaction this clone did not start, or whose journal names a path
+/// folio would not write, is refused: nothing is changed and an error says
+/// which folder it is.
+pub fn recover(
+    root: &Path,
+    cache: &Path,
+    on_intent: &mut dyn FnMut(&Intent) -> Result<String, String>,
+) -> Result<Vec<Recovered>, TxError> {
     let dir = cache.join(TX_DIR);
     if !has_transactions(&dir) {
         return Ok(Vec::new());
@@ -358,37 +532,94 @@ pub fn recover(root: &Path, cache: &Path) -> Result<Vec<Recovered>, TxError> {
             return Err(err(format!("cannot lock {}", dir.display()))(e));
         }
     }
-    recover_locked(root, cache)
+    recover_locked(root, cache, on_intent)
 }
 
 fn has_transactions(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut it| it.any(|e| e.is_ok_and(|e| e.path().is_dir())))
 }
 
-fn recover_locked(root: &Path, cache: &Path) -> Result<Vec<Recovered>, TxError> {
+/// A transaction folder's journal, if it has a complete one that is safe
+/// to follow; an error when it is not to be trusted.
+fn trusted_journal(root: &Path, cache: &Path, tx: &Path) -> Result<Option<Vec<Step>>, TxError> {
+    let shown = tx.strip_prefix(root).unwrap_or(tx).display().to_string();
+    let refuse = |why: String| TxError {
+        what: format!(
+            "refusing the unfinished change in {shown}: {why}; nothing was changed (if you do not know where it came from, delete the folder)"
+        ),
+        source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+    };
+    let journal = tx.join(JOURNAL);
+    let text = match std::fs::symlink_metadata(&journal) {
+        Err(_) => return Ok(None),
+        Ok(m) if !m.is_file() => return Err(refuse("its journal is not a regular file".into())),
+        Ok(m) if m.len() > 64 << 20 => return Err(refuse("its journal is too large".into())),
+        Ok(_) => match std::fs::read_to_string(&journal) {
+            Ok(t) => t,
+            Err(_) => return Ok(None),
+        },
+    };
+    let Some(steps) = decode(&text) else {
+        return Ok(None); // cut short: before the commit point
+    };
+    let id = tx.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if !trust_mark(root, cache, id).is_file() {
+        return Err(refuse(
+            "this clone did not start it (it may have come with the repository)".into(),
+        ));
+    }
+    for st in &steps {
+        let (Step::Write { target, .. } | Step::Remove { target, .. }) = st;
+        if let Some(why) = check_target(root, target) {
+            return Err(refuse(why));
+        }
+    }
+    Ok(Some(steps))
+}
+
+fn recover_locked(
+    root: &Path,
+    cache: &Path,
+    on_intent: &mut dyn FnMut(&Intent) -> Result<String, String>,
+) -> Result<Vec<Recovered>, TxError> {
     let dir = cache.join(TX_DIR);
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(out);
     };
+    // only real folders: a symbolic link is never followed
     let mut txs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .collect();
     txs.sort(); // ulids: oldest first
-    for tx in txs {
-        let journal = std::fs::read_to_string(tx.join(JOURNAL))
-            .ok()
-            .and_then(|t| decode(&t));
+    // every folder is judged before any is acted on
+    let journals = txs
+        .iter()
+        .map(|tx| trusted_journal(root, cache, tx))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (tx, journal) in txs.iter().zip(journals) {
         let done = match journal {
             None => Recovered::Discarded,
             Some(steps) => {
                 let files = steps.len();
-                match apply(root, &tx, &steps) {
-                    Ok(()) => Recovered::Finished { files },
+                match apply(root, tx, &steps) {
+                    Ok(()) => {
+                        let intent =
+                            std::fs::read_to_string(tx.join(INTENT)).ok().map(|text| {
+                                let paths = steps
+                                .iter()
+                                .map(|(Step::Write { target, .. } | Step::Remove { target, .. })| {
+                                    target.as_str()
+                                })
+                                .collect();
+                                on_intent(&Intent { text: &text, paths }).unwrap_or_else(|e| e)
+                            });
+                        Recovered::Finished { files, intent }
+                    }
                     Err((rel, e)) => {
-                        undo(root, &tx, &steps);
+                        undo(root, tx, &steps);
                         Recovered::RolledBack {
                             files,
                             reason: format!("cannot write {rel}: {e}"),
@@ -397,7 +628,9 @@ fn recover_locked(root: &Path, cache: &Path) -> Result<Vec<Recovered>, TxError> 
                 }
             }
         };
-        std::fs::remove_dir_all(&tx).map_err(err(format!("cannot remove {}", tx.display())))?;
+        std::fs::remove_dir_all(tx).map_err(err(format!("cannot remove {}", tx.display())))?;
+        let id = tx.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let _ = std::fs::remove_file(trust_mark(root, cache, id));
         out.push(done);
     }
     Ok(out)
@@ -435,38 +668,50 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
         let cache = root.join(".folio");
-        std::fs::create_dir_all(root.join("c")).unwrap();
-        std::fs::write(root.join("c/old.toml"), "old").unwrap();
-        std::fs::write(root.join("c/gone.toml"), "gone").unwrap();
+        std::fs::create_dir_all(root.join("customers")).unwrap();
+        std::fs::write(root.join("customers/old.toml"), "old").unwrap();
+        std::fs::write(root.join("customers/gone.toml"), "gone").unwrap();
         transact(
             root,
             &cache,
             &[
-                ("c/old.toml".into(), b"new".to_vec()),
-                ("c/d/fresh.toml".into(), b"fresh".to_vec()),
+                ("customers/old.toml".into(), b"new".to_vec()),
+                ("customers/d/fresh.toml".into(), b"fresh".to_vec()),
             ],
-            &["c/gone.toml".into()],
+            &["customers/gone.toml".into()],
         )
         .unwrap();
-        assert_eq!(read(&root.join("c/old.toml")).as_deref(), Some("new"));
-        assert_eq!(read(&root.join("c/d/fresh.toml")).as_deref(), Some("fresh"));
-        assert!(!root.join("c/gone.toml").exists());
+        assert_eq!(
+            read(&root.join("customers/old.toml")).as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            read(&root.join("customers/d/fresh.toml")).as_deref(),
+            Some("fresh")
+        );
+        assert!(!root.join("customers/gone.toml").exists());
         assert!(!has_transactions(&cache.join(TX_DIR)));
         // A write that cannot happen (its folder is a file) undoes the rest.
-        std::fs::write(root.join("blocker"), "x").unwrap();
+        std::fs::write(root.join("customers/blocker"), "x").unwrap();
         let e = transact(
             root,
             &cache,
             &[
-                ("c/old.toml".into(), b"newer".to_vec()),
-                ("blocker/x.toml".into(), b"x".to_vec()),
+                ("customers/old.toml".into(), b"newer".to_vec()),
+                ("customers/blocker/x.toml".into(), b"x".to_vec()),
             ],
-            &["c/d/fresh.toml".into()],
+            &["customers/d/fresh.toml".into()],
         )
         .unwrap_err();
-        assert!(e.what.contains("blocker/x.toml"), "{}", e.what);
-        assert_eq!(read(&root.join("c/old.toml")).as_deref(), Some("new"));
-        assert_eq!(read(&root.join("c/d/fresh.toml")).as_deref(), Some("fresh"));
+        assert!(e.what.contains("customers/blocker/x.toml"), "{}", e.what);
+        assert_eq!(
+            read(&root.join("customers/old.toml")).as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            read(&root.join("customers/d/fresh.toml")).as_deref(),
+            Some("fresh")
+        );
         assert!(!has_transactions(&cache.join(TX_DIR)));
         assert!(transact(root, &cache, &[("../x".into(), b"x".to_vec())], &[]).is_err());
     }
@@ -485,23 +730,27 @@ mod tests {
                 .mode()
                 & 0o777
         };
-        std::fs::write(root.join("a.toml"), "a").unwrap();
-        std::fs::set_permissions(root.join("a.toml"), std::fs::Permissions::from_mode(0o640))
-            .unwrap();
+        std::fs::create_dir_all(root.join("customers")).unwrap();
+        std::fs::write(root.join("customers/a.toml"), "a").unwrap();
+        std::fs::set_permissions(
+            root.join("customers/a.toml"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
         std::fs::write(root.join("probe"), "").unwrap();
         let umask_mode = mode("probe");
         transact(
             root,
             &cache,
             &[
-                ("a.toml".into(), b"a2".to_vec()),
-                ("b.toml".into(), b"b".to_vec()),
+                ("customers/a.toml".into(), b"a2".to_vec()),
+                ("customers/b.toml".into(), b"b".to_vec()),
             ],
             &[],
         )
         .unwrap();
-        assert_eq!(mode("a.toml"), 0o640);
-        assert_eq!(mode("b.toml"), umask_mode);
+        assert_eq!(mode("customers/a.toml"), 0o640);
+        assert_eq!(mode("customers/b.toml"), umask_mode);
     }
 
     #[test]
@@ -511,41 +760,55 @@ mod tests {
         let cache = root.join(".folio");
         let tx = cache.join(TX_DIR).join("01a");
         std::fs::create_dir_all(&tx).unwrap();
-        std::fs::write(root.join("a.toml"), "a0").unwrap();
-        std::fs::write(root.join("r.toml"), "r").unwrap();
+        std::fs::create_dir_all(root.join("customers")).unwrap();
+        // started by this copy of the repository
+        std::fs::create_dir_all(cache.join("tx-marks")).unwrap();
+        std::fs::write(cache.join("tx-marks/01a"), "").unwrap();
+        std::fs::write(root.join("customers/a.toml"), "a0").unwrap();
+        std::fs::write(root.join("customers/r.toml"), "r").unwrap();
         // Killed after the first rename: b is in place, a is still staged.
         let steps = vec![
             Step::Remove {
                 n: 0,
-                target: "r.toml".into(),
+                target: "customers/r.toml".into(),
             },
             Step::Write {
                 n: 1,
-                target: "b.toml".into(),
+                target: "customers/b.toml".into(),
                 backup: false,
             },
             Step::Write {
                 n: 2,
-                target: "a.toml".into(),
+                target: "customers/a.toml".into(),
                 backup: true,
             },
         ];
-        std::fs::write(root.join("b.toml"), "b1").unwrap();
+        std::fs::write(root.join("customers/b.toml"), "b1").unwrap();
         std::fs::write(staged(&tx, 2), "a1").unwrap();
-        std::fs::hard_link(root.join("a.toml"), orig(&tx, 2)).unwrap();
+        std::fs::hard_link(root.join("customers/a.toml"), orig(&tx, 2)).unwrap();
         std::fs::write(tx.join(JOURNAL), encode(&steps)).unwrap();
         // And one killed before its commit point.
         let early = cache.join(TX_DIR).join("01b");
         std::fs::create_dir_all(&early).unwrap();
         std::fs::write(staged(&early, 0), "never").unwrap();
-        let got = recover(root, &cache).unwrap();
+        let got = recover(root, &cache, &mut |_| Ok(String::new())).unwrap();
         assert_eq!(
             got,
-            vec![Recovered::Finished { files: 3 }, Recovered::Discarded]
+            vec![
+                Recovered::Finished {
+                    files: 3,
+                    intent: None
+                },
+                Recovered::Discarded
+            ]
         );
-        assert_eq!(read(&root.join("a.toml")).as_deref(), Some("a1"));
-        assert_eq!(read(&root.join("b.toml")).as_deref(), Some("b1"));
-        assert!(!root.join("r.toml").exists());
-        assert!(recover(root, &cache).unwrap().is_empty());
+        assert_eq!(read(&root.join("customers/a.toml")).as_deref(), Some("a1"));
+        assert_eq!(read(&root.join("customers/b.toml")).as_deref(), Some("b1"));
+        assert!(!root.join("customers/r.toml").exists());
+        assert!(
+            recover(root, &cache, &mut |_| Ok(String::new()))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

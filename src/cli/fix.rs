@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let as_of = super::as_of(args.as_of);
     let loaded = repo.load(as_of);
     let records: Vec<_> = loaded

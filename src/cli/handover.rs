@@ -61,7 +61,7 @@ fn failure(e: HandoverError) -> Failure {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let as_of = super::as_of(a.as_of);
     let to: Vec<String> =
         a.to.iter()

@@ -49,7 +49,7 @@ struct ConflictReport {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let loaded = repo.load(super::as_of(a.as_of));
     let records = &loaded.records;
     let find = |arg: &str| -> Result<usize, Failure> {

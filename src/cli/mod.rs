@@ -220,10 +220,25 @@ pub struct Ctx {
 impl Ctx {
     /// Open the data repository (`--repo` or the nearest folio.toml).
     pub fn open_repo(&self) -> Result<Repo, Failure> {
-        let r = match &self.repo_arg {
-            Some(dir) => Repo::open(dir),
-            None => Repo::discover(&std::env::current_dir()?),
+        self.open(false)
+    }
+
+    fn open(&self, write: bool) -> Result<Repo, Failure> {
+        let root = match &self.repo_arg {
+            Some(dir) => Ok(dir.clone()),
+            None => Repo::find_root(&std::env::current_dir()?),
         };
+        let r = root.and_then(|root| {
+            if write {
+                Repo::open_for_writing(&root, || {
+                    eprint(
+                        "waiting for another folio command that is changing this repository...\n",
+                    )
+                })
+            } else {
+                Repo::open(&root)
+            }
+        });
         let repo = r.map_err(|e| {
             let f = Failure::from(e);
             f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
@@ -235,7 +250,17 @@ impl Ctx {
     /// Open the repository for a command that needs valid settings: a broken
     /// folio.toml or staff.toml stops it (run `folio check` for details).
     pub fn open_repo_strict(&self) -> Result<Repo, Failure> {
-        let repo = self.open_repo()?;
+        self.strict(self.open(false)?)
+    }
+
+    /// [`Ctx::open_repo_strict`] for a command that changes the repository:
+    /// the repository's write lock is held from before anything is read
+    /// until the command ends.
+    pub fn open_writer(&self) -> Result<Repo, Failure> {
+        self.strict(self.open(true)?)
+    }
+
+    fn strict(&self, repo: Repo) -> Result<Repo, Failure> {
         if let Some(d) = repo.setup_diagnostics.first() {
             let pos = d.line.map(|l| format!(":{l}")).unwrap_or_default();
             return Err(Failure::new(format!("{}{pos}: {}", d.path, d.message))
@@ -249,13 +274,14 @@ impl Ctx {
 /// before anything reads the records, and say so on stderr.
 fn recover_transactions(repo: &Repo) -> Result<(), Failure> {
     use crate::transaction::Recovered;
-    let done = crate::transaction::recover(&repo.root, &repo.cache_dir())?;
+    let done = crate::session::recover(repo)?;
     for r in done {
         let msg = match r {
-            Recovered::Finished { files } => format!(
-                "note: finished a change that an interrupted folio left half done ({} in {})\n",
+            Recovered::Finished { files, intent } => format!(
+                "note: finished a change that an interrupted folio left half done ({} in {}){}\n",
                 crate::output::plural(files, "file"),
-                repo.cache_dir().join(crate::transaction::TX_DIR).display()
+                repo.cache_dir().join(crate::transaction::TX_DIR).display(),
+                intent.map(|i| format!(": {i}")).unwrap_or_default()
             ),
             Recovered::RolledBack { files, reason } => format!(
                 "warning: could not finish a change that an interrupted folio left half done ({}): {reason}; it was undone\n",

@@ -60,7 +60,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let as_of = super::as_of(a.as_of);
     let trim = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let email = trim(a.email);

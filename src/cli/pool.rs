@@ -489,7 +489,7 @@ fn release(
             "--reason must say why the customers return to the pool",
         ));
     }
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let _lock = pool_lock(&repo)?;
     let records = load(&repo, as_of);
     let chosen: Vec<&Record> = if eligible {
@@ -717,7 +717,7 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
 }
 
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commit) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let _lock = pool_lock(&repo)?;
     check_staff(&repo, h)?;
     let git = crate::git::GitRepo::open(&repo.root);
@@ -794,7 +794,7 @@ fn assign(
     dry_run: bool,
     commit: Commit,
 ) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    let repo = ctx.open_writer()?;
     let _lock = if dry_run {
         None
     } else {

@@ -41,7 +41,12 @@ struct Item<'a> {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
-    let repo = ctx.open_repo_strict()?;
+    // --apply changes the records: the write lock, before they are read
+    let repo = if a.apply {
+        ctx.open_writer()?
+    } else {
+        ctx.open_repo_strict()?
+    };
     let as_of = super::as_of(a.as_of);
     if repo.config.tag_rules.is_empty() {
         return Err(Failure::new("folio.toml has no [[tag_rules]]")

@@ -59,6 +59,9 @@ pub enum CommitError {
     /// would conclude it.
     #[error("a {0} is in progress in git: folio will not commit in the middle of it")]
     InProgress(&'static str),
+    /// Another git command holds the index.
+    #[error("git's index is locked ({}): another git command is running", .0.display())]
+    IndexLocked(PathBuf),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CommitError {
@@ -87,6 +90,12 @@ impl GitRepo {
         // checking each one again costs seconds on 100,000 records.
         git2::opts::strict_object_creation(false);
         let repo = &self.repo;
+        // git's index lock first: HEAD and the index are read under it
+        let mut held = if git_program_wanted() {
+            Some(IndexLock::take(repo.path(), scratch)?)
+        } else {
+            None
+        };
         let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
         let base = match &head {
             Some(c) => Some(ctx(c.tree(), || "cannot read HEAD's tree".into())?),
@@ -118,14 +127,15 @@ impl GitRepo {
             return Err(CommitError::NothingToCommit);
         }
         // without the git program (or with it turned off), libgit2
-        let by_git = if git_program_wanted() {
-            self.commit_by_git(&entries, message, scratch, base.as_ref())?
-        } else {
-            None
+        let by_git = match held.as_mut() {
+            Some(lock) => self.commit_by_git(&entries, message, scratch, base.as_ref(), lock)?,
+            None => None,
         };
         let made = match by_git {
             Some(c) => c,
             None => {
+                // libgit2 takes git's lock itself
+                drop(held);
                 let mut c =
                     self.commit_by_libgit2(&entries, message, head.as_ref(), base.as_ref())?;
                 // Stage folio's files in the real index; other staged
@@ -256,19 +266,7 @@ impl GitRepo {
         index
             .read(true)
             .map_err(|e| format!("cannot read git's index: {}", e.message()))?;
-        for e in entries {
-            let r = match from {
-                Some(src) => match src.get_path(Path::new(&e.git_path), 0) {
-                    Some(entry) => index.add(&entry),
-                    None => match index.remove_path(Path::new(&e.git_path)) {
-                        Err(x) if x.code() != git2::ErrorCode::NotFound => Err(x),
-                        _ => Ok(()),
-                    },
-                },
-                None => e.apply(&mut index),
-            };
-            r.map_err(|x| format!("cannot stage {}: {}", e.git_path, x.message()))?;
-        }
+        put_entries(&mut index, entries, from)?;
         index.write().map_err(|e| {
             format!(
                 "the commit is made, but git's index could not be updated ({}): run `git add` on the files",
@@ -326,6 +324,7 @@ impl GitRepo {
         message: &str,
         scratch: &Path,
         base: Option<&git2::Tree>,
+        lock: &mut IndexLock,
     ) -> Result<Option<Committed>, CommitError> {
         let work = self.workdir();
         // what the user has staged (HEAD to index), cheap with git's
@@ -458,23 +457,42 @@ impl GitRepo {
         // The commit is made: from here on, problems are warnings. The
         // real index gets folio's paths as `git commit` left them in the
         // temporary index (a hook's own `git add` included, stat data
-        // refreshed).
-        // When the user had nothing else staged and nobody touched git's
-        // index meanwhile, the commit's index is exactly what the real one
-        // must become: it takes its place (under git's lock), instead of
-        // reading and writing 100,000 entries again.
-        let replaced = !others_staged
-            && real_before.is_some()
-            && fingerprint(&real) == real_before
-            && replace_index(&tmp_index, &real, real_before);
-        let warning = if replaced {
-            None
+        // refreshed), under the lock held since HEAD was read.
+        crate::transaction::fault("git-committed");
+        // When the user had nothing else staged, the commit's index is
+        // exactly what the real one must become: it takes its place,
+        // instead of reading and writing 100,000 entries again.
+        let fast = !others_staged && real_before.is_some() && fingerprint(&real) == real_before;
+        let warning = if fast {
+            lock.install(&tmp_index)
+                .err()
+                .map(|e| format!("cannot update git's index: {e}"))
         } else {
-            match git2::Index::open(&tmp_index) {
-                Ok(used) => self.stage_entries(entries, Some(&used)).err(),
-                Err(e) => Some(format!("cannot read the commit's index: {}", e.message())),
-            }
-        };
+            let copy = scratch.join(format!("index-real-{tag}"));
+            let _gone = Cleanup(vec![
+                copy.clone(),
+                scratch.join(format!("index-real-{tag}.lock")),
+            ]);
+            (|| -> Result<(), String> {
+                match std::fs::copy(&real, &copy) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("cannot copy git's index: {e}")),
+                }
+                let used = git2::Index::open(&tmp_index)
+                    .map_err(|e| format!("cannot read the commit's index: {}", e.message()))?;
+                let mut index = git2::Index::open(&copy)
+                    .map_err(|e| format!("cannot read git's index: {}", e.message()))?;
+                put_entries(&mut index, entries, Some(&used))?;
+                index
+                    .write()
+                    .map_err(|e| format!("cannot write git's index: {}", e.message()))?;
+                lock.install(&copy)
+                    .map_err(|e| format!("cannot update git's index: {e}"))
+            })()
+            .err()
+        }
+        .map(|e| format!("the commit is made, but {e}: run `git add` on the files"));
         Ok(Some(Committed {
             oid,
             by_git_program: true,
@@ -586,6 +604,30 @@ impl Staged {
     }
 }
 
+/// Put `entries` in `index`. With `from`, each entry is copied from that
+/// index (the one `git commit` used and refreshed: what a hook staged, with
+/// valid stat data); else it is built from the file.
+fn put_entries(
+    index: &mut git2::Index,
+    entries: &[Staged],
+    from: Option<&git2::Index>,
+) -> Result<(), String> {
+    for e in entries {
+        let r = match from {
+            Some(src) => match src.get_path(Path::new(&e.git_path), 0) {
+                Some(entry) => index.add(&entry),
+                None => match index.remove_path(Path::new(&e.git_path)) {
+                    Err(x) if x.code() != git2::ErrorCode::NotFound => Err(x),
+                    _ => Ok(()),
+                },
+            },
+            None => e.apply(index),
+        };
+        r.map_err(|x| format!("cannot stage {}: {}", e.git_path, x.message()))?;
+    }
+    Ok(())
+}
+
 /// Whether a work-tree file has an executable bit (what `git add` records
 /// with `core.fileMode`); `None` where that cannot be told.
 fn executable(abs: &Path) -> Option<bool> {
@@ -627,31 +669,108 @@ fn fingerprint(p: &Path) -> Option<(u64, std::time::SystemTime, u64)> {
     Some((m.len(), m.modified().ok()?, ino))
 }
 
-/// Put `new` in place of git's index `real` the way git does (write
-/// `index.lock`, rename it over the index), if the index is still as it
-/// was (`before`) once the lock is held. False, changing nothing, when the
-/// lock is taken or the index changed.
-fn replace_index(
-    new: &Path,
-    real: &Path,
-    before: Option<(u64, std::time::SystemTime, u64)>,
-) -> bool {
-    let lock = real.with_file_name("index.lock");
-    let Ok(f) = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&lock)
-    else {
+/// git's `index.lock`, held while folio commits, the way git holds it:
+/// created exclusively (another git command holding it makes folio wait a
+/// little, then give up), the new index written into it and renamed over
+/// the index, or removed when dropped. While it is held no git command
+/// changes the index or commits, so the commit is built from the HEAD and
+/// index it read. Its identity is noted in `scratch/held-index-lock`, so
+/// that a recovery after a kill can tell folio's stale lock from another
+/// program's ([`remove_stale_index_lock`]).
+pub(crate) struct IndexLock {
+    lock: PathBuf,
+    real: PathBuf,
+    note: PathBuf,
+    done: bool,
+}
+
+const HELD_NOTE: &str = "held-index-lock";
+
+impl IndexLock {
+    fn take(git_dir: &Path, scratch: &Path) -> Result<IndexLock, CommitError> {
+        let real = git_dir.join("index");
+        let lock = git_dir.join("index.lock");
+        let note = scratch.join(HELD_NOTE);
+        std::fs::create_dir_all(scratch).map_err(io(format!("create {}", scratch.display())))?;
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(_) => break,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::AlreadyExists
+                        && started.elapsed() < std::time::Duration::from_secs(10) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(CommitError::IndexLocked(lock));
+                }
+                Err(e) => return Err(io(format!("create {}", lock.display()))(e)),
+            }
+        }
+        let held = IndexLock {
+            lock,
+            real,
+            note,
+            done: false,
+        };
+        if let Some(id) = file_identity(&held.lock) {
+            let _ = std::fs::write(&held.note, id);
+        }
+        Ok(held)
+    }
+
+    /// Make the index file at `new` git's index (its bytes written into the
+    /// lock, the lock renamed over the index).
+    fn install(&mut self, new: &Path) -> std::io::Result<()> {
+        std::fs::copy(new, &self.lock)?;
+        std::fs::rename(&self.lock, &self.real)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.lock);
+        }
+        let _ = std::fs::remove_file(&self.note);
+    }
+}
+
+/// (device, inode) of a file, as text.
+fn file_identity(p: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(p).ok()?;
+        Some(format!("{}:{}", m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        None
+    }
+}
+
+/// Remove the `index.lock` a killed folio left in `git_dir` (the one its
+/// note in `scratch` names; another program's lock is never touched).
+/// True when one was removed.
+pub(crate) fn remove_stale_index_lock(git_dir: &Path, scratch: &Path) -> bool {
+    let note = scratch.join(HELD_NOTE);
+    let Ok(id) = std::fs::read_to_string(&note) else {
         return false;
     };
-    drop(f);
-    let ok = fingerprint(real) == before
-        && std::fs::copy(new, &lock).is_ok()
-        && std::fs::rename(&lock, real).is_ok();
-    if !ok {
-        let _ = std::fs::remove_file(&lock);
-    }
-    ok
+    let lock = git_dir.join("index.lock");
+    let ours = file_identity(&lock).is_some_and(|now| now == id);
+    let removed = ours && std::fs::remove_file(&lock).is_ok();
+    let _ = std::fs::remove_file(&note);
+    removed
 }
 
 /// Removes temporary files when dropped.

@@ -2,6 +2,7 @@
 //! the data, the files changed since a revision, staging and committing.
 
 mod commit;
+pub(crate) use commit::remove_stale_index_lock;
 pub use commit::{CommitError, Committed, FileChange};
 
 use git2::{Oid, Repository, StatusOptions};
@@ -146,6 +147,11 @@ impl GitRepo {
     }
 
     /// Whether a file (relative to the data root) has uncommitted changes.
+    /// The commit HEAD names (`None` on an unborn branch).
+    pub fn head_oid(&self) -> Option<git2::Oid> {
+        self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
+    }
+
     pub fn is_dirty(&self, rel: &str) -> Result<bool, GitError> {
         let p = self.to_git(rel);
         match self.repo.status_file(Path::new(&p)) {

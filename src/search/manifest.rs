@@ -758,19 +758,7 @@ pub fn diff(root: &Path, old: &Manifest) -> io::Result<Diff> {
     resolve(root, scan)
 }
 
-/// Whether a path the watcher reported is one the walk could have found:
-/// under `customers/`, no hidden or parent component.
-fn walkable(p: &str) -> bool {
-    let mut parts = p.split('/');
-    parts.next() == Some(crate::repo::CUSTOMERS_DIR)
-        && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
-}
-
-/// Whether `p` (relative to the data root) is a record file the walk
-/// could have found.
-pub fn is_record_path(p: &str) -> bool {
-    walkable(p) && p.ends_with(".toml")
-}
+pub use crate::repo::is_record_path;
 
 /// Compare only what a watcher reported changed since the manifest was
 /// written ([`crate::watch`]): each listed file is stat'ed and read (its
@@ -786,7 +774,7 @@ pub fn diff_listed(
     let mut tops: Vec<&str> = folders
         .iter()
         .map(String::as_str)
-        .filter(|f| walkable(f) || *f == crate::repo::CUSTOMERS_DIR)
+        .filter(|f| crate::repo::in_records_tree(f))
         .collect();
     tops.sort_unstable();
     // a folder inside another listed one is scanned with it
