@@ -45,6 +45,21 @@ fn slug_into(out: &mut String, s: &str) {
     }
 }
 
+/// An id as it goes into a path: as written, except that what could take
+/// the path elsewhere (`/`, `\\`, control characters) becomes `_`, and a
+/// leading dot too (no `..` or hidden component); `_` for an empty id.
+fn id_into(out: &mut String, id: &str) {
+    let start = out.len();
+    for c in id.chars() {
+        let unsafe_here =
+            matches!(c, '/' | '\\') || c.is_control() || (c == '.' && out.len() == start);
+        out.push(if unsafe_here { '_' } else { c });
+    }
+    if out.len() == start {
+        out.push('_');
+    }
+}
+
 /// The parts of a record the naming rule reads.
 #[derive(Debug, Clone, Copy)]
 pub struct NameParts<'a> {
@@ -92,7 +107,7 @@ pub enum TemplateError {
     NotUnique,
     #[error("the template must end in `.toml`")]
     NotToml,
-    #[error("the template must stay inside the repository (no absolute path, no `..`)")]
+    #[error("the template must keep records under customers/ (no absolute path, no `..`)")]
     Escapes,
     #[error("`{0}` cannot tell customers apart (use city or industry)")]
     BadDisambiguator(String),
@@ -127,7 +142,14 @@ impl Template {
         if !raw.ends_with(".toml") {
             return Err(TemplateError::NotToml);
         }
-        if raw.starts_with('/') || raw.split('/').any(|c| c == ".." || c == ".") {
+        let under = raw
+            .strip_prefix(crate::repo::CUSTOMERS_DIR)
+            .is_some_and(|r| r.starts_with('/'));
+        if !under
+            || raw
+                .split('/')
+                .any(|c| c.is_empty() || c == ".." || c == ".")
+        {
             return Err(TemplateError::Escapes);
         }
         for d in disambiguate {
@@ -175,7 +197,7 @@ impl Template {
                 }
                 "name" => slug_or_id(&mut out, p.name),
                 "contact" => slug_or_id(&mut out, p.contact),
-                "id" => out.push_str(p.id),
+                "id" => id_into(&mut out, p.id),
                 "initial" => {
                     let s = slug(p.name);
                     out.push(s.chars().next().unwrap_or('_'));
@@ -396,6 +418,40 @@ mod tests {
             Template::new("../{name}.toml", &[]).unwrap_err(),
             TemplateError::Escapes
         );
+        for outside in [
+            "{name}.toml",
+            ".git/hooks/{id}.toml",
+            "customers//{id}.toml",
+        ] {
+            assert_eq!(
+                Template::new(outside, &[]).unwrap_err(),
+                TemplateError::Escapes,
+                "{outside}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_id_never_takes_a_record_out_of_its_folder() {
+        let t = Template::new("customers/{id}.toml", &[]).unwrap();
+        let at = |id: &str| {
+            t.render(
+                &NameParts {
+                    id,
+                    name: "n",
+                    contact: "c",
+                    country: "DE",
+                    city: None,
+                    industry: None,
+                },
+                "",
+            )
+        };
+        assert_eq!(at("../../../../tmp/x"), "customers/_._.._.._.._tmp_x.toml");
+        assert_eq!(at(".."), "customers/_..toml");
+        assert_eq!(at("A\\b\n"), "customers/A_b_.toml");
+        assert_eq!(at(""), "customers/_.toml");
+        assert_eq!(at("Ü-7"), "customers/Ü-7.toml");
     }
 
     #[test]

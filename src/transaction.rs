@@ -48,13 +48,17 @@ const INTENT: &str = "intent";
 #[error("{what}")]
 pub struct TxError {
     pub what: String,
+    /// The system's reason, when there is one.
     #[source]
-    pub source: std::io::Error,
+    pub source: Option<std::io::Error>,
 }
 
 fn err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TxError {
     let what = what.into();
-    move |source| TxError { what, source }
+    move |source| TxError {
+        what,
+        source: Some(source),
+    }
 }
 
 /// One step of a transaction, as the journal lists it.
@@ -202,10 +206,7 @@ pub fn transact(
 }
 
 fn invalid(what: String) -> TxError {
-    TxError {
-        what,
-        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-    }
+    TxError { what, source: None }
 }
 
 /// A transaction whose files are in place, kept open: its lock is held and
@@ -371,7 +372,7 @@ pub fn begin(
         undo(root, &dir, &steps);
         return Err(cleanup(TxError {
             what: format!("cannot write {rel}; nothing was changed"),
-            source,
+            source: Some(source),
         }));
     }
     Ok(Some(Written {
@@ -547,7 +548,7 @@ fn trusted_journal(root: &Path, cache: &Path, tx: &Path) -> Result<Option<Vec<St
         what: format!(
             "refusing the unfinished change in {shown}: {why}; nothing was changed (if you do not know where it came from, delete the folder)"
         ),
-        source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        source: None,
     };
     let journal = tx.join(JOURNAL);
     let text = match std::fs::symlink_metadata(&journal) {

@@ -71,6 +71,42 @@ impl TestRepo {
         git2::Repository::init(self.root()).unwrap()
     }
 
+    /// Run the `git` program in the repository (the clean environment of
+    /// `folio_std`); its stdout. Panics when git fails.
+    pub fn git(&self, args: &[&str]) -> String {
+        let mut c = folio_std();
+        c.current_dir(self.root());
+        let c = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.root())
+            .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .env_remove("GIT_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            c.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&c.stderr)
+        );
+        String::from_utf8_lossy(&c.stdout).into_owned()
+    }
+
+    /// HEAD's commit.
+    pub fn head(&self) -> git2::Oid {
+        let repo = git2::Repository::open(self.root()).unwrap();
+        repo.head().unwrap().target().unwrap()
+    }
+
+    /// An executable git hook `name` running `body` with /bin/sh.
+    #[cfg(unix)]
+    pub fn hook(&self, name: &str, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.path(&format!(".git/hooks/{name}"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
     pub fn commit_all(&self, message: &str, author: &str, secs: i64) -> git2::Oid {
         let repo = git2::Repository::open(self.root()).unwrap();
         let mut index = repo.index().unwrap();
