@@ -758,7 +758,7 @@ fn followup_search_must_match_exactly_one_record() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        "error: `ta Co` matches 2 customers:\n  customers/de/cadb.toml  (Beta Co-Jo Doe-DE)\n  customers/de/cadd.toml  (Delta Co-Jo Doe-DE)\nhint: pass the id or the path of the one you mean\n"
+        "error: `ta Co` matches 2 customers:\n  customers/de/cadb.toml  (Beta Co-Jo Doe-DE)\n  customers/de/cadd.toml  (Delta Co-Jo Doe-DE)\nhint: give the id or the path of the one you mean\n"
     );
     let (code, _, err) = run(
         d,

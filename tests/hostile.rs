@@ -299,3 +299,58 @@ fn an_id_cannot_move_a_record_out_of_the_repository() {
         "{out}"
     );
 }
+
+/// A record path that lies in another repository names nothing here, even
+/// when this repository has a record at the same relative path.
+#[test]
+fn a_path_in_another_repository_is_refused() {
+    let (t, a) = setup();
+    let (other, _) = setup();
+    let elsewhere = other.path(&a);
+    let (code, _, err) = run(t
+        .folio()
+        .args(followup_args(elsewhere.to_str().unwrap(), "x", &[])));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: {} is not in the data repository {}\nhint: give a path inside the repository, or run folio with --repo for the other one\n",
+            elsewhere.display(),
+            t.root().canonicalize().unwrap().display()
+        )
+    );
+    assert_eq!(t.read(&a).matches("[[followups]]").count(), 0);
+}
+
+/// Two records sharing an id (F301): the writers refuse to guess.
+#[test]
+fn a_shared_id_is_refused_by_writers() {
+    let (t, a) = setup();
+    let twin = "customers/de/alpha-twin.toml";
+    t.write(twin, &record("A1", "Alpha Twin", "Ann Doe", "DE", ""));
+    let listed = format!(
+        "`A1` is the id of 2 records (F301):\n  {a}  (Alpha Co-Jo Doe-DE)\n  {twin}  (Alpha Twin-Ann Doe-DE)\nhint: give the path of the one you mean, and give each record an id of its own (folio check lists F301)\n"
+    );
+    let (code, _, err) = run(t.folio().args(followup_args("A1", "x", &[])));
+    assert_eq!(code, 2);
+    assert_eq!(err, format!("error: {listed}"));
+    let (code, _, err) = run(t.folio().args(["merge", "A1", "B1", "--as-of", AS_OF]));
+    assert_eq!(code, 2);
+    assert_eq!(err, format!("error: {listed}"));
+    let (code, _, err) = run(t.folio().args([
+        "pool",
+        "release",
+        "A1",
+        "--reason",
+        "gone quiet",
+        "--as-of",
+        AS_OF,
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err, format!("error: {listed}"));
+    // the path still names one
+    let (code, _, err) = run(t.folio().args(followup_args(twin, "x", &[])));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(t.read(twin).matches("[[followups]]").count(), 1);
+    assert_eq!(t.read(&a).matches("[[followups]]").count(), 0);
+}

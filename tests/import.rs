@@ -818,7 +818,7 @@ fn merge_three_records() {
     // an unknown id changes nothing
     let (code, _, err) = run(t.folio().args(["merge", "A1", "ZZ9"]));
     assert_eq!(code, 2);
-    assert!(err.contains("no record with the id or path `ZZ9`"), "{err}");
+    assert!(err.contains("no customer matches `ZZ9`"), "{err}");
 }
 
 /// `folio export QUERY` exports only what the search selects.

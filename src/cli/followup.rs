@@ -85,18 +85,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     }
 
     let loaded = repo.load(as_of);
-    let rec = crate::resolve::resolve(&loaded.records, &a.customer).map_err(|e| {
-        let mut f = Failure::new(e.to_string());
-        if matches!(e, crate::resolve::ResolveError::Ambiguous { .. }) {
-            f = f.hint("pass the id or the path of the one you mean");
-        } else if !loaded.unreadable.is_empty() {
-            f = f.hint(format!(
-                "{} could not be parsed and was not searched (run `folio check`)",
-                crate::output::plural(loaded.unreadable.len(), "record")
-            ));
-        }
-        f
-    })?;
+    let rec = crate::resolve::resolve(&loaded.records, &a.customer, &repo.root)
+        .map_err(|e| super::resolve_failure(e, &loaded.unreadable))?;
     let by = match a.by.or_else(|| rec.customer.owner.clone()) {
         Some(b) => b,
         None => {

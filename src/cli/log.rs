@@ -101,21 +101,14 @@ pub(super) fn customer_id(
         }
     }
     let loaded = repo.load(super::as_of(None));
-    match crate::resolve::resolve(&loaded.records, q) {
-        Ok(r) => Ok((
-            r.customer.id.clone(),
-            format!("{} ({})", r.customer.display_name(), r.customer.id),
-        )),
-        Err(e) => {
-            let f = Failure::new(e.to_string());
-            Err(match e {
-                crate::resolve::ResolveError::Ambiguous { .. } => {
-                    f.hint("give the id or the path of the one you mean")
-                }
-                _ => f.hint("give a customer id, a record path, or part of the name"),
-            })
-        }
-    }
+    crate::resolve::resolve(&loaded.records, q, &repo.root)
+        .map(|r| {
+            (
+                r.customer.id.clone(),
+                format!("{} ({})", r.customer.display_name(), r.customer.id),
+            )
+        })
+        .map_err(|e| super::resolve_failure(e, &loaded.unreadable))
 }
 
 pub(super) fn commit_json(c: Option<&crate::history::CommitInfo>) -> serde_json::Value {

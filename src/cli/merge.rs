@@ -52,29 +52,14 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_writer()?;
     let loaded = repo.load(super::as_of(a.as_of));
     let records = &loaded.records;
+    // the one resolver; the record's place in the list
     let find = |arg: &str| -> Result<usize, Failure> {
-        if let Some(i) = records.iter().position(|r| r.customer.id == arg) {
-            return Ok(i);
-        }
-        let rel = std::path::Path::new(arg)
-            .canonicalize()
-            .ok()
-            .and_then(|p| {
-                p.strip_prefix(&repo.root)
-                    .ok()
-                    .map(|r| repo.rel(&repo.root.join(r)))
-            })
-            .unwrap_or_else(|| arg.trim_start_matches("./").to_string());
-        records
+        let r = crate::resolve::resolve(records, arg, &repo.root)
+            .map_err(|e| super::resolve_failure(e, &loaded.unreadable))?;
+        Ok(records
             .iter()
-            .position(|r| r.path == rel || r.path == arg)
-            .ok_or_else(|| {
-                let mut f = Failure::new(format!("no record with the id or path `{arg}`"));
-                if loaded.unreadable.iter().any(|u| u == &rel || u == arg) {
-                    f = f.hint("the file cannot be read; fix it first (folio check)");
-                }
-                f
-            })
+            .position(|x| std::ptr::eq(x, r))
+            .unwrap_or_default())
     };
     let keep = find(&a.keep)?;
     let mut others = Vec::new();

@@ -305,6 +305,20 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
+/// A CUSTOMER argument that names no single record, as a failure with its
+/// hint (`unreadable`: records left out because they cannot be parsed).
+pub fn resolve_failure(e: crate::resolve::ResolveError, unreadable: &[String]) -> Failure {
+    use crate::resolve::ResolveError;
+    let f = Failure::new(e.to_string());
+    if matches!(e, ResolveError::NotFound(_)) && !unreadable.is_empty() {
+        return f.hint(format!(
+            "{} could not be parsed and was not searched (run `folio check`)",
+            crate::output::plural(unreadable.len(), "record")
+        ));
+    }
+    f.hint(e.hint())
+}
+
 /// A session's refusal as a failure, with its hint.
 pub fn session_failure(e: crate::session::SessionError) -> Failure {
     let hint = e.hint();

@@ -240,10 +240,15 @@ fn load(repo: &Repo, as_of: NaiveDate) -> Vec<Record> {
     loaded.records
 }
 
-fn resolve_all<'a>(records: &'a [Record], queries: &[String]) -> Result<Vec<&'a Record>, Failure> {
+fn resolve_all<'a>(
+    records: &'a [Record],
+    queries: &[String],
+    root: &std::path::Path,
+) -> Result<Vec<&'a Record>, Failure> {
     let mut out: Vec<&Record> = Vec::new();
     for q in queries {
-        let r = crate::resolve::resolve(records, q).map_err(Failure::from)?;
+        let r = crate::resolve::resolve(records, q, root)
+            .map_err(|e| super::resolve_failure(e, &[]))?;
         if !out.iter().any(|o| o.customer.id == r.customer.id) {
             out.push(r);
         }
@@ -508,7 +513,7 @@ fn release(
             "name the customers to release, or pass --eligible",
         ));
     } else {
-        resolve_all(&records, queries)?
+        resolve_all(&records, queries, &repo.root)?
     };
     let mut session = crate::session::Session::new(&repo, as_of);
     let mut out = String::new();
@@ -616,7 +621,7 @@ fn claim_inputs_from_history(
             None => {
                 // A search by name: read every record to find it.
                 let records = load(repo, as_of);
-                let chosen: Vec<Record> = resolve_all(&records, queries)?
+                let chosen: Vec<Record> = resolve_all(&records, queries, &repo.root)?
                     .into_iter()
                     .cloned()
                     .collect();
@@ -726,7 +731,7 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commi
         None => {
             // No history: every record is read.
             let records = load(&repo, as_of);
-            let chosen: Vec<Record> = resolve_all(&records, queries)?
+            let chosen: Vec<Record> = resolve_all(&records, queries, &repo.root)?
                 .into_iter()
                 .cloned()
                 .collect();
