@@ -354,3 +354,25 @@ fn a_shared_id_is_refused_by_writers() {
     assert_eq!(t.read(twin).matches("[[followups]]").count(), 1);
     assert_eq!(t.read(&a).matches("[[followups]]").count(), 0);
 }
+
+/// A handover killed after git made its commit, before git's index was
+/// written: the next folio command brings the index up to date, so a
+/// plain `git commit` afterwards reverts none of the owner changes.
+#[test]
+fn a_handover_killed_after_its_commit_leaves_a_true_index() {
+    let (t, a) = setup();
+    let h = t.head();
+    let (code, _, _) = run(t
+        .folio()
+        .env("FOLIO_TX_FAULT", "git-committed")
+        .args(["handover", "alice", "--to", "bob", "--as-of", AS_OF]));
+    assert_eq!(code, -1, "killed");
+    assert_ne!(t.head(), h);
+    let (code, _, err) = run(t.folio().args(["check", "--as-of", AS_OF]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("git's index is brought up to date"), "{err}");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
+    // what a user's next commit would record: nothing of folio's reverted
+    assert_eq!(t.git(&["diff", "--cached", "HEAD", "--stat"]), "");
+    assert!(t.read(&a).contains("owner = \"bob\""));
+}

@@ -684,3 +684,46 @@ fn simultaneous_claims_of_one_customer_have_one_winner() {
         );
     }
 }
+
+/// `pool assign --commit` killed after writing, before committing: the next
+/// folio command makes the commit it was to make, so the assignments are
+/// recorded as assignments (not left to count as claims).
+#[test]
+fn a_killed_assign_is_committed_by_the_next_command() {
+    let t = setup();
+    let h = git2::Repository::open(t.root())
+        .unwrap()
+        .head()
+        .unwrap()
+        .target()
+        .unwrap();
+    let (code, _, _) = run(t.folio().env("FOLIO_TX_FAULT", "written").args([
+        "pool",
+        "assign",
+        "--count",
+        "3",
+        "--as-of",
+        "2026-03-02",
+        "--commit",
+    ]));
+    assert_eq!(code, -1, "killed");
+    let (code, _, err) = run(t.folio().args(["pool", "list"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("committed it as "), "{err}");
+    let repo = git2::Repository::open(t.root()).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.parent_id(0).unwrap(), h);
+    assert!(
+        head.message().unwrap().contains("Folio-Assign: "),
+        "{}",
+        head.message().unwrap()
+    );
+    let statuses = repo.statuses(None).unwrap();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s.status() != git2::Status::IGNORED)
+            .count(),
+        0
+    );
+}

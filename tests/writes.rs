@@ -663,6 +663,34 @@ fn no_commit_in_the_middle_of_a_merge() {
     );
     assert_eq!(t.read(&a), before);
     assert_eq!(head(&t), h);
+    // a handover too (it rewrites many records and staff.toml)
+    let staff = t.read("staff.toml");
+    let (code, _, err) = run(t
+        .folio()
+        .args(["handover", "alice", "--to", "bob", "--as-of", AS_OF]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a merge is in progress in git"), "{err}");
+    assert_eq!(t.read(&a), before);
+    assert_eq!(t.read("staff.toml"), staff);
+    assert_eq!(head(&t), h);
+}
+
+/// On a detached HEAD the commit is made, with a warning that it is on no
+/// branch.
+#[test]
+fn a_commit_on_a_detached_head_is_warned_about() {
+    let (t, _, _) = setup(false);
+    git(&t, &["checkout", "-q", "--detach"]);
+    let (code, out, err) = followup(&t, "A1", &["--commit"]);
+    assert_eq!(code, 0, "{err}");
+    let id = &head(&t).to_string()[..10];
+    assert_eq!(out.lines().last(), Some(format!("committed {id}").as_str()));
+    assert_eq!(
+        err,
+        format!(
+            "warning: HEAD is detached: commit {id} is on no branch (`git switch -c NAME` keeps it on one)\n"
+        )
+    );
 }
 
 /// Attributes' filters apply as with `git add`: a CRLF work tree stored as

@@ -363,6 +363,12 @@ pub fn session_report(applied: &crate::session::Applied) -> String {
                     eprint("\n");
                 }
             }
+            if c.detached {
+                eprint(&format!(
+                    "warning: HEAD is detached: commit {} is on no branch (`git switch -c NAME` keeps it on one)\n",
+                    &c.oid.to_string()[..10]
+                ));
+            }
             if let Some(w) = &c.warning {
                 eprint(&format!("warning: {w}\n"));
             }

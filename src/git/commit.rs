@@ -33,6 +33,8 @@ pub struct Committed {
     pub by_git_program: bool,
     /// What git and the hooks printed, for the user to see.
     pub output: String,
+    /// HEAD was detached: the commit is on no branch.
+    pub detached: bool,
     /// Made, but folio's files could not be staged afterwards (another git
     /// process held the index): `git status` shows them as changed until
     /// `git add`.
@@ -131,6 +133,7 @@ impl GitRepo {
             Some(lock) => self.commit_by_git(&entries, message, scratch, base.as_ref(), lock)?,
             None => None,
         };
+        let detached = repo.head_detached().unwrap_or(false);
         let made = match by_git {
             Some(c) => c,
             None => {
@@ -145,6 +148,7 @@ impl GitRepo {
                 c
             }
         };
+        let made = Committed { detached, ..made };
         Ok(made)
     }
 
@@ -497,6 +501,7 @@ impl GitRepo {
             oid,
             by_git_program: true,
             output,
+            detached: false,
             warning,
         }))
     }
@@ -549,6 +554,7 @@ impl GitRepo {
             oid,
             by_git_program: false,
             output: String::new(),
+            detached: false,
             warning: None,
         })
     }
