@@ -140,6 +140,11 @@ impl SessionError {
             SessionError::NotCommitted {
                 source: CommitError::InProgress(_),
             } => Some("finish or abort it first (git status says how), then run the command again"),
+            SessionError::Commit {
+                source: CommitError::IndexLocked(_),
+            } => Some(
+                "wait for that git command to end and run folio again; if no git command is running, a crashed one left the file: remove it",
+            ),
             _ => None,
         }
     }

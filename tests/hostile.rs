@@ -376,3 +376,32 @@ fn a_handover_killed_after_its_commit_leaves_a_true_index() {
     assert_eq!(t.git(&["diff", "--cached", "HEAD", "--stat"]), "");
     assert!(t.read(&a).contains("owner = \"bob\""));
 }
+
+/// Another git command holds git's index: folio waits a little, then
+/// refuses with the lock's path, putting every file back.
+#[test]
+fn a_locked_git_index_is_waited_for_then_refused() {
+    let (t, a) = setup();
+    let before = t.read(&a);
+    let h = t.head();
+    t.write(".git/index.lock", "");
+    let (code, _, err) = run(t
+        .folio()
+        .env("FOLIO_INDEX_LOCK_WAIT_MS", "300")
+        .args(followup_args("A1", "x", &["--commit"])));
+    assert_eq!(code, 2, "{err}");
+    let lock = t.root().canonicalize().unwrap().join(".git/index.lock");
+    assert_eq!(
+        err,
+        format!(
+            "error: git's index is locked ({}): another git command is running; the files were put back as they were\nhint: wait for that git command to end and run folio again; if no git command is running, a crashed one left the file: remove it\n",
+            lock.display()
+        )
+    );
+    assert_eq!(t.read(&a), before);
+    assert_eq!(t.head(), h);
+    assert!(
+        t.path(".git/index.lock").exists(),
+        "another's lock is left alone"
+    );
+}

@@ -699,6 +699,16 @@ impl IndexLock {
         let note = scratch.join(HELD_NOTE);
         std::fs::create_dir_all(scratch).map_err(io(format!("create {}", scratch.display())))?;
         let started = std::time::Instant::now();
+        // how long to wait for another git command (tests shorten it in
+        // debug builds)
+        let patience = std::env::var("FOLIO_INDEX_LOCK_WAIT_MS")
+            .ok()
+            .filter(|_| cfg!(debug_assertions))
+            .and_then(|v| v.parse().ok())
+            .map_or(
+                std::time::Duration::from_secs(10),
+                std::time::Duration::from_millis,
+            );
         loop {
             match std::fs::OpenOptions::new()
                 .write(true)
@@ -708,7 +718,7 @@ impl IndexLock {
                 Ok(_) => break,
                 Err(e)
                     if e.kind() == std::io::ErrorKind::AlreadyExists
-                        && started.elapsed() < std::time::Duration::from_secs(10) =>
+                        && started.elapsed() < patience =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
