@@ -119,8 +119,11 @@ pub struct Report {
     pub deleted: usize,
     /// Records in the index afterwards.
     pub records: usize,
-    /// Record files that do not parse, left out of the index.
+    /// Record files that do not parse or cannot be read, left out of the
+    /// index.
     pub skipped: Vec<String>,
+    /// Those of `skipped` that cannot be read (their permissions).
+    pub unreadable: Vec<String>,
     /// The commit checked out, if the data is in a git repository.
     pub head: Option<String>,
     /// How the working tree was compared with the index: `watcher` (only
@@ -157,8 +160,10 @@ pub struct Results {
     pub total: usize,
     /// What the freshness check had to re-index first, if anything.
     pub refreshed: Option<Report>,
-    /// Record files left out because they do not parse.
+    /// Record files left out because they do not parse or cannot be read.
     pub skipped: Vec<String>,
+    /// Those of `skipped` that cannot be read.
+    pub unreadable: Vec<String>,
 }
 
 /// An opened index and the manifest it reflects.
@@ -317,12 +322,22 @@ impl<'r> Store<'r> {
     /// catches what a watcher cannot see.
     pub fn refresh(&self, full: bool, obs: &dyn Observer) -> Result<Report, SearchError> {
         let _lock = self.lock(obs)?;
-        if full {
-            let (_, r) = self.rebuild("--full was asked for".into(), obs)?;
-            return Ok(r);
-        }
-        let (_, report) = self.refresh_locked(None, true, obs)?;
+        let mut report = if full {
+            self.rebuild("--full was asked for".into(), obs)?.1
+        } else {
+            self.refresh_locked(None, true, obs)?.1
+        };
+        report.unreadable = self.unreadable(&report.skipped);
         Ok(report)
+    }
+
+    /// The files of `skipped` that cannot be read now.
+    fn unreadable(&self, skipped: &[String]) -> Vec<String> {
+        skipped
+            .iter()
+            .filter(|p| matches!(manifest::read_record(&self.repo.root.join(p)), Ok(None)))
+            .cloned()
+            .collect()
     }
 
     /// The index, fresh; the report says what had to be done for it.
@@ -528,7 +543,7 @@ impl<'r> Store<'r> {
         let parsed: Vec<Option<Customer>> = diff
             .changed
             .par_iter()
-            .map(|c| self.parse(&c.path, &c.bytes))
+            .map(|c| c.bytes.as_ref().and_then(|b| self.parse(&c.path, b)))
             .collect();
         let mut skipped = HashSet::new();
         for (c, customer) in diff.changed.iter().zip(parsed) {
@@ -561,6 +576,7 @@ impl<'r> Store<'r> {
             deleted: diff.removed.len() - renamed,
             records: manifest.records(),
             skipped: manifest.skipped(),
+            unreadable: Vec::new(),
             head,
             scan,
         };
@@ -602,11 +618,14 @@ impl<'r> Store<'r> {
             let docs: Vec<(manifest::Entry, Option<TantivyDocument>)> = chunk
                 .par_iter()
                 .filter_map(|x| {
-                    // a file deleted since the walk is simply not indexed
-                    let bytes = std::fs::read(root.join(&x.path)).ok()?;
-                    let hash = manifest::hash_bytes(&bytes);
-                    let doc = self
-                        .parse(&x.path, &bytes)
+                    // a file deleted since the walk is simply not indexed;
+                    // one that cannot be read is skipped
+                    let bytes = manifest::read_record(&root.join(&x.path)).ok()?;
+                    let hash = bytes
+                        .as_deref()
+                        .map_or(manifest::UNREADABLE, manifest::hash_bytes);
+                    let doc = bytes
+                        .and_then(|b| self.parse(&x.path, &b))
                         .map(|c| fields::document(&f, &x.path, &c));
                     Some((
                         manifest::Entry {
@@ -717,11 +736,13 @@ impl<'r> Store<'r> {
             }
             Err(e) => return Err(e),
         };
+        let skipped = o.manifest.skipped();
         Ok(Results {
             hits,
             total,
             refreshed,
-            skipped: o.manifest.skipped(),
+            unreadable: self.unreadable(&skipped),
+            skipped,
         })
     }
 }
