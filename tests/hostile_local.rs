@@ -77,3 +77,47 @@ fn index_lists_an_unreadable_record_as_skipped() {
     assert!(err.contains(&format!("{b} cannot be read")), "{err}");
     chmod(&t, &b, 0o644);
 }
+
+#[test]
+fn zero_or_negative_cadences_are_refused_with_file_line_and_field() {
+    let t = TestRepo::new();
+    t.customer("C1", "Atlas", "Hans Muller", "DE", "");
+    t.write(
+        "folio.toml",
+        "[followups]\nno_reply_days = 5\n\n[followups.cadence]\nA = -7\nB = 0\nC = 30\n",
+    );
+    let (code, out, _) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "folio.toml:5:5: error[F601]: followups.cadence.A must be a number of days of at least 1 (it is -7)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "folio.toml:6:5: error[F601]: followups.cadence.B must be a number of days of at least 1 (it is 0)\n"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("2 errors\n"), "{out}");
+    // commands that rely on the settings refuse them
+    let (code, _, err) = run(t.folio().args(["due", "--as-of", "2026-01-01"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            "error: folio.toml:5: followups.cadence.A must be a number of days of at least 1 (it is -7)\nhint: run `folio check` for every problem\n"
+        )
+    );
+    // the inline form too
+    t.write("folio.toml", "[followups]\ncadence = { A = -7 }\n");
+    let (code, out, _) = run(t.folio().args(["check", "--as-of", "2026-01-01"]));
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with(
+            "folio.toml:2:17: error[F601]: followups.cadence.A must be a number of days of at least 1 (it is -7)\n"
+        ),
+        "{out}"
+    );
+}
