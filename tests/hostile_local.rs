@@ -121,3 +121,50 @@ fn zero_or_negative_cadences_are_refused_with_file_line_and_field() {
         "{out}"
     );
 }
+
+/// The index folders in `.folio/search`, sorted.
+fn index_dirs(t: &TestRepo) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(t.path(".folio/search"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("idx-"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn stale_index_folders_are_removed_unless_a_rebuild_may_be_under_way() {
+    let t = TestRepo::new();
+    t.customer("C1", "Atlas", "Hans Muller", "DE", "");
+    let (code, _, err) = run(t.folio().args(["index"]));
+    assert_eq!(code, 0, "{err}");
+    let live = t.read(".folio/search/CURRENT").trim().to_string();
+    // what a killed rebuild leaves
+    let stale = "idx-01killedrebuild";
+    t.write(&format!(".folio/search/{stale}/meta.json"), "{}");
+    assert_eq!(index_dirs(&t), [stale.to_string(), live.clone()]);
+    // another process holds the writers' lock: it may be building that
+    // folder right now, so a search leaves it
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(t.path(".folio/search/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let (code, out, err) = run(t.folio().args(["search", "atlas"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Atlas"), "{out}");
+    assert_eq!(index_dirs(&t), [stale.to_string(), live.clone()]);
+    drop(lock);
+    // free: the next search removes it, not the live one
+    let (code, _, err) = run(t.folio().args(["search", "atlas"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(index_dirs(&t), std::slice::from_ref(&live));
+    // an update (`folio index`) removes one too
+    t.write(&format!(".folio/search/{stale}/meta.json"), "{}");
+    let (code, _, err) = run(t.folio().args(["index"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(index_dirs(&t), [live]);
+}

@@ -10,7 +10,8 @@
 //! - `lock`: the writers' lock (one process writes at a time).
 //!
 //! A full rebuild is made in a fresh `idx-*` directory and only then named
-//! in `CURRENT`, so a killed rebuild leaves the previous index in use. An
+//! in `CURRENT`, so a killed rebuild leaves the previous index in use (its
+//! folder is removed by the next process that holds the lock). An
 //! incremental update commits to tantivy first (atomic) and writes the
 //! manifest after: an index is never older than its manifest, and
 //! re-indexing a file twice is harmless, so a kill between the two steps
@@ -347,6 +348,7 @@ impl<'r> Store<'r> {
             let seen = self.compare(&o, false)?;
             if seen.diff.is_empty() {
                 self.keep_token_if_free(&o, &seen);
+                self.collect_garbage_if_free(&o);
                 return Ok((o, None));
             }
             let _lock = self.lock(obs)?;
@@ -446,6 +448,11 @@ impl<'r> Store<'r> {
         stat_all: bool,
         obs: &dyn Observer,
     ) -> Result<(Opened, Report), SearchError> {
+        // under the lock no rebuild is under way: any other index folder
+        // is left over from an older index or a killed rebuild
+        if let Some(cur) = self.current() {
+            self.collect_garbage(&cur);
+        }
         let (o, seen) = match prior.filter(|(o, _)| self.unchanged(o)) {
             Some(p) => p,
             None => {
@@ -687,8 +694,32 @@ impl<'r> Store<'r> {
         ))
     }
 
+    /// When an index folder other than `o`'s is left (by a killed rebuild
+    /// or an older index) and no other process holds the lock (so none is
+    /// building one right now), remove it.
+    fn collect_garbage_if_free(&self, o: &Opened) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let stale = rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(INDEX_PREFIX) && n != o.name.as_str()
+        });
+        if !stale {
+            return;
+        }
+        let Ok(f) = crate::repo::open_lock_file(&self.dir.join(LOCK)) else {
+            return;
+        };
+        if f.try_lock().is_ok() && self.current().as_deref() == Some(o.name.as_str()) {
+            self.collect_garbage(&o.name);
+        }
+    }
+
     /// Remove index directories other than `keep` (left by an older index
-    /// or a killed rebuild). Readers that still have one open keep reading
+    /// or a killed rebuild); only under the lock, so that no other process
+    /// is building one. Readers that still have one open keep reading
     /// their open files.
     fn collect_garbage(&self, keep: &str) {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
