@@ -168,3 +168,75 @@ fn stale_index_folders_are_removed_unless_a_rebuild_may_be_under_way() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(index_dirs(&t), [live]);
 }
+
+/// The watcher's socket lives in a folder of the user's own (here under
+/// `XDG_RUNTIME_DIR`): a folder others may use, a symlink, or one owned
+/// by another user is refused by the watcher and not asked by commands.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_watcher_refuses_a_socket_folder_others_may_use() {
+    let t = TestRepo::new();
+    t.customer("C1", "Atlas", "Hans Muller", "DE", "");
+    let run_dir = tempfile::tempdir().unwrap();
+    let sock = run_dir.path().join("folio-watch");
+    let watch = |args: &[&str]| {
+        run(t
+            .folio()
+            .env("XDG_RUNTIME_DIR", run_dir.path())
+            .arg("watch")
+            .args(args))
+    };
+    let refused = |why: &str| {
+        let (code, out, err) = watch(&["--detach"]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                2,
+                "",
+                format!(
+                    "error: folio watch stopped at once: will not put the watcher's socket in {}: {why}\n",
+                    sock.display()
+                )
+                .as_str()
+            )
+        );
+    };
+    let set_mode = |p: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    // a folder other users may enter
+    std::fs::create_dir(&sock).unwrap();
+    set_mode(&sock, 0o755);
+    refused("its mode is 0755: other users may use it (it must be 0700)");
+    std::fs::remove_dir(&sock).unwrap();
+    // a symlink, even to a private folder
+    let real = run_dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    set_mode(&real, 0o700);
+    std::os::unix::fs::symlink(&real, &sock).unwrap();
+    refused("it is not a folder (a symlink or a file)");
+    std::fs::remove_file(&sock).unwrap();
+    // a folder of another user (only root can make one here)
+    if is_root() {
+        std::fs::create_dir(&sock).unwrap();
+        set_mode(&sock, 0o700);
+        std::os::unix::fs::chown(&sock, Some(65534), Some(65534)).unwrap();
+        refused("it belongs to user 65534, not to you (user 0)");
+        std::fs::remove_dir(&sock).unwrap();
+    }
+    // none there: the watcher makes its own, private, and runs
+    let (code, out, err) = watch(&["--detach"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let m = std::fs::symlink_metadata(&sock).unwrap();
+    assert!(m.is_dir());
+    assert_eq!(m.permissions().mode() & 0o777, 0o700);
+    assert_eq!(watch(&["--status"]).0, 0);
+    // loosened later: commands do not ask a socket others may have put there
+    set_mode(&sock, 0o755);
+    let (code, out, _) = watch(&["--status"]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("no folio watch runs for "), "{out}");
+    set_mode(&sock, 0o700);
+    let (code, out, _) = watch(&["--stop"]);
+    assert_eq!((code, out.as_str()), (0, "stopped folio watch\n"));
+}
