@@ -206,6 +206,25 @@ pub fn parse_config(text: &str, path: &str) -> Result<Config, Vec<Diagnostic>> {
             ));
         }
     }
+    for (t, days) in &cfg.followups.cadence {
+        if *days < 1 {
+            let mut d = Diagnostic::error(
+                Code::Config,
+                path,
+                format!(
+                    "followups.cadence.{t} must be a number of days of at least 1 (it is {days})"
+                ),
+            );
+            match cadence_span(text, t) {
+                Some(span) => {
+                    d = d.with_span(span);
+                    d.locate(text);
+                }
+                None => d = located(text, path, "followups", d),
+            }
+            errs.push(d);
+        }
+    }
     for r in &cfg.tag_rules {
         if !crate::schema::is_tag(&r.tag) {
             errs.push(located(
@@ -221,6 +240,22 @@ pub fn parse_config(text: &str, path: &str) -> Result<Config, Vec<Diagnostic>> {
         }
     }
     if errs.is_empty() { Ok(cfg) } else { Err(errs) }
+}
+
+/// Where the value of `followups.cadence.<tier>` is in `text`.
+fn cadence_span(text: &str, tier: &str) -> Option<std::ops::Range<usize>> {
+    #[derive(Deserialize)]
+    struct Top {
+        #[serde(default)]
+        followups: Option<Followups>,
+    }
+    #[derive(Deserialize)]
+    struct Followups {
+        #[serde(default)]
+        cadence: BTreeMap<String, toml::Spanned<toml::Value>>,
+    }
+    let top: Top = toml::from_str(text).ok()?;
+    top.followups?.cadence.get(tier).map(|v| v.span())
 }
 
 fn located(text: &str, _path: &str, needle: &str, mut d: Diagnostic) -> Diagnostic {

@@ -341,14 +341,72 @@ pub fn select_columns(all: &[String], wanted: &[String]) -> Result<Vec<String>, 
         .collect()
 }
 
-/// A CSV file (UTF-8, comma, header row).
-pub fn to_csv(records: &[&Record], columns: &[String]) -> Result<Vec<u8>, csv::Error> {
+/// A CSV file (UTF-8, comma, header row); cells neutralised unless `raw`
+/// (see [`csv_row`]).
+pub fn to_csv(records: &[&Record], columns: &[String], raw: bool) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(columns)?;
+    csv_row(&mut w, columns, raw)?;
     for r in records {
-        w.write_record(columns.iter().map(|c| cell(&r.customer, c)))?;
+        csv_row(&mut w, columns.iter().map(|c| cell(&r.customer, c)), raw)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP,
+/// "CSV Injection").
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a cell would start a formula once its leading quotes are
+/// taken off. A plain number (`-5`, `+3`, `-1200.50`) is not: a
+/// spreadsheet reads it as the number it is, and it runs nothing.
+fn formula_like(cell: &str) -> bool {
+    let t = cell.trim_start_matches('\'');
+    t.starts_with(FORMULA_START) && !plain_number(t)
+}
+
+/// An optional sign, digits, and an optional fraction.
+fn plain_number(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Write one CSV row: every CSV folio writes goes through here. Unless
+/// `raw`, a cell a spreadsheet would run as a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain
+/// number) gets a `'` in front, as OWASP recommends; so does such a cell
+/// that already starts with quotes, so that [`csv_unneutralise`] gives
+/// back exactly what was written.
+pub fn csv_row<W: std::io::Write, I, S>(
+    w: &mut csv::Writer<W>,
+    cells: I,
+    raw: bool,
+) -> Result<(), csv::Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    for c in cells {
+        let c = c.as_ref();
+        if !raw && formula_like(c) {
+            w.write_field(format!("'{c}"))?;
+        } else {
+            w.write_field(c)?;
+        }
+    }
+    w.write_record(None::<&[u8]>)
+}
+
+/// Undo [`csv_row`]'s neutralising on a cell read from a CSV file: a `'`
+/// in front of what would be a formula is taken off.
+pub fn csv_unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
 }
 
 /// A JSON array of records (the record's fields and its `path`), keys

@@ -385,33 +385,43 @@ impl DueItem<'_> {
     }
 }
 
-/// The list as CSV, with a header row; the pool's owner is empty.
-pub fn to_csv(items: &[DueItem]) -> String {
+/// The list as CSV, with a header row; the pool's owner is empty. Cells
+/// neutralised unless `raw` (see [`crate::export::csv_row`]).
+pub fn to_csv(items: &[DueItem], raw: bool) -> String {
+    use crate::export::csv_row;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "id",
-        "path",
-        "display_name",
-        "owner",
-        "tier",
-        "stage",
-        "due",
-        "days_overdue",
-        "rule",
-    ]);
+    let _ = csv_row(
+        &mut w,
+        [
+            "id",
+            "path",
+            "display_name",
+            "owner",
+            "tier",
+            "stage",
+            "due",
+            "days_overdue",
+            "rule",
+        ],
+        raw,
+    );
     for i in items {
         let r = i.row();
-        let _ = w.write_record([
-            r.id,
-            r.path,
-            r.display_name,
-            r.owner.unwrap_or_default(),
-            r.tier,
-            r.stage,
-            r.due.to_string(),
-            r.days_overdue.to_string(),
-            r.rule.to_string(),
-        ]);
+        let _ = csv_row(
+            &mut w,
+            [
+                r.id,
+                r.path,
+                r.display_name,
+                r.owner.unwrap_or_default(),
+                r.tier,
+                r.stage,
+                r.due.to_string(),
+                r.days_overdue.to_string(),
+                r.rule.to_string(),
+            ],
+            raw,
+        );
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()

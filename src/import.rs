@@ -1449,7 +1449,37 @@ pub fn plan(
         .map(|r| r.path.to_lowercase())
         .collect();
     let mut paths: HashMap<usize, String> = HashMap::new();
+    // The ids new records get, given before their paths: the naming rule
+    // may use the id (an `{id}` template, a name with no slug, or names
+    // alike once cut to a safe length).
+    let existing_ids: HashSet<String> = all[..n_existing]
+        .iter()
+        .map(|r| r.customer.id.clone())
+        .chain(
+            cands
+                .iter()
+                .filter(|c| c.kept_id)
+                .map(|c| c.customer.id.clone()),
+        )
+        .collect();
+    let mut ulids: HashMap<usize, String> = HashMap::new();
     for _round in 0..4 {
+        let mut seq = 0usize;
+        for j in (0..cands.len()).filter(|&j| state[j] == State::Created && !cands[j].kept_id) {
+            all[j + n_existing].customer.id = match &env.ids {
+                Ids::Ulid => ulids
+                    .entry(j)
+                    .or_insert_with(|| ulid::Ulid::new().to_string())
+                    .clone(),
+                Ids::Sequential(prefix) => loop {
+                    seq += 1;
+                    let id = format!("{prefix}{seq}");
+                    if !existing_ids.contains(&id) {
+                        break id;
+                    }
+                },
+            };
+        }
         let live: Vec<usize> = (0..n_existing)
             .chain(
                 (0..cands.len())
@@ -1517,17 +1547,6 @@ pub fn plan(
             break;
         }
     }
-    let mut seq = 0usize;
-    let existing_ids: HashSet<&str> = all[..n_existing]
-        .iter()
-        .map(|r| r.customer.id.as_str())
-        .chain(
-            cands
-                .iter()
-                .filter(|c| c.kept_id)
-                .map(|c| c.customer.id.as_str()),
-        )
-        .collect();
     for (j, cand) in cands.iter().enumerate() {
         if state[j] != State::Created {
             continue;
@@ -1535,19 +1554,9 @@ pub fn plan(
         let Some(path) = paths.remove(&j) else {
             continue;
         };
-        let id = match &env.ids {
-            _ if cand.kept_id => cand.customer.id.clone(),
-            Ids::Ulid => ulid::Ulid::new().to_string(),
-            Ids::Sequential(prefix) => loop {
-                seq += 1;
-                let id = format!("{prefix}{seq}");
-                if !existing_ids.contains(id.as_str()) {
-                    break id;
-                }
-            },
-        };
-        let mut customer = all[j + n_existing].customer.clone();
-        customer.id = id.clone();
+        // the id the path was made with
+        let customer = all[j + n_existing].customer.clone();
+        let id = customer.id.clone();
         out.created.push(Created {
             row: cand.row,
             path,

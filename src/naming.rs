@@ -168,7 +168,13 @@ impl Template {
     }
 
     /// The path of one record with a given qualifier (empty for none).
+    /// A folder or file name longer than [`MAX_NAME`] bytes is cut to fit
+    /// (see [`fit`]).
     pub fn render(&self, p: &NameParts, qual: &str) -> String {
+        self.render_with(p, qual, Cut::Fit)
+    }
+
+    fn render_with(&self, p: &NameParts, qual: &str, cut: Cut) -> String {
         // the slug of a part, or of the id when the part's is empty; slugs
         // are lower case, so the country needs no lower-casing first
         let slug_or_id = |out: &mut String, s: &str| {
@@ -179,15 +185,18 @@ impl Template {
             }
         };
         let mut out = String::with_capacity(self.raw.len() + 48);
+        // where the slugs are: what may be cut
+        let mut slugs: Vec<(usize, usize)> = Vec::new();
+        let mut id_at: Vec<usize> = Vec::new();
         let mut rest = self.raw.as_str();
         while let Some(start) = rest.find('{') {
             out.push_str(&rest[..start]);
             let after = &rest[start + 1..];
             let end = after.find('}').unwrap_or(after.len());
+            let at = out.len();
             match &after[..end] {
                 "cc" => slug_or_id(&mut out, p.country),
                 "CC" => {
-                    let at = out.len();
                     slug_into(&mut out, p.country);
                     if out.len() == at {
                         slug_into(&mut out, p.id);
@@ -197,26 +206,122 @@ impl Template {
                 }
                 "name" => slug_or_id(&mut out, p.name),
                 "contact" => slug_or_id(&mut out, p.contact),
-                "id" => id_into(&mut out, p.id),
+                "id" => {
+                    id_at.push(at);
+                    id_into(&mut out, p.id);
+                }
                 "initial" => {
                     let s = slug(p.name);
                     out.push(s.chars().next().unwrap_or('_'));
                 }
                 "qual" if !qual.is_empty() => {
                     out.push_str("--");
+                    slugs.push((out.len(), out.len() + qual.len()));
                     out.push_str(qual);
                 }
                 _ => {}
             }
+            if matches!(&after[..end], "cc" | "CC" | "name" | "contact") && out.len() > at {
+                slugs.push((at, out.len()));
+            }
             rest = after.get(end + 1..).unwrap_or("");
         }
         out.push_str(rest);
+        if cut != Cut::None && out.split('/').any(|c| c.len() > MAX_NAME) {
+            let tie = (cut == Cut::FitWithId).then_some(p.id);
+            out = fit(&out, &slugs, &id_at, tie);
+        }
         out
     }
 
     fn uses_qual(&self) -> bool {
         self.raw.contains("{qual}")
     }
+}
+
+/// The longest folder or file name a rule path has, in bytes (`.toml`
+/// and the `--` separators included): well under the 255 bytes most file
+/// systems allow, with room for a copy's or an editor's suffix.
+pub const MAX_NAME: usize = 200;
+
+/// Whether [`Template::render_with`] cuts long names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    None,
+    Fit,
+    /// Cut, and end the first cut slug in the id: for records whose cut
+    /// names collide while their whole names differ.
+    FitWithId,
+}
+
+/// Cut the slugs of every folder or file name of `path` longer than
+/// [`MAX_NAME`] bytes so that it fits: the longest slugs are cut first
+/// (at a character boundary, without a trailing `-`). With `tie` (an id),
+/// unless the name holds the id already, the first cut slug ends in
+/// `-<id>`, so that two customers whose long names start alike do not get
+/// one file. `slugs` are the byte ranges of the slugs, in order; `id_at`
+/// where the template put the id.
+fn fit(path: &str, slugs: &[(usize, usize)], id_at: &[usize], tie: Option<&str>) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut start = 0;
+    for comp in path.split('/') {
+        let end = start + comp.len();
+        if start > 0 {
+            out.push('/');
+        }
+        let mine: Vec<(usize, usize)> = slugs
+            .iter()
+            .copied()
+            .filter(|&(a, b)| a >= start && b <= end)
+            .collect();
+        if comp.len() <= MAX_NAME || mine.is_empty() {
+            out.push_str(comp);
+            start = end + 1;
+            continue;
+        }
+        let tie = match tie {
+            Some(id) if !id_at.iter().any(|&i| i >= start && i < end) => {
+                let s = slug(id);
+                if s.is_empty() { s } else { format!("-{s}") }
+            }
+            _ => String::new(),
+        };
+        let slug_len: usize = mine.iter().map(|(a, b)| b - a).sum();
+        let fixed = comp.len() - slug_len + tie.len();
+        // share what is left among the slugs, the short ones whole
+        let mut budget = MAX_NAME.saturating_sub(fixed).max(mine.len());
+        let mut by_len: Vec<usize> = (0..mine.len()).collect();
+        by_len.sort_by_key(|&k| mine[k].1 - mine[k].0);
+        let mut keep = vec![0; mine.len()];
+        for (n, &k) in by_len.iter().enumerate() {
+            let share = budget / (mine.len() - n);
+            keep[k] = (mine[k].1 - mine[k].0).min(share);
+            budget -= keep[k];
+        }
+        let mut at = start;
+        let mut tied = false;
+        for (k, &(a, b)) in mine.iter().enumerate() {
+            out.push_str(&path[at..a]);
+            let s = &path[a..b];
+            if keep[k] < s.len() {
+                let mut cut = keep[k];
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.push_str(s[..cut].trim_end_matches('-'));
+                if !tied {
+                    out.push_str(&tie);
+                    tied = true;
+                }
+            } else {
+                out.push_str(s);
+            }
+            at = b;
+        }
+        out.push_str(&path[at..end]);
+        start = end + 1;
+    }
+    out
 }
 
 /// The outcome of applying the rule to every record at once.
@@ -231,7 +336,8 @@ pub enum RulePath {
 /// Rule paths for all records together: two records whose base paths collide
 /// (ignoring letter case) are told apart by the first disambiguating field
 /// in which they differ, so that two real customers with the same name,
-/// contact and country both get a file.
+/// contact and country both get a file; records whose names differ but
+/// collide once cut to [`MAX_NAME`] are told apart by their ids.
 pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
     use rayon::prelude::*;
     let base: Vec<String> = parts.par_iter().map(|p| template.render(p, "")).collect();
@@ -255,6 +361,28 @@ pub fn rule_paths(template: &Template, parts: &[NameParts]) -> Vec<RulePath> {
         .collect();
     let mut out: Vec<RulePath> = base.into_iter().map(RulePath::Path).collect();
     for members in groups {
+        // Names that collide only once cut to fit are told apart by the
+        // id: the record with the smallest id keeps the cut name (the
+        // first one made, for ULIDs), the others' end in their ids.
+        let mut whole: Vec<String> = members
+            .iter()
+            .map(|&i| {
+                template
+                    .render_with(&parts[i], "", Cut::None)
+                    .to_lowercase()
+            })
+            .collect();
+        whole.sort();
+        whole.dedup();
+        if whole.len() == members.len() {
+            let first = members.iter().copied().min_by_key(|&i| parts[i].id);
+            for &i in members {
+                if Some(i) != first {
+                    out[i] = RulePath::Path(template.render_with(&parts[i], "", Cut::FitWithId));
+                }
+            }
+            continue;
+        }
         let chosen = template
             .disambiguate
             .iter()
@@ -376,6 +504,52 @@ mod tests {
         let t = Template::default();
         let p = parts("???", "John", "US");
         assert_eq!(t.render(&p, ""), "customers/us/x1--john--us.toml");
+    }
+
+    #[test]
+    fn long_names_are_cut_and_collisions_told_apart_by_id() {
+        let t = Template::default();
+        let long = "A".repeat(300);
+        let p = parts(&long, "John Doe", "US");
+        let file = |path: &str| path.rsplit('/').next().unwrap().to_string();
+        let path = t.render(&p, "");
+        assert_eq!(file(&path).len(), MAX_NAME);
+        assert_eq!(
+            file(&path),
+            format!("{}--john-doe--us.toml", "a".repeat(MAX_NAME - 19))
+        );
+        // both long: each gets its share
+        let c = "b".repeat(300);
+        let both = t.render(&parts(&long, &c, "US"), "");
+        assert_eq!(
+            file(&both),
+            format!("{}--{}--us.toml", "a".repeat(94), "b".repeat(95))
+        );
+        // two names alike up to the cut: the id tells them apart
+        let other = format!("{long} Two");
+        let mut q = parts(&other, "John Doe", "US");
+        q.id = "X2";
+        let r = rule_paths(&t, &[q, p]);
+        assert_eq!(
+            r,
+            [
+                RulePath::Path(format!(
+                    "customers/us/{}-x2--john-doe--us.toml",
+                    "a".repeat(MAX_NAME - 22)
+                )),
+                RulePath::Path(path)
+            ]
+        );
+        // the same whole name is not told apart by the id
+        let r = rule_paths(&t, &[p, p]);
+        assert!(matches!(r[0], RulePath::Ambiguous { .. }));
+        // the id in the name already tells records apart
+        let t = Template::new("customers/{cc}/{name}-{id}.toml", &[]).unwrap();
+        let r = rule_paths(&t, &[p, q]);
+        assert_eq!(
+            r[1],
+            RulePath::Path(format!("customers/us/{}-X2.toml", "a".repeat(MAX_NAME - 8)))
+        );
     }
 
     #[test]

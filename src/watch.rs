@@ -24,9 +24,15 @@
 //! through `mmap`, and changes made on another machine to a network file
 //! system. `folio index` (which always compares every file) catches those.
 //!
-//! The socket lives in Linux's abstract namespace (no file, no path length
-//! limit, gone with the process), named after the user and the repository's
-//! canonical path; a client only believes a watcher of its own user.
+//! The socket is a file named after the repository's canonical path, in a
+//! folder of the user's own that no one else may enter:
+//! `$XDG_RUNTIME_DIR/folio-watch/`, or `<temp dir>/folio-watch-<uid>/`
+//! when that is not set. The folder is made with mode 0700, and before
+//! every use it must be a real folder (not a symlink) owned by the user,
+//! with no permissions for group or others; otherwise the watcher refuses
+//! to start and commands do not ask it (another local user cannot take the
+//! socket's name first, nor put a socket of theirs in its place). A client
+//! also only believes a watcher of its own user.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -117,6 +123,8 @@ pub enum WatchError {
     },
     #[error("watching files for changes needs Linux (inotify)")]
     Unsupported,
+    #[error("will not put the watcher's socket in {dir}: {why}")]
+    UnsafeDir { dir: String, why: String },
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> WatchError {
@@ -136,11 +144,73 @@ const LOCK: &str = "lock";
 /// How long a client waits for the watcher before it scans by itself.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The abstract socket name for the repository at `root`.
-fn socket_name(root: &Path) -> Option<String> {
-    let canon = root.canonicalize().ok()?;
+/// The folder of this user's watcher sockets (see the module's
+/// documentation).
+#[cfg(target_os = "linux")]
+fn socket_dir() -> std::path::PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+    {
+        Some(d) => d.join("folio-watch"),
+        None => std::env::temp_dir().join(format!("folio-watch-{}", uid())),
+    }
+}
+
+/// Why `dir` is not a safe home for a socket: it must be a folder (not a
+/// symlink), owned by this user, with no permissions for group or others.
+/// With `create`, a missing folder is made (mode 0700).
+#[cfg(target_os = "linux")]
+fn private_dir(dir: &Path, create: bool) -> Result<(), WatchError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let refuse = |why: String| WatchError::UnsafeDir {
+        dir: dir.display().to_string(),
+        why,
+    };
+    let m = match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+                Ok(()) => {}
+                // made by another folio just now: checked below
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(format!("cannot create {}", dir.display()))(e)),
+            }
+            std::fs::symlink_metadata(dir)
+                .map_err(io_err(format!("cannot read {}", dir.display())))?
+        }
+        Err(e) => return Err(io_err(format!("cannot read {}", dir.display()))(e)),
+        Ok(m) => m,
+    };
+    if !m.file_type().is_dir() {
+        return Err(refuse("it is not a folder (a symlink or a file)".into()));
+    }
+    if m.uid() != uid() {
+        return Err(refuse(format!(
+            "it belongs to user {}, not to you (user {})",
+            m.uid(),
+            uid()
+        )));
+    }
+    if m.mode() & 0o077 != 0 {
+        return Err(refuse(format!(
+            "its mode is {:04o}: other users may use it (it must be 0700)",
+            m.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// The socket's path for the repository at `root`, in the private folder
+/// (checked, and made with `create`).
+#[cfg(target_os = "linux")]
+fn socket_path(root: &Path, create: bool) -> Result<std::path::PathBuf, WatchError> {
+    let canon = root
+        .canonicalize()
+        .map_err(io_err(format!("cannot read {}", root.display())))?;
     let h = crate::search::manifest::hash_bytes(canon.as_os_str().as_encoded_bytes());
-    Some(format!("folio-watch/{}/{h:016x}", uid()))
+    let dir = socket_dir();
+    private_dir(&dir, create)?;
+    Ok(dir.join(format!("{h:016x}.sock")))
 }
 
 #[cfg(unix)]
@@ -155,11 +225,10 @@ fn uid() -> u32 {
 
 #[cfg(target_os = "linux")]
 fn connect(root: &Path) -> Option<std::os::unix::net::UnixStream> {
-    use std::os::linux::net::SocketAddrExt;
-    use std::os::unix::net::{SocketAddr, UnixStream};
-    let name = socket_name(root)?;
-    let addr = SocketAddr::from_abstract_name(name.as_bytes()).ok()?;
-    let s = UnixStream::connect_addr(&addr).ok()?;
+    use std::os::unix::net::UnixStream;
+    // a socket in a folder others may use is not asked
+    let path = socket_path(root, false).ok()?;
+    let s = UnixStream::connect(path).ok()?;
     // only a watcher of our own user is believed
     if peer_uid(&s)? != uid() {
         return None;
@@ -397,8 +466,7 @@ pub struct Started {
 /// once every folder is watched and the socket answers.
 #[cfg(target_os = "linux")]
 pub fn run(root: &Path, cache: &Path, ready: impl FnOnce(&Started)) -> Result<(), WatchError> {
-    use std::os::linux::net::SocketAddrExt;
-    use std::os::unix::net::{SocketAddr, UnixListener};
+    use std::os::unix::net::{UnixListener, UnixStream};
     let dir = crate::repo::prepare_cache_dir(cache, WATCH_DIR).map_err(io_err(format!(
         "cannot create {}",
         cache.join(WATCH_DIR).display()
@@ -434,15 +502,22 @@ pub fn run(root: &Path, cache: &Path, ready: impl FnOnce(&Started)) -> Result<()
     let mut w = inotify::Watches::new(&root).map_err(io_err("cannot start inotify"))?;
     w.watch_all().map_err(io_err("cannot watch the records"))?;
 
-    let name = socket_name(&root).ok_or(WatchError::Unsupported)?;
-    let addr = SocketAddr::from_abstract_name(name.as_bytes())
-        .map_err(io_err("cannot name the socket"))?;
-    let listener = match UnixListener::bind_addr(&addr) {
+    let path = socket_path(&root, true)?;
+    let open = || UnixListener::bind(&path);
+    let listener = match open() {
         Ok(l) => l,
         Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
-            return Err(WatchError::Running("unknown".into()));
+            if UnixStream::connect(&path).is_ok() {
+                return Err(WatchError::Running("unknown".into()));
+            }
+            // left by a watcher that was killed (this one holds the
+            // repository's watch lock, and the folder is ours alone)
+            let _ = std::fs::remove_file(&path);
+            open().map_err(io_err(format!("cannot open the socket {}", path.display())))?
         }
-        Err(e) => return Err(io_err("cannot open the socket")(e)),
+        Err(e) => {
+            return Err(io_err(format!("cannot open the socket {}", path.display()))(e));
+        }
     };
     listener
         .set_nonblocking(true)
@@ -450,7 +525,10 @@ pub fn run(root: &Path, cache: &Path, ready: impl FnOnce(&Started)) -> Result<()
     ready(&Started {
         folders: w.folders(),
     });
-    serve(&mut w, &listener)
+    let r = serve(&mut w, &listener);
+    drop(listener);
+    let _ = std::fs::remove_file(&path);
+    r
 }
 
 #[cfg(not(target_os = "linux"))]

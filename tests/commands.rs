@@ -408,3 +408,31 @@ fn an_error_says_its_cause_once() {
         "{err}"
     );
 }
+
+/// The workflow `folio init` writes passes GitHub's values to the shell
+/// through environment variables, quoted: a pull request's base branch
+/// named `$(curl evil)` is never pasted into a script.
+#[test]
+fn init_workflow_passes_github_values_through_the_environment() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(folio_cmd().arg("init").arg(d.path()));
+    assert_eq!(code, 0, "{err}");
+    let wf = std::fs::read_to_string(d.path().join(".github/workflows/folio.yml")).unwrap();
+    assert!(
+        wf.contains(
+            "      - name: Check records\n        env:\n          EVENT_NAME: ${{ github.event_name }}\n          BASE_REF: ${{ github.base_ref }}\n        run: |\n          if [ \"$EVENT_NAME\" = \"pull_request\" ]; then\n            folio check --format github --changed-since \"origin/$BASE_REF\"\n          else\n            folio check --format github\n          fi\n"
+        ),
+        "{wf}"
+    );
+    // every `${{ }}` is the whole value of an env entry, none in a script
+    for line in wf.lines().filter(|l| l.contains("${{")) {
+        let (key, value) = line.trim().split_once(": ").unwrap_or(("", ""));
+        assert!(
+            !key.is_empty()
+                && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                && value.starts_with("${{")
+                && value.ends_with("}}"),
+            "an expression outside env: {line}"
+        );
+    }
+}

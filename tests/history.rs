@@ -798,3 +798,92 @@ fn small_updates_go_to_the_journal() {
     let v2 = json_of(f.root(), &["log", "M1", "--format", "json"]);
     assert_eq!(ids(&v2).len(), 22);
 }
+
+/// Two branches change the same customer's owner; the merge settles on a
+/// third. Each change's previous owner is the one on its own path (the
+/// parent it was made on, the first parent for the merge), as `folio log`
+/// shows it, not the other branch's value.
+#[test]
+fn handovers_after_a_merge_compare_with_the_parent_on_the_path() {
+    let f = Fixture::new();
+    let p = "customers/us/kraft--hans-muller--us.toml";
+    let r = |o: &str| record("K1", "Kraft", "Hans Muller", Some(o), "C", "");
+    f.write(p, &r("alice"));
+    let base = f.commit("Alice", at(0, 9), "add Kraft");
+    // Branch X: alice -> bob.
+    f.write(p, &r("bob"));
+    let x = f.commit("Bob", at(1, 9), "bob takes Kraft");
+    // Main, from the base: alice -> carol.
+    let base_c = f.repo.find_commit(base).unwrap();
+    f.repo
+        .reset(base_c.as_object(), git2::ResetType::Hard, None)
+        .unwrap();
+    f.write(p, &r("carol"));
+    let main = f.commit("Carol", at(2, 9), "carol takes Kraft");
+    // The merge gives Kraft to dave.
+    f.write(p, &r("dave"));
+    let mut index = f.repo.index().unwrap();
+    index.add_path(Path::new(p)).unwrap();
+    index.write().unwrap();
+    let tree = f.repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::new("Dave", "dave@example.com", &Time::new(at(3, 9), 0)).unwrap();
+    let (m, s) = (
+        f.repo.find_commit(main).unwrap(),
+        f.repo.find_commit(x).unwrap(),
+    );
+    let merge = f
+        .repo
+        .commit(Some("HEAD"), &sig, &sig, "merge X", &tree, &[&m, &s])
+        .unwrap();
+    let v = json_of(f.root(), &["handovers", "--format", "json"]);
+    let mut rows: Vec<(String, Value, Value)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["commit"].as_str().unwrap().to_string(),
+                x["from"].clone(),
+                x["to"].clone(),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want = vec![
+        (x.to_string(), json!("alice"), json!("bob")),
+        (main.to_string(), json!("alice"), json!("carol")),
+        (merge.to_string(), json!("carol"), json!("dave")),
+    ];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(rows, want);
+    // folio log reports the same previous owners (the branches' commits
+    // in either order).
+    let v = json_of(f.root(), &["log", "K1", "--format", "json"]);
+    let owners: Vec<(String, Value)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let ch = e["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["field"] == "owner")
+                .map(|c| json!([c["old"], c["new"]]))
+                .unwrap_or(Value::Null);
+            (e["commit"].as_str().unwrap().to_string(), ch)
+        })
+        .collect();
+    let (mut owners, mut want) = (
+        owners,
+        vec![
+            (merge.to_string(), json!(["carol", "dave"])),
+            (main.to_string(), json!(["alice", "carol"])),
+            (x.to_string(), json!(["alice", "bob"])),
+            (base.to_string(), Value::Null),
+        ],
+    );
+    owners.sort_by(|a, b| a.0.cmp(&b.0));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(owners, want);
+}

@@ -32,6 +32,12 @@ pub struct Args {
     /// Exit 1 when any listed follow-up is overdue (for CI or a daily job)
     #[arg(long)]
     pub fail_on_overdue: bool,
+    /// CSV: write cells as they are, for programs rather than spreadsheets.
+    /// By default a cell starting with =, +, -, @, a tab or a carriage
+    /// return gets a ' in front so that a spreadsheet does not run it as a
+    /// formula; a plain number such as -5 stays as it is.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -61,6 +67,9 @@ struct JsonReport<'a> {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
+    if a.raw && a.format != DueFormat::Csv {
+        return Err(Failure::new("--raw applies to --format csv only"));
+    }
     let repo = ctx.open_repo_strict()?;
     let as_of = super::as_of(a.as_of);
     if let Some(h) = &a.owner
@@ -136,7 +145,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             s.push('\n');
             s
         }
-        DueFormat::Csv => followups::to_csv(&items),
+        DueFormat::Csv => followups::to_csv(&items, a.raw),
         DueFormat::Ics => followups::to_ics(&items, as_of),
     };
     print(&text)?;

@@ -41,9 +41,19 @@ pub struct Args {
     /// "Today" for reading the records
     #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
+    /// CSV: write cells as they are, for programs rather than spreadsheets.
+    /// By default a cell starting with =, +, -, @, a tab or a carriage
+    /// return gets a ' in front so that a spreadsheet does not run it as a
+    /// formula; a plain number such as -5 stays as it is. `folio import`
+    /// takes the ' off again.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
+    if a.raw && a.format != ExportFormat::Csv {
+        return Err(Failure::new("--raw applies to --format csv only"));
+    }
     let repo = ctx.open_repo()?;
     let loaded = repo.load(super::as_of(a.as_of));
     let selected: Option<std::collections::HashSet<String>> = match &a.query {
@@ -72,7 +82,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         ExportFormat::Csv => {
             let cols = export::select_columns(&export::csv_columns(&refs, true), &a.fields)
                 .map_err(Failure::new)?;
-            export::to_csv(&refs, &cols)?
+            export::to_csv(&refs, &cols, a.raw)?
         }
         ExportFormat::Xlsx => {
             if a.output.is_none() && std::io::stdout().is_terminal() {

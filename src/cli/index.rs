@@ -73,18 +73,24 @@ impl Observer for CliObserver {
     }
 }
 
-/// Warnings for record files left out of the index.
-pub(super) fn warn_skipped(skipped: &[String]) {
+/// Warnings for record files left out of the index (`unreadable`: those
+/// of `skipped` that cannot be read).
+pub(super) fn warn_skipped(skipped: &[String], unreadable: &[String]) {
     const SHOWN: usize = 10;
     for p in skipped.iter().take(SHOWN) {
+        let why = if unreadable.contains(p) {
+            "cannot be read (check its permissions)"
+        } else {
+            "does not parse"
+        };
         eprint(&format!(
-            "{} {p} does not parse and is left out of the search index (run `folio check {p}` for details)\n",
+            "{} {p} {why} and is left out of the search index (run `folio check {p}` for details)\n",
             paint(style::WARNING, "warning:")
         ));
     }
     if skipped.len() > SHOWN {
         eprint(&format!(
-            "{} {} more record files do not parse (run `folio check`)\n",
+            "{} {} more record files do not parse or cannot be read (run `folio check`)\n",
             paint(style::WARNING, "warning:"),
             skipped.len() - SHOWN
         ));
@@ -144,6 +150,6 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             print(&s)?;
         }
     }
-    warn_skipped(&report.skipped);
+    warn_skipped(&report.skipped, &report.unreadable);
     Ok(Status::Ok)
 }

@@ -46,12 +46,19 @@ jobs:
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0
+      # Values from GitHub reach the shell through the environment, quoted,
+      # never pasted into the script (a branch name can hold `$(...)`).
       - name: Install folio
-        run: cargo install --locked --git "${{ vars.FOLIO_GIT_URL }}" folio
+        env:
+          FOLIO_GIT_URL: ${{ vars.FOLIO_GIT_URL }}
+        run: cargo install --locked --git "$FOLIO_GIT_URL" folio
       - name: Check records
+        env:
+          EVENT_NAME: ${{ github.event_name }}
+          BASE_REF: ${{ github.base_ref }}
         run: |
-          if [ "${{ github.event_name }}" = "pull_request" ]; then
-            folio check --format github --changed-since "origin/${{ github.base_ref }}"
+          if [ "$EVENT_NAME" = "pull_request" ]; then
+            folio check --format github --changed-since "origin/$BASE_REF"
           else
             folio check --format github
           fi

@@ -121,6 +121,6 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         }
         Format::Json => print(&json_hits(&results.hits))?,
     }
-    warn_skipped(&results.skipped);
+    warn_skipped(&results.skipped, &results.unreadable);
     Ok(Status::Ok)
 }

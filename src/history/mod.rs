@@ -271,9 +271,13 @@ impl History {
     }
 
     /// Every change of owner or stage of every customer (and every
-    /// creation), oldest first. `old_*` is the customer's state before the
-    /// commit as last seen in the history (so a customer deleted in one
-    /// commit and added back in another keeps its timeline).
+    /// creation), oldest first. `old_*` is the customer's state in the
+    /// parent the change was made on (the first parent for a merge), as
+    /// `folio log` compares: after a merge, a change on one branch is not
+    /// measured against the other branch's value. A record added (or one
+    /// whose id changed) has no such parent side: its state as last seen
+    /// in the history is used, so a customer deleted in one commit and
+    /// added back in another keeps its timeline.
     pub fn state_changes(&self) -> Vec<StateChange<'_>> {
         let mut out = Vec::new();
         self.for_each_state_change(|sc| out.push(sc));
@@ -292,7 +296,12 @@ impl History {
             let (owner, stage) = (c.owner(), c.stage());
             let prev = last.insert(id, (owner, stage));
             let created = prev.is_none();
-            let (old_owner, old_stage) = prev.unwrap_or((None, None));
+            let (old_owner, old_stage) =
+                if !created && c.kind() != ChangeKind::Added && c.old_id() == Some(id) {
+                    (c.old_owner(), c.old_stage())
+                } else {
+                    prev.unwrap_or((None, None))
+                };
             if created || old_owner != owner || old_stage != stage {
                 f(StateChange {
                     id,

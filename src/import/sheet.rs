@@ -100,7 +100,12 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Sheet, SheetError> {
         let rec = rec.map_err(|e| bad(format!("row {}: {e}", i + 1)))?;
         rows.push(SheetRow {
             number: i + 1,
-            cells: rec.iter().map(|c| c.trim().to_string()).collect(),
+            // folio's own CSV export puts a ' in front of what a
+            // spreadsheet would run as a formula: take it off
+            cells: rec
+                .iter()
+                .map(|c| crate::export::csv_unneutralise(c.trim()).to_string())
+                .collect(),
         });
     }
     let mut sheet = table(rows);

@@ -718,9 +718,28 @@ pub struct Diff {
 pub struct Changed {
     pub path: String,
     pub stat: Stat,
-    pub bytes: Vec<u8>,
+    /// `None`: the file exists but cannot be read (its permissions); it
+    /// is left out of the index like a file that does not parse.
+    pub bytes: Option<Vec<u8>>,
     pub hash: u64,
     pub added: bool,
+}
+
+/// The hash a manifest keeps for a file that cannot be read: its content
+/// is unknown, so once it can be read (a `chmod` changes its ctime, so the
+/// stat differs) it is read and indexed.
+pub const UNREADABLE: u64 = 0;
+
+/// Read a record file: `Ok(None)` when it exists but cannot be read,
+/// `Err` when it is gone.
+pub fn read_record(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
+        // a folder in the way, or gone mid-read: as if gone
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 #[derive(Debug)]
@@ -850,13 +869,13 @@ fn resolve(root: &Path, scan: Scan) -> io::Result<Diff> {
         .candidates
         .into_par_iter()
         .map(|c| {
-            let bytes = match std::fs::read(root.join(&c.path)) {
+            let bytes = match read_record(&root.join(&c.path)) {
                 Ok(b) => b,
                 // gone since the walk: removed if it was indexed
                 Err(_) if c.old.is_some() => return Outcome::Gone(c.path),
                 Err(_) => return Outcome::Same,
             };
-            let hash = hash_bytes(&bytes);
+            let hash = bytes.as_deref().map_or(UNREADABLE, hash_bytes);
             match c.old {
                 // unchanged content: only a changed stat is worth recording
                 Some((stat, h, _)) if h == hash && stat == c.stat => Outcome::Same,
@@ -967,14 +986,14 @@ mod tests {
                 Changed {
                     path: "customers/cn/a.toml".into(),
                     stat: st,
-                    bytes: Vec::new(),
+                    bytes: Some(Vec::new()),
                     hash: 1,
                     added: false,
                 },
                 Changed {
                     path: "customers/jp/n.toml".into(),
                     stat: st,
-                    bytes: Vec::new(),
+                    bytes: Some(Vec::new()),
                     hash: 2,
                     added: true,
                 },

@@ -10,7 +10,8 @@
 //! - `lock`: the writers' lock (one process writes at a time).
 //!
 //! A full rebuild is made in a fresh `idx-*` directory and only then named
-//! in `CURRENT`, so a killed rebuild leaves the previous index in use. An
+//! in `CURRENT`, so a killed rebuild leaves the previous index in use (its
+//! folder is removed by the next process that holds the lock). An
 //! incremental update commits to tantivy first (atomic) and writes the
 //! manifest after: an index is never older than its manifest, and
 //! re-indexing a file twice is harmless, so a kill between the two steps
@@ -119,8 +120,11 @@ pub struct Report {
     pub deleted: usize,
     /// Records in the index afterwards.
     pub records: usize,
-    /// Record files that do not parse, left out of the index.
+    /// Record files that do not parse or cannot be read, left out of the
+    /// index.
     pub skipped: Vec<String>,
+    /// Those of `skipped` that cannot be read (their permissions).
+    pub unreadable: Vec<String>,
     /// The commit checked out, if the data is in a git repository.
     pub head: Option<String>,
     /// How the working tree was compared with the index: `watcher` (only
@@ -157,8 +161,10 @@ pub struct Results {
     pub total: usize,
     /// What the freshness check had to re-index first, if anything.
     pub refreshed: Option<Report>,
-    /// Record files left out because they do not parse.
+    /// Record files left out because they do not parse or cannot be read.
     pub skipped: Vec<String>,
+    /// Those of `skipped` that cannot be read.
+    pub unreadable: Vec<String>,
 }
 
 /// An opened index and the manifest it reflects.
@@ -317,12 +323,22 @@ impl<'r> Store<'r> {
     /// catches what a watcher cannot see.
     pub fn refresh(&self, full: bool, obs: &dyn Observer) -> Result<Report, SearchError> {
         let _lock = self.lock(obs)?;
-        if full {
-            let (_, r) = self.rebuild("--full was asked for".into(), obs)?;
-            return Ok(r);
-        }
-        let (_, report) = self.refresh_locked(None, true, obs)?;
+        let mut report = if full {
+            self.rebuild("--full was asked for".into(), obs)?.1
+        } else {
+            self.refresh_locked(None, true, obs)?.1
+        };
+        report.unreadable = self.unreadable(&report.skipped);
         Ok(report)
+    }
+
+    /// The files of `skipped` that cannot be read now.
+    fn unreadable(&self, skipped: &[String]) -> Vec<String> {
+        skipped
+            .iter()
+            .filter(|p| matches!(manifest::read_record(&self.repo.root.join(p)), Ok(None)))
+            .cloned()
+            .collect()
     }
 
     /// The index, fresh; the report says what had to be done for it.
@@ -332,6 +348,7 @@ impl<'r> Store<'r> {
             let seen = self.compare(&o, false)?;
             if seen.diff.is_empty() {
                 self.keep_token_if_free(&o, &seen);
+                self.collect_garbage_if_free(&o);
                 return Ok((o, None));
             }
             let _lock = self.lock(obs)?;
@@ -431,6 +448,11 @@ impl<'r> Store<'r> {
         stat_all: bool,
         obs: &dyn Observer,
     ) -> Result<(Opened, Report), SearchError> {
+        // under the lock no rebuild is under way: any other index folder
+        // is left over from an older index or a killed rebuild
+        if let Some(cur) = self.current() {
+            self.collect_garbage(&cur);
+        }
         let (o, seen) = match prior.filter(|(o, _)| self.unchanged(o)) {
             Some(p) => p,
             None => {
@@ -528,7 +550,7 @@ impl<'r> Store<'r> {
         let parsed: Vec<Option<Customer>> = diff
             .changed
             .par_iter()
-            .map(|c| self.parse(&c.path, &c.bytes))
+            .map(|c| c.bytes.as_ref().and_then(|b| self.parse(&c.path, b)))
             .collect();
         let mut skipped = HashSet::new();
         for (c, customer) in diff.changed.iter().zip(parsed) {
@@ -561,6 +583,7 @@ impl<'r> Store<'r> {
             deleted: diff.removed.len() - renamed,
             records: manifest.records(),
             skipped: manifest.skipped(),
+            unreadable: Vec::new(),
             head,
             scan,
         };
@@ -602,11 +625,14 @@ impl<'r> Store<'r> {
             let docs: Vec<(manifest::Entry, Option<TantivyDocument>)> = chunk
                 .par_iter()
                 .filter_map(|x| {
-                    // a file deleted since the walk is simply not indexed
-                    let bytes = std::fs::read(root.join(&x.path)).ok()?;
-                    let hash = manifest::hash_bytes(&bytes);
-                    let doc = self
-                        .parse(&x.path, &bytes)
+                    // a file deleted since the walk is simply not indexed;
+                    // one that cannot be read is skipped
+                    let bytes = manifest::read_record(&root.join(&x.path)).ok()?;
+                    let hash = bytes
+                        .as_deref()
+                        .map_or(manifest::UNREADABLE, manifest::hash_bytes);
+                    let doc = bytes
+                        .and_then(|b| self.parse(&x.path, &b))
                         .map(|c| fields::document(&f, &x.path, &c));
                     Some((
                         manifest::Entry {
@@ -668,8 +694,32 @@ impl<'r> Store<'r> {
         ))
     }
 
+    /// When an index folder other than `o`'s is left (by a killed rebuild
+    /// or an older index) and no other process holds the lock (so none is
+    /// building one right now), remove it.
+    fn collect_garbage_if_free(&self, o: &Opened) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let stale = rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with(INDEX_PREFIX) && n != o.name.as_str()
+        });
+        if !stale {
+            return;
+        }
+        let Ok(f) = crate::repo::open_lock_file(&self.dir.join(LOCK)) else {
+            return;
+        };
+        if f.try_lock().is_ok() && self.current().as_deref() == Some(o.name.as_str()) {
+            self.collect_garbage(&o.name);
+        }
+    }
+
     /// Remove index directories other than `keep` (left by an older index
-    /// or a killed rebuild). Readers that still have one open keep reading
+    /// or a killed rebuild); only under the lock, so that no other process
+    /// is building one. Readers that still have one open keep reading
     /// their open files.
     fn collect_garbage(&self, keep: &str) {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
@@ -717,11 +767,13 @@ impl<'r> Store<'r> {
             }
             Err(e) => return Err(e),
         };
+        let skipped = o.manifest.skipped();
         Ok(Results {
             hits,
             total,
             refreshed,
-            skipped: o.manifest.skipped(),
+            unreadable: self.unreadable(&skipped),
+            skipped,
         })
     }
 }
