@@ -436,7 +436,7 @@ fn broken_records_are_skipped_with_a_warning() {
     assert!(stdout(&o).contains("Atlas Pump GmbH-Hans Müller-DE"));
     assert!(
         stderr(&o).contains(
-            "warning: customers/xx/broken.toml does not parse and is left out of the search index (run `folio check customers/xx/broken.toml` for details)"
+            "warning: customers/xx/broken.toml is not a record folio can read and is left out of the search index (run `folio check customers/xx/broken.toml` for details)"
         ),
         "{}",
         stderr(&o)

@@ -98,7 +98,8 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     {
         let mut found = super::pool::breaches_since(&repo, &git, rev)?;
         for d in &mut found {
-            if let Ok(text) = std::fs::read_to_string(repo.root.join(&d.path))
+            if let Ok(b) = crate::repo::read_file(&repo.root.join(&d.path))
+                && let Ok(text) = String::from_utf8(b)
                 && let Some(span) = crate::records::find_field(&text, "owner")
             {
                 d.span = Some(span);

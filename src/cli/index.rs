@@ -78,13 +78,13 @@ pub(super) fn warn_skipped(skipped: &[String]) {
     const SHOWN: usize = 10;
     for p in skipped.iter().take(SHOWN) {
         eprint(&format!(
-            "{} {p} does not parse and is left out of the search index (run `folio check {p}` for details)\n",
+            "{} {p} is not a record folio can read and is left out of the search index (run `folio check {p}` for details)\n",
             paint(style::WARNING, "warning:")
         ));
     }
     if skipped.len() > SHOWN {
         eprint(&format!(
-            "{} {} more record files do not parse (run `folio check`)\n",
+            "{} {} more record files cannot be read as records (run `folio check`)\n",
             paint(style::WARNING, "warning:"),
             skipped.len() - SHOWN
         ));

@@ -700,7 +700,7 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
         .map(|p| {
             let now = p
                 .ends_with(".toml")
-                .then(|| std::fs::read(repo.root.join(&p)).ok())
+                .then(|| crate::repo::read_file(&repo.root.join(&p)).ok())
                 .flatten()
                 .and_then(|b| {
                     let m = crate::history::walk::scan_meta(&b);

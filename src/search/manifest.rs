@@ -20,6 +20,7 @@
 //! written to a temporary file and renamed into place; a torn or foreign
 //! file fails its checksum and reads as broken.
 
+use crate::repo::ReadError;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hasher;
@@ -119,6 +120,16 @@ pub struct Manifest {
 
 /// Content hash of a record file.
 pub fn hash_bytes(b: &[u8]) -> u64 {
+    let h = hash_of(b);
+    // `REFUSED` marks a file that was not read
+    if h == REFUSED { 1 } else { h }
+}
+
+/// The hash of a file that was not read (not a regular file, or too
+/// large): never the hash of any content.
+pub const REFUSED: u64 = 0;
+
+fn hash_of(b: &[u8]) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     h.write(b);
     h.finish()
@@ -635,7 +646,9 @@ fn scan_dir(dir: &Path, rel: &str, old: Option<&Manifest>) -> io::Result<Scan> {
         if ft.is_dir() {
             let sub = format!("{rel}/{name}");
             subdirs.push((entry.path(), sub));
-        } else if ft.is_file() && name.ends_with(".toml") {
+        } else if name.ends_with(".toml") {
+            // a symlink, pipe or device named .toml too: reading refuses
+            // it, and it is listed as a file left out of the index
             let m = match entry.metadata() {
                 Ok(m) => m,
                 // deleted since the directory was read
@@ -718,7 +731,9 @@ pub struct Diff {
 pub struct Changed {
     pub path: String,
     pub stat: Stat,
-    pub bytes: Vec<u8>,
+    /// `None` for a file that was not read (not a regular file, or too
+    /// large: [`crate::repo::read_file`]): it is left out of the index.
+    pub bytes: Option<Vec<u8>>,
     pub hash: u64,
     pub added: bool,
 }
@@ -831,7 +846,7 @@ pub fn diff_listed(
     for p in files {
         let before = old.get(p).map(|e| (e.stat, e.hash, e.skipped));
         match std::fs::symlink_metadata(root.join(p)) {
-            Ok(m) if m.is_file() => {
+            Ok(m) if !m.is_dir() => {
                 // a listed file is always read and decided by its content:
                 // its stat may not show an edit made within one tick
                 s.candidates.push(Candidate {
@@ -862,8 +877,21 @@ fn resolve(root: &Path, scan: Scan) -> io::Result<Diff> {
         .candidates
         .into_par_iter()
         .map(|c| {
-            let bytes = match std::fs::read(root.join(&c.path)) {
+            let bytes = match crate::repo::read_file(&root.join(&c.path)) {
                 Ok(b) => b,
+                // not a regular file, or too large: left out, and listed
+                Err(ReadError::NotAFile(_) | ReadError::TooLarge { .. }) => {
+                    return match c.old {
+                        Some((stat, REFUSED, true)) if stat == c.stat => Outcome::Same,
+                        old => Outcome::Changed(Changed {
+                            added: old.is_none(),
+                            path: c.path,
+                            stat: c.stat,
+                            bytes: None,
+                            hash: REFUSED,
+                        }),
+                    };
+                }
                 // gone since the walk: removed if it was indexed
                 Err(_) if c.old.is_some() => return Outcome::Gone(c.path),
                 Err(_) => return Outcome::Same,
@@ -882,7 +910,7 @@ fn resolve(root: &Path, scan: Scan) -> io::Result<Diff> {
                     added: c.old.is_none(),
                     path: c.path,
                     stat: c.stat,
-                    bytes,
+                    bytes: Some(bytes),
                     hash,
                 }),
             }
@@ -979,14 +1007,14 @@ mod tests {
                 Changed {
                     path: "customers/cn/a.toml".into(),
                     stat: st,
-                    bytes: Vec::new(),
+                    bytes: Some(Vec::new()),
                     hash: 1,
                     added: false,
                 },
                 Changed {
                     path: "customers/jp/n.toml".into(),
                     stat: st,
-                    bytes: Vec::new(),
+                    bytes: Some(Vec::new()),
                     hash: 2,
                     added: true,
                 },

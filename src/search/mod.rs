@@ -35,7 +35,7 @@ pub mod snippet;
 pub mod tokenize;
 
 use crate::records::{self, Context, Customer};
-use crate::repo::Repo;
+use crate::repo::{ReadError, Repo};
 use crate::watch;
 use chrono::NaiveDate;
 use fields::Fields;
@@ -528,7 +528,7 @@ impl<'r> Store<'r> {
         let parsed: Vec<Option<Customer>> = diff
             .changed
             .par_iter()
-            .map(|c| self.parse(&c.path, &c.bytes))
+            .map(|c| c.bytes.as_ref().and_then(|b| self.parse(&c.path, b)))
             .collect();
         let mut skipped = HashSet::new();
         for (c, customer) in diff.changed.iter().zip(parsed) {
@@ -602,12 +602,19 @@ impl<'r> Store<'r> {
             let docs: Vec<(manifest::Entry, Option<TantivyDocument>)> = chunk
                 .par_iter()
                 .filter_map(|x| {
-                    // a file deleted since the walk is simply not indexed
-                    let bytes = std::fs::read(root.join(&x.path)).ok()?;
-                    let hash = manifest::hash_bytes(&bytes);
-                    let doc = self
-                        .parse(&x.path, &bytes)
-                        .map(|c| fields::document(&f, &x.path, &c));
+                    let (hash, doc) = match crate::repo::read_file(&root.join(&x.path)) {
+                        Ok(bytes) => (
+                            manifest::hash_bytes(&bytes),
+                            self.parse(&x.path, &bytes)
+                                .map(|c| fields::document(&f, &x.path, &c)),
+                        ),
+                        // not a regular file, or too large: left out, listed
+                        Err(ReadError::NotAFile(_) | ReadError::TooLarge { .. }) => {
+                            (manifest::REFUSED, None)
+                        }
+                        // a file deleted since the walk is simply not indexed
+                        Err(_) => return None,
+                    };
                     Some((
                         manifest::Entry {
                             path: x.path.clone(),

@@ -1,0 +1,112 @@
+//! Hostile repositories and inputs: files that are not records (a pipe, a
+//! link to a device, a huge file), queries nested beyond reason, weights
+//! that would make a deal allocate without bound, and terminal escapes in
+//! records. Every command finishes, says what is wrong, and prints nothing
+//! raw to the terminal.
+
+mod common;
+use common::TestRepo;
+use std::time::Duration;
+
+/// A bound on commands that must not hang: hitting it fails the test.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Run with the time limit; (exit code, stdout, stderr). A command killed
+/// at the limit has no exit code, and the test fails saying so.
+fn bounded(t: &TestRepo, args: &[&str]) -> (i32, String, String) {
+    let out = t.folio().args(args).timeout(LIMIT).output().unwrap();
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("folio {args:?} did not finish within {LIMIT:?}"));
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// ---- 6. files that are not records ----
+
+/// A repository with one good record, a pipe `x.toml`, a link `z.toml` to
+/// /dev/zero and a 50 MB record `big.toml` (sparse: no disk used).
+#[cfg(unix)]
+fn not_records() -> TestRepo {
+    let t = TestRepo::new();
+    t.customer("C1", "ABC Corp", "John Doe", "US", "");
+    let fifo = std::ffi::CString::new(
+        t.path("customers/us/x.toml")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::os::unix::fs::symlink("/dev/zero", t.path("customers/us/z.toml")).unwrap();
+    t.write(
+        "customers/us/big.toml",
+        &common::record("C2", "Big", "Ann", "US", "notes = \"\"\"\n"),
+    );
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(t.path("customers/us/big.toml"))
+        .unwrap();
+    f.set_len(50 * 1024 * 1024).unwrap();
+    t
+}
+
+#[cfg(unix)]
+#[test]
+fn check_refuses_pipes_links_and_huge_files_without_hanging() {
+    let t = not_records();
+    let (code, out, err) = bounded(&t, &["check", "--as-of", "2026-01-01"]);
+    assert_eq!(code, 1, "{err}");
+    let headers: Vec<&str> = out.lines().filter(|l| l.contains("]: ")).collect();
+    assert_eq!(
+        headers,
+        [
+            "customers/us/big.toml: error[F006]: the file is 52428800 bytes, more than the 10485760 bytes folio reads",
+            "customers/us/x.toml: error[F003]: not a regular file (device, socket or pipe)",
+            "customers/us/z.toml: error[F003]: record is a symlink to `/dev/zero`, outside the repository",
+        ],
+        "{out}"
+    );
+
+    let (code, out, err) = bounded(&t, &["check", "--as-of", "2026-01-01", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found: Vec<(&str, &str)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("customers/us/big.toml", "F006"),
+            ("customers/us/x.toml", "F003"),
+            ("customers/us/z.toml", "F003"),
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn search_leaves_out_pipes_links_and_huge_files_and_names_them() {
+    let t = not_records();
+    // the first run builds the index, the second updates it
+    for _ in 0..2 {
+        let (code, out, err) = bounded(&t, &["search", "abc"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("ABC Corp-John Doe-US"), "{out}");
+        for p in ["big", "x", "z"] {
+            let p = format!("customers/us/{p}.toml");
+            assert!(
+                err.contains(&format!(
+                    "warning: {p} is not a record folio can read and is left out of the search index (run `folio check {p}` for details)"
+                )),
+                "{err}"
+            );
+        }
+    }
+}
