@@ -110,3 +110,48 @@ fn search_leaves_out_pipes_links_and_huge_files_and_names_them() {
         }
     }
 }
+
+// ---- 7. queries nested beyond reason ----
+
+#[test]
+fn deep_and_long_queries_are_bad_queries_not_crashes() {
+    let t = TestRepo::new();
+    t.customer("C1", "ABC Corp", "John Doe", "US", "");
+    let nots = format!("{}abc", "NOT ".repeat(1000));
+    let parens = format!("{}abc{}", "(".repeat(10_000), ")".repeat(10_000));
+    let deep = format!("{}abc{}", "(".repeat(65), ")".repeat(65));
+    let long = "abc ".repeat(2_600);
+    let nested = "error: bad query: the query nests `(` and `NOT` more than 64 levels deep\n";
+    let cases = [
+        (&nots, nested.to_string()),
+        (&deep, nested.to_string()),
+        (
+            &parens,
+            "error: bad query: the query is 20003 characters long; at most 10000 are allowed\n"
+                .to_string(),
+        ),
+        (
+            &long,
+            "error: bad query: the query is 10400 characters long; at most 10000 are allowed\n"
+                .to_string(),
+        ),
+    ];
+    for (q, want) in cases {
+        for cmd in ["search", "export"] {
+            let (code, out, err) = bounded(&t, &[cmd, "--", q]);
+            assert_eq!(code, 2, "{cmd}: {err}");
+            assert_eq!(out, "", "{cmd}");
+            assert_eq!(
+                err,
+                format!("{want}hint: see `folio search --help` for the query language\n"),
+                "{cmd}"
+            );
+        }
+    }
+    // 64 levels are fine
+    let ok = format!("{}abc{}", "(".repeat(32), ")".repeat(32));
+    let ok = format!("{}{ok}", "NOT NOT ".repeat(16));
+    let (code, out, err) = bounded(&t, &["search", "--", &ok]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ABC Corp-John Doe-US"), "{out}");
+}

@@ -89,6 +89,16 @@ fn json_hits(hits: &[Hit]) -> String {
     s
 }
 
+/// A failed search as the command's failure: a malformed query says so,
+/// with a pointer to the query language (exit status 2 either way).
+pub(super) fn search_failure(e: SearchError) -> Failure {
+    match e {
+        SearchError::Query(e) => Failure::new(format!("bad query: {e}"))
+            .hint("see `folio search --help` for the query language"),
+        e => e.into(),
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let query = args.query.join(" ");
     if args.limit == 0 {
@@ -98,11 +108,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let obs = CliObserver::new(true);
     let results = match Store::new(&repo).search(&query, args.limit, !args.no_refresh, &obs) {
         Ok(r) => r,
-        Err(SearchError::Query(e)) => {
-            return Err(Failure::new(format!("bad query: {e}"))
-                .hint("see `folio search --help` for the query language"));
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(search_failure(e)),
     };
     match args.format {
         Format::Human => {
