@@ -58,7 +58,7 @@ pub fn human_diagnostics(diags: &[Diagnostic], root: &Path) -> String {
             paint(style::BOLD, &d.message)
         );
         let text = texts.entry(d.path.as_str()).or_insert_with(|| {
-            crate::repo::read_file(&root.join(&d.path))
+            crate::repo::read_repo_file(root, &d.path)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
         });

@@ -136,26 +136,66 @@ fn kind_of(t: std::fs::FileType) -> &'static str {
     }
 }
 
-/// Read a whole file into the start of `buf` and return its length. The
-/// one way folio reads a record file (and folio.toml, staff.toml, a
-/// schema file): a symlink is not followed, a pipe, socket or device is
-/// never read (the file is opened non-blocking, so a pipe cannot hang the
-/// open, and its type is checked on the open file), and a file larger than
-/// [`MAX_FILE_BYTES`] is refused before it is read. The buffer is grown
-/// (and zeroed) only for a file larger than any before; the caller keeps it.
+/// Read a whole record file into the start of `buf` and return its
+/// length. The one way folio reads a record file: a symlink is not
+/// followed, a pipe, socket or device is never read (the file is opened
+/// non-blocking, so a pipe cannot hang the open, and its type is checked
+/// on the open file), and a file larger than [`MAX_FILE_BYTES`] is refused
+/// before it is read. The buffer is grown (and zeroed) only for a file
+/// larger than any before; the caller keeps it.
 pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
+    read_limited(path, false, buf)
+}
+
+/// [`read_file_into`] into a new buffer.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    let n = read_file_into(path, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Read folio.toml, staff.toml or a schema file as [`read_file`] reads a
+/// record, except that a symlink is followed (a team may link a shared
+/// staff.toml); what it points to must still be a regular file.
+pub fn read_settings_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    let n = read_limited(path, true, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// A file of the repository by its path relative to `root`: a record
+/// (under `customers/`) by [`read_file`], any other (settings) by
+/// [`read_settings_file`]. For renderers that show a diagnostic's line.
+pub fn read_repo_file(root: &Path, rel: &str) -> Result<Vec<u8>, ReadError> {
+    let abs = root.join(rel);
+    if rel.starts_with(&format!("{CUSTOMERS_DIR}/")) {
+        read_file(&abs)
+    } else {
+        read_settings_file(&abs)
+    }
+}
+
+fn read_limited(path: &Path, follow: bool, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
     use std::io::Read;
     let mut opts = std::fs::File::options();
     opts.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
+        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow);
     }
     #[cfg(not(unix))]
     {
         // no O_NOFOLLOW: look before opening
-        let m = std::fs::symlink_metadata(path).map_err(ReadError::Io)?;
+        let m = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        let m = m.map_err(ReadError::Io)?;
         if !m.is_file() {
             return Err(ReadError::NotAFile(kind_of(m.file_type())));
         }
@@ -164,7 +204,12 @@ pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ReadError
         Ok(f) => f,
         Err(e) => {
             // a symlink (ELOOP), a socket (ENXIO): say what it is
-            return Err(match std::fs::symlink_metadata(path) {
+            let m = if follow {
+                std::fs::metadata(path)
+            } else {
+                std::fs::symlink_metadata(path)
+            };
+            return Err(match m {
                 Ok(m) if !m.is_file() => ReadError::NotAFile(kind_of(m.file_type())),
                 _ => ReadError::Io(e),
             });
@@ -197,14 +242,6 @@ pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ReadError
             Err(e) => return Err(ReadError::Io(e)),
         }
     }
-}
-
-/// [`read_file_into`] into a new buffer.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::new();
-    let n = read_file_into(path, &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
 }
 
 /// Read and parse the given files in parallel with `parse` (order kept).
@@ -303,7 +340,7 @@ impl Repo {
         }
         let read = |name: &str| -> Result<Option<String>, RepoError> {
             let p = root.join(name);
-            match read_file(&p) {
+            match read_settings_file(&p) {
                 Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(source) => Err(RepoError::ReadFile { path: p, source }),
@@ -345,7 +382,7 @@ impl Repo {
                     "{SCHEMA_DIR}/{}",
                     f.file_name().unwrap_or_default().to_string_lossy()
                 );
-                let text = read_file(&f)
+                let text = read_settings_file(&f)
                     .map_err(|source| RepoError::ReadFile {
                         path: f.clone(),
                         source,

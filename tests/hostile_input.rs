@@ -155,3 +155,27 @@ fn deep_and_long_queries_are_bad_queries_not_crashes() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("ABC Corp-John Doe-US"), "{out}");
 }
+
+/// folio.toml, staff.toml and schema files: a link is followed (a team may
+/// share staff.toml), but a pipe is not read, however it is reached.
+#[cfg(unix)]
+#[test]
+fn a_settings_file_that_is_a_pipe_stops_the_command_without_hanging() {
+    let t = TestRepo::new();
+    t.customer("C1", "ABC Corp", "John Doe", "US", "");
+    std::fs::remove_file(t.path("staff.toml")).unwrap();
+    let fifo =
+        std::ffi::CString::new(t.path("team.pipe").into_os_string().into_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::os::unix::fs::symlink("team.pipe", t.path("staff.toml")).unwrap();
+    let (code, out, err) = bounded(&t, &["check", "--as-of", "2026-01-01"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    let root = t.root().canonicalize().unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "error: cannot read {}: not a regular file (a pipe)\n",
+            root.join("staff.toml").display()
+        )
+    );
+}

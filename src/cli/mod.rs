@@ -225,8 +225,13 @@ impl Ctx {
             None => Repo::discover(&std::env::current_dir()?),
         };
         let repo = r.map_err(|e| {
+            let lost = !matches!(e, crate::repo::RepoError::ReadFile { .. });
             let f = Failure::from(e);
-            f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
+            if lost {
+                f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
+            } else {
+                f
+            }
         })?;
         recover_transactions(&repo)?;
         Ok(repo)
