@@ -179,3 +179,150 @@ fn a_settings_file_that_is_a_pipe_stops_the_command_without_hanging() {
         )
     );
 }
+
+// ---- 8. weights that would make a deal allocate without bound ----
+
+/// A repository in git with `n` pool customers P1..Pn (tier B) and staff
+/// amy and ben.
+fn pool_repo(n: usize, staff: &str) -> TestRepo {
+    let t = TestRepo::new();
+    t.write("staff.toml", staff);
+    for i in 1..=n {
+        let rel = format!("customers/de/pool-company-{i}--buyer-{i}--de.toml");
+        let text = common::record(
+            &format!("P{i}"),
+            &format!("Pool Company {i}"),
+            &format!("Buyer {i}"),
+            "DE",
+            "",
+        )
+        .replace("owner = \"alice\"\n", "");
+        t.write(&rel, &text);
+    }
+    t.git_init();
+    t.commit_all("pool", "admin", 1_767_225_600);
+    t
+}
+
+const AMY_BEN: &str = "[staff.amy]\nname = \"A\"\n[staff.ben]\nname = \"B\"\n";
+
+#[test]
+fn huge_weights_are_refused_by_the_flag_and_by_check() {
+    let t = pool_repo(2, AMY_BEN);
+    let want = "error: invalid value '4294967295:1' for '--weights <WEIGHTS>': `4294967295:1` is not a list of weights such as 3:2:1 (whole numbers from 1 to 1000)";
+    let (code, out, err) = bounded(
+        &t,
+        &[
+            "pool",
+            "assign",
+            "--to",
+            "amy,ben",
+            "--weights",
+            "4294967295:1",
+            "--dry-run",
+            "--as-of",
+            "2026-03-02",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.starts_with(want), "{err}");
+    let (code, _, err) = bounded(
+        &t,
+        &[
+            "handover",
+            "amy",
+            "--to",
+            "ben",
+            "--weights",
+            "1001",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "`1001` is not a list of weights such as 3:2:1 (whole numbers from 1 to 1000)"
+        ),
+        "{err}"
+    );
+
+    t.write(
+        "staff.toml",
+        "[staff.amy]\nname = \"A\"\nweight = 200000000\n[staff.ben]\nname = \"B\"\n",
+    );
+    let (code, out, _) = bounded(&t, &["check", "--as-of", "2026-03-02"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with(
+            "staff.toml:3:10: error[F601]: staff.amy.weight must be a whole number from 1 to 1000\n"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = bounded(&t, &["check", "--as-of", "2026-03-02", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["path"].as_str(), d["line"].as_u64(), d["field"].as_str()),
+        (Some("staff.toml"), Some(3), Some("staff.amy.weight"))
+    );
+    // a command dealing by staff weights refuses the broken staff.toml
+    let (code, _, err) = bounded(
+        &t,
+        &["pool", "assign", "--dry-run", "--as-of", "2026-03-02"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("staff.amy.weight must be a whole number from 1 to 1000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_deal_of_1000_to_1_is_instant_and_proportional() {
+    let t = pool_repo(6, AMY_BEN);
+    let (code, out, err) = bounded(
+        &t,
+        &[
+            "pool",
+            "assign",
+            "--to",
+            "amy,ben",
+            "--weights",
+            "1000:1",
+            "--count",
+            "6",
+            "--dry-run",
+            "--as-of",
+            "2026-03-02",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let receivers: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.rsplit_once(" -> ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(receivers, ["amy"; 6], "{out}");
+    let t = pool_repo(
+        6,
+        "[staff.amy]\nname = \"A\"\nweight = 1000\n[staff.ben]\nname = \"B\"\nweight = 1\n",
+    );
+    let (code, out, err) = bounded(
+        &t,
+        &[
+            "pool",
+            "assign",
+            "--count",
+            "6",
+            "--dry-run",
+            "--as-of",
+            "2026-03-02",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let receivers: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.rsplit_once(" -> ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(receivers, ["amy"; 6], "{out}");
+}
