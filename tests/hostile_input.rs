@@ -326,3 +326,72 @@ fn a_deal_of_1000_to_1_is_instant_and_proportional() {
         .collect();
     assert_eq!(receivers, ["amy"; 6], "{out}");
 }
+
+// ---- 9. terminal escapes in records ----
+
+const EVIL: &str = "customers/us/evil.toml";
+
+/// A record whose name, follow-up summary and type hold an OSC title
+/// change ending in BEL, a colour code and a C1 CSI, in git with a later
+/// change of name and owner.
+fn escapes_repo() -> TestRepo {
+    let t = TestRepo::new();
+    let hostile = "\\u001b]0;pwned\\u0007 x\\u001b[31m y\\u009b";
+    let text = |owner: &str, name: &str| {
+        format!(
+            "id = \"C1\"\nname = \"{name}\"\ncontact = \"John Doe\"\ncountry = \"US\"\nowner = \"{owner}\"\ntier = \"B\"\ntype = \"{hostile}\"\nstage = \"contacted\"\ncreated = 2025-01-10\nnext_followup = 2025-12-01\n\n[[followups]]\ndate = 2025-11-01\nby = \"alice\"\nsummary = \"call {hostile}\"\n"
+        )
+    };
+    t.write(EVIL, &text("alice", "Evil Co"));
+    t.git_init();
+    t.commit_all("add", "admin", 1_767_225_600);
+    t.write(EVIL, &text("bob", &format!("Evil {hostile} Co")));
+    t.commit_all("rename", "admin", 1_767_312_000);
+    t
+}
+
+#[test]
+fn record_escapes_never_reach_the_terminal_raw() {
+    let t = escapes_repo();
+    let runs: [&[&str]; 5] = [
+        &["search", "evil"],
+        &["due", "--as-of", "2026-01-01"],
+        &["log", "C1"],
+        &["owners", "C1"],
+        &["check", "--as-of", "2026-01-01"],
+    ];
+    for color in [None, Some("--color=always")] {
+        for args in runs {
+            let mut args: Vec<&str> = args.to_vec();
+            args.extend(color);
+            let out = t.folio().args(&args).timeout(LIMIT).output().unwrap();
+            assert!(out.status.code().is_some(), "{args:?}");
+            let (o, e) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            // (folio's own red is `\x1b[1m\x1b[31m` with --color=always)
+            for raw in ["\x1b]0;pwned", "\x07", "x\x1b[31m", "\u{9b}"] {
+                assert!(
+                    !o.contains(raw) && !e.contains(raw),
+                    "{args:?} wrote {raw:?} raw:\n{o}{e}"
+                );
+            }
+            assert!(
+                o.contains("\\u{1b}]0;pwned\\u{7} x\\u{1b}[31m y\\u{9b}"),
+                "{args:?}:\n{o}{e}"
+            );
+        }
+    }
+    // JSON is escaped by JSON, as before
+    let out = t
+        .folio()
+        .args(["search", "evil", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v[0]["display_name"],
+        "Evil \u{1b}]0;pwned\u{7} x\u{1b}[31m y\u{9b} Co-John Doe-US"
+    );
+}

@@ -122,7 +122,11 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         CheckFormat::Json => output::json_diagnostics(&report.diagnostics, &report.summary),
         CheckFormat::Github => output::github_diagnostics(&report.diagnostics),
     };
-    print(&text)?;
+    if args.format == CheckFormat::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     if args.timings {
         for (phase, d) in &report.timings {
             super::eprint(&format!("{phase}: {:.3} s\n", d.as_secs_f64()));

@@ -141,7 +141,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
             s.push('\n');
-            print(&s)?;
+            super::print_data(&s)?;
         }
     }
     warn_skipped(&report.skipped);

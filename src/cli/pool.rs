@@ -318,7 +318,11 @@ fn list(ctx: &Ctx, format: Format) -> CmdResult {
             s
         }
     };
-    print(&text)?;
+    if format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }
 
@@ -417,7 +421,11 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
             s
         }
     };
-    print(&text)?;
+    if format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }
 

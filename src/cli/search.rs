@@ -4,11 +4,7 @@ use super::index::{CliObserver, warn_skipped};
 use super::{CmdResult, Ctx, Failure, Format, Status, eprint, print};
 use crate::output::style::{self, paint};
 use crate::search::{Hit, SearchError, Store};
-use anstyle::{AnsiColor, Style};
 use serde_json::json;
-
-/// How matches are marked in a snippet on a colour terminal.
-const MATCH: Style = AnsiColor::Yellow.on_default().bold();
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Query language:
@@ -47,7 +43,7 @@ fn human(hits: &[Hit], plain: bool) -> String {
         let snippet = if plain {
             h.snippet.marked(|m| format!("**{m}**"))
         } else {
-            h.snippet.marked(|m| paint(MATCH, m))
+            h.snippet.marked(|m| paint(style::MATCH, m))
         };
         let mut line = format!(
             "{}  {}  {}  {}  {}",
@@ -125,7 +121,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
                 ));
             }
         }
-        Format::Json => print(&json_hits(&results.hits))?,
+        Format::Json => super::print_data(&json_hits(&results.hits))?,
     }
     warn_skipped(&results.skipped);
     Ok(Status::Ok)
