@@ -242,7 +242,7 @@ fn locate_fields(repo: &Repo, diags: &mut [Diagnostic]) {
         .filter(|d| d.span.is_none() && d.line.is_none() && d.field.is_some())
     {
         let text = cache.entry(d.path.clone()).or_insert_with(|| {
-            std::fs::read(repo.root.join(&d.path))
+            crate::repo::read_repo_file(&repo.root, &d.path)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
         });

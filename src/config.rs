@@ -337,10 +337,25 @@ pub fn parse_staff(text: &str, path: &str) -> Result<Staff, Vec<Diagnostic>> {
                 "staff handle `{h}` must use a-z, 0-9, _, . and -"
             )));
         }
-        if m.weight < 1 {
-            errs.push(at(format!(
-                "staff.{h}.weight must be an integer of at least 1"
-            )));
+        if !(1..=crate::pool::MAX_WEIGHT).contains(&m.weight) {
+            let field = format!("staff.{h}.weight");
+            let mut d = Diagnostic::error(
+                Code::Config,
+                path,
+                format!(
+                    "{field} must be a whole number from 1 to {}",
+                    crate::pool::MAX_WEIGHT
+                ),
+            );
+            d = match crate::records::find_field(text, &field) {
+                Some(span) => {
+                    let mut d = d.with_span(span);
+                    d.locate(text);
+                    d
+                }
+                None => at(d.message),
+            };
+            errs.push(d.with_field(field));
         }
         if let Some(e) = &m.email
             && !crate::schema::is_email(e)

@@ -46,6 +46,7 @@ codes! {
     NotAFile = "F003", "not-a-file", "a record is a symlink, device or other non-regular file";
     Io = "F004", "io", "the file could not be read";
     NotRecord = "F005", "not-a-record", "a file under customers/ does not end in .toml";
+    TooLarge = "F006", "too-large", "a record file is larger than folio reads (10 MB)";
     UnknownKey = "F101", "unknown-key", "a key the schema does not know (with a did-you-mean)";
     MissingKey = "F102", "missing-key", "a required key is missing";
     WrongType = "F103", "wrong-type", "a value has the wrong TOML type";

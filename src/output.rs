@@ -20,6 +20,12 @@ pub mod style {
     pub const BOLD: Style = Style::new().bold();
     pub const DIM: Style = Style::new().dimmed();
     pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+    /// A search match in a snippet.
+    pub const MATCH: Style = AnsiColor::Yellow.on_default().bold();
+
+    /// Every style folio writes: their escape codes (and the reset) are the
+    /// only ones human output lets through (`visible_controls`).
+    pub const ALL: &[Style] = &[ERROR, WARNING, NOTE, GUTTER, BOLD, DIM, GOOD, MATCH];
 
     /// `text` wrapped in a style's escape codes.
     pub fn paint(s: Style, text: impl std::fmt::Display) -> String {
@@ -27,6 +33,67 @@ pub mod style {
     }
 }
 use style::paint;
+
+/// The escape sequences of folio's own styles (`style::ALL`) and the
+/// reset, longest first.
+fn own_sequences() -> &'static [String] {
+    static SEQ: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    SEQ.get_or_init(|| {
+        let mut v: Vec<String> = style::ALL
+            .iter()
+            .flat_map(|s| [format!("{s}"), format!("{s:#}")])
+            .filter(|s| !s.is_empty())
+            .collect();
+        v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        v.dedup();
+        v
+    })
+}
+
+/// Human output as it may reach a terminal: every control character
+/// (escape, BEL, carriage return, DEL, the C1 controls such as U+009B)
+/// written visibly as `\u{1b}`, except newline, tab and the escape codes
+/// of folio's own styles. A record cannot set the terminal's title, move
+/// the cursor or write a link through `search`, `check` or any other
+/// human output. The same whether or not the output is a terminal.
+pub fn visible_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().all(shown_as_is) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let own = own_sequences();
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if shown_as_is(c) {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        } else if let Some(seq) = (c == '\x1b')
+            .then(|| own.iter().find(|q| rest.starts_with(q.as_str())))
+            .flatten()
+        {
+            out.push_str(seq);
+            rest = &rest[seq.len()..];
+        } else {
+            let _ = write!(out, "{}", c.escape_unicode());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether human output shows `c` as it is (`visible_controls`).
+fn shown_as_is(c: char) -> bool {
+    !c.is_control() || c == '\n' || c == '\t'
+}
+
+/// How many columns `c` takes once `visible_controls` has shown it.
+fn shown_width(c: char) -> usize {
+    if shown_as_is(c) {
+        1
+    } else {
+        c.escape_unicode().count()
+    }
+}
 
 fn sev_style(s: Severity) -> Style {
     match s {
@@ -58,7 +125,7 @@ pub fn human_diagnostics(diags: &[Diagnostic], root: &Path) -> String {
             paint(style::BOLD, &d.message)
         );
         let text = texts.entry(d.path.as_str()).or_insert_with(|| {
-            std::fs::read(root.join(&d.path))
+            crate::repo::read_repo_file(root, &d.path)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
         });
@@ -85,10 +152,14 @@ pub fn human_diagnostics(diags: &[Diagnostic], root: &Path) -> String {
                 paint(style::GUTTER, "|"),
                 src
             );
+            // under the line as it is shown (a control character is wider)
             let lead: String = src
                 .chars()
                 .take(col - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .map(|c| match c {
+                    '\t' => "\t".to_string(),
+                    c => " ".repeat(shown_width(c)),
+                })
                 .collect();
             let _ = writeln!(
                 out,
@@ -227,6 +298,22 @@ pub fn github_diagnostics(diags: &[Diagnostic]) -> String {
 mod tests {
     use super::*;
     use crate::diagnostics::Code;
+
+    #[test]
+    fn controls_are_shown_but_own_styles_kept() {
+        let own = paint(style::ERROR, "error:");
+        let text = format!("{own} a\x1b]0;pwned\x07 b\x1b[31mc\u{9b}d\re\u{7f}\tf\n");
+        assert_eq!(
+            visible_controls(&text),
+            format!(
+                "{own} a\\u{{1b}}]0;pwned\\u{{7}} b\\u{{1b}}[31mc\\u{{9b}}d\\u{{d}}e\\u{{7f}}\tf\n"
+            )
+        );
+        assert!(matches!(
+            visible_controls("plain\ttext\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn github_escapes() {

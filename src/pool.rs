@@ -169,31 +169,20 @@ impl OwnerEvent {
 /// The first date each customer reached stage signed, per id.
 pub type SignedDates = HashMap<String, Vec<NaiveDate>>;
 
-/// Weighted round-robin: round one everyone, round two those with weight
-/// >= 2, and so on. Weights 3:2:1 give A-B-C-A-B-A.
-pub fn round_robin(weights: &[u32]) -> Vec<usize> {
-    let max = weights.iter().copied().max().unwrap_or(0);
-    (1..=max)
-        .flat_map(|r| {
-            weights
-                .iter()
-                .enumerate()
-                .filter(move |(_, w)| **w >= r)
-                .map(|(i, _)| i)
-        })
-        .collect()
-}
+/// The largest weight a receiver can have (`--weights`, staff.toml's
+/// `weight`); the smallest is 1.
+pub const MAX_WEIGHT: u32 = 1000;
 
-/// Receivers' weights, written `3:2:1` or `3,2,1` (whole numbers of at
-/// least 1), one per receiver: the one parser of `handover --weights` and
-/// `pool assign --weights`.
+/// Receivers' weights, written `3:2:1` or `3,2,1` (whole numbers from 1 to
+/// [`MAX_WEIGHT`]), one per receiver: the one parser of `handover
+/// --weights` and `pool assign --weights`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weights(pub Vec<u32>);
 
 /// Why weights were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WeightsError {
-    #[error("`{0}` is not a list of weights such as 3:2:1 (whole numbers of at least 1)")]
+    #[error("`{0}` is not a list of weights such as 3:2:1 (whole numbers from 1 to {MAX_WEIGHT})")]
     Syntax(String),
     #[error("{given} weights given for {receivers} receivers")]
     Count { given: usize, receivers: usize },
@@ -204,7 +193,7 @@ impl std::str::FromStr for Weights {
     fn from_str(s: &str) -> Result<Weights, WeightsError> {
         s.split([':', ','])
             .map(|p| match p.trim().parse::<u32>() {
-                Ok(w) if w >= 1 => Ok(w),
+                Ok(w) if (1..=MAX_WEIGHT).contains(&w) => Ok(w),
                 _ => Err(WeightsError::Syntax(s.to_string())),
             })
             .collect::<Result<_, _>>()
@@ -586,28 +575,38 @@ pub fn promising_order(a: &Customer, b: &Customer) -> std::cmp::Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-/// Deal `n` customers to receivers in weighted round-robin, skipping a
-/// receiver who reaches `room[i]` (what they may still hold). Returns, per
-/// customer dealt, the receiver's index.
+/// Deal `n` customers to receivers by weight, skipping a receiver who
+/// reaches `room[i]` (what they may still hold; `usize::MAX` for no limit).
+/// Returns, per customer dealt, the receiver's index: the one deal of
+/// `pool assign` and `handover`.
+///
+/// Each customer goes to the receiver with room whose `(dealt + 1/2) /
+/// weight` is smallest (the highest-averages method of Sainte-Laguë), the
+/// one listed first on a tie. However many customers have been dealt, each
+/// receiver's count is their weight's share of them, rounded: weights
+/// 3:2:1 give A-B-A-C-B-A, and 1000:1 give A the first 500. Only counts
+/// are kept, so a weight costs nothing however large it is.
 pub fn deal(n: usize, weights: &[u32], room: &[usize]) -> Vec<usize> {
-    let order = round_robin(weights);
-    let mut left: Vec<usize> = room.to_vec();
-    let mut out = Vec::with_capacity(n);
-    if order.is_empty() {
-        return out;
-    }
-    let mut k = 0;
-    let mut idle = 0;
-    while out.len() < n && idle < order.len() {
-        let r = order[k % order.len()];
-        k += 1;
-        if left[r] == 0 {
-            idle += 1;
-            continue;
+    let mut dealt = vec![0usize; weights.len()];
+    let mut out = Vec::new();
+    while out.len() < n {
+        // (2 * dealt + 1) / weight, compared without division
+        let mut best: Option<usize> = None;
+        for (i, &w) in weights.iter().enumerate() {
+            if w == 0 || dealt[i] >= room.get(i).copied().unwrap_or(0) {
+                continue;
+            }
+            let lower = |b: usize| {
+                (2 * dealt[i] as u128 + 1) * u128::from(weights[b])
+                    < (2 * dealt[b] as u128 + 1) * u128::from(w)
+            };
+            if best.is_none_or(lower) {
+                best = Some(i);
+            }
         }
-        idle = 0;
-        left[r] -= 1;
-        out.push(r);
+        let Some(b) = best else { break };
+        dealt[b] += 1;
+        out.push(b);
     }
     out
 }
@@ -632,17 +631,24 @@ mod tests {
     }
 
     #[test]
-    fn round_robin_3_2_1() {
+    fn deal_3_2_1() {
         let names = ["A", "B", "C"];
-        let order: Vec<&str> = round_robin(&[3, 2, 1])
+        let unlimited = [usize::MAX; 3];
+        let order: Vec<&str> = deal(12, &[3, 2, 1], &unlimited)
             .into_iter()
             .map(|i| names[i])
             .collect();
-        assert_eq!(order.join("-"), "A-B-C-A-B-A");
+        assert_eq!(order.join("-"), "A-B-A-C-B-A-A-B-A-C-B-A");
+        assert_eq!(deal(4, &[1, 1], &unlimited), [0, 1, 0, 1]);
+        assert_eq!(deal(4, &[1, 3], &unlimited), [1, 0, 1, 1]);
+        // a receiver without room is skipped; nobody with room: done
+        assert_eq!(deal(6, &[3, 2, 1], &[1, 5, 1]), [0, 1, 2, 1, 1, 1]);
+        assert_eq!(deal(6, &[1, 1], &[1, 1]), [0, 1]);
         for w in ["3:2:1", "3,2,1", " 3 : 2 : 1 "] {
             assert_eq!(w.parse::<Weights>().unwrap(), Weights(vec![3, 2, 1]));
         }
-        for w in ["3:0", "a", "", "3::1", "-1"] {
+        assert_eq!("1000:1".parse::<Weights>(), Ok(Weights(vec![1000, 1])));
+        for w in ["3:0", "a", "", "3::1", "-1", "1001:1", "4294967295:1"] {
             assert_eq!(
                 w.parse::<Weights>(),
                 Err(WeightsError::Syntax(w.to_string()))
@@ -895,7 +901,7 @@ mod tests {
 
     #[test]
     fn dealing_respects_room() {
-        assert_eq!(deal(6, &[3, 2, 1], &[10, 10, 10]), [0, 1, 2, 0, 1, 0]);
+        assert_eq!(deal(6, &[3, 2, 1], &[10, 10, 10]), [0, 1, 0, 2, 1, 0]);
         assert_eq!(deal(5, &[3, 2, 1], &[1, 10, 10]), [0, 1, 2, 1, 1]);
         assert_eq!(deal(5, &[1, 1], &[1, 1]), [0, 1]);
     }

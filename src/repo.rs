@@ -29,6 +29,13 @@ pub enum RepoError {
         #[source]
         source: std::io::Error,
     },
+    /// A settings file that is not a regular file, or too large.
+    #[error("cannot read {path}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
 }
 
 /// An opened data repository.
@@ -74,12 +81,150 @@ pub struct Loaded {
     pub unreadable: Vec<String>,
 }
 
-/// Read a whole file into the start of `buf` and return its length: open,
-/// read to the end, close, with no size query. The buffer is grown (and
-/// zeroed) only for a file larger than any before; the caller keeps it.
-fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+/// The largest file folio reads as a record (or as a settings file): 10 MB.
+/// A real record is a few kilobytes; a larger file is refused unread.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Why a file was not read ([`read_file`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A symlink, folder, pipe, socket or device: never opened for reading.
+    #[error("not a regular file ({0})")]
+    NotAFile(&'static str),
+    #[error("the file is {size} bytes, more than the {MAX_FILE_BYTES} bytes folio reads")]
+    TooLarge { size: u64 },
+    #[error("cannot read: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+
+    /// The problem as a diagnostic on the file `rel`.
+    pub fn diagnostic(&self, rel: &str) -> Diagnostic {
+        match self {
+            ReadError::NotAFile(_) => Diagnostic::error(Code::NotAFile, rel, self.to_string())
+                .with_hint("a record must be a regular file"),
+            ReadError::TooLarge { .. } => Diagnostic::error(Code::TooLarge, rel, self.to_string())
+                .with_hint("a record holds one customer; split or trim the file"),
+            ReadError::Io(_) => Diagnostic::error(Code::Io, rel, self.to_string()),
+        }
+    }
+}
+
+/// What kind of non-regular file `t` is, in words.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
+/// Read a whole record file into the start of `buf` and return its
+/// length. The one way folio reads a record file: a symlink is not
+/// followed, a pipe, socket or device is never read (the file is opened
+/// non-blocking, so a pipe cannot hang the open, and its type is checked
+/// on the open file), and a file larger than [`MAX_FILE_BYTES`] is refused
+/// before it is read. The buffer is grown (and zeroed) only for a file
+/// larger than any before; the caller keeps it.
+pub fn read_file_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
+    read_limited(path, false, buf)
+}
+
+/// [`read_file_into`] into a new buffer.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    let n = read_file_into(path, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Read folio.toml, staff.toml or a schema file as [`read_file`] reads a
+/// record, except that a symlink is followed (a team may link a shared
+/// staff.toml); what it points to must still be a regular file.
+pub fn read_settings_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::new();
+    let n = read_limited(path, true, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// A file of the repository by its path relative to `root`: a record
+/// (under `customers/`) by [`read_file`], any other (settings) by
+/// [`read_settings_file`]. For renderers that show a diagnostic's line.
+pub fn read_repo_file(root: &Path, rel: &str) -> Result<Vec<u8>, ReadError> {
+    let abs = root.join(rel);
+    if rel.starts_with(&format!("{CUSTOMERS_DIR}/")) {
+        read_file(&abs)
+    } else {
+        read_settings_file(&abs)
+    }
+}
+
+fn read_limited(path: &Path, follow: bool, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let mut opts = std::fs::File::options();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow);
+    }
+    #[cfg(not(unix))]
+    {
+        // no O_NOFOLLOW: look before opening
+        let m = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        let m = m.map_err(ReadError::Io)?;
+        if !m.is_file() {
+            return Err(ReadError::NotAFile(kind_of(m.file_type())));
+        }
+    }
+    let mut file = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            // a symlink (ELOOP), a socket (ENXIO): say what it is
+            let m = if follow {
+                std::fs::metadata(path)
+            } else {
+                std::fs::symlink_metadata(path)
+            };
+            return Err(match m {
+                Ok(m) if !m.is_file() => ReadError::NotAFile(kind_of(m.file_type())),
+                _ => ReadError::Io(e),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile(kind_of(meta.file_type())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size: meta.len() });
+    }
+    let limit = MAX_FILE_BYTES as usize;
     let mut n = 0;
     loop {
         if n == buf.len() {
@@ -88,16 +233,22 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
         }
         match file.read(&mut buf[n..]) {
             Ok(0) => return Ok(n),
+            // grown since the size was looked at
+            Ok(k) if n + k > limit => {
+                return Err(ReadError::TooLarge {
+                    size: (n + k) as u64,
+                });
+            }
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(ReadError::Io(e)),
         }
     }
 }
 
 /// Read and parse the given files in parallel with `parse` (order kept).
-/// Each file is read into a buffer its thread keeps (no allocation and no
-/// size query per file), parsed and checked, and only the customer and the
+/// Each file is read into a buffer its thread keeps (no allocation per
+/// file), parsed and checked, and only the customer and the
 /// problems found are kept. Each file's path moves into its record.
 fn load_files_by<P>(files: Vec<RecordFile>, parse: P) -> Loaded
 where
@@ -136,11 +287,10 @@ where
                     Ok(b) => b,
                     Err(_) => &mut fresh,
                 };
-                match read_into(&f.abs, buf) {
+                match read_file_into(&f.abs, buf) {
                     Ok(n) => one(f, &buf[..n]),
                     Err(e) => {
-                        let d =
-                            Diagnostic::error(Code::Io, f.rel.clone(), format!("cannot read: {e}"));
+                        let d = e.diagnostic(&f.rel);
                         (Err(f.rel), vec![d])
                     }
                 }
@@ -227,10 +377,10 @@ impl Repo {
         }
         let read = |name: &str| -> Result<Option<String>, RepoError> {
             let p = root.join(name);
-            match std::fs::read(&p) {
+            match read_settings_file(&p) {
                 Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(RepoError::Read { path: p, source }),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(source) => Err(RepoError::ReadFile { path: p, source }),
             }
         };
         let mut setup = Vec::new();
@@ -269,10 +419,17 @@ impl Repo {
                     "{SCHEMA_DIR}/{}",
                     f.file_name().unwrap_or_default().to_string_lossy()
                 );
-                let text = std::fs::read_to_string(&f).map_err(|source| RepoError::Read {
-                    path: f.clone(),
-                    source,
-                })?;
+                let text = read_settings_file(&f)
+                    .map_err(|source| RepoError::ReadFile {
+                        path: f.clone(),
+                        source,
+                    })
+                    .and_then(|b| {
+                        String::from_utf8(b).map_err(|e| RepoError::Read {
+                            path: f.clone(),
+                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                        })
+                    })?;
                 if let Err(errs) = schema.extend(&text, &rel) {
                     for e in errs {
                         let mut d = Diagnostic::error(Code::Config, rel.clone(), e.message)

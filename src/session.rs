@@ -68,6 +68,13 @@ pub enum SessionError {
         #[source]
         source: std::io::Error,
     },
+    /// Not a regular file, or too large ([`crate::repo::read_file`]).
+    #[error("cannot read {path}")]
+    ReadFile {
+        path: String,
+        #[source]
+        source: crate::repo::ReadError,
+    },
     /// Not UTF-8 (a record's diagnostic: path, line, hint).
     #[error("{}", located(.0))]
     Decode(Box<Diagnostic>),
@@ -276,7 +283,7 @@ impl<'r> Session<'r> {
         if meta.file_type().is_symlink() {
             return Err(SessionError::Link(rel.to_string()));
         }
-        let bytes = std::fs::read(&abs).map_err(|source| SessionError::Read {
+        let bytes = crate::repo::read_file(&abs).map_err(|source| SessionError::ReadFile {
             path: rel.to_string(),
             source,
         })?;
@@ -672,7 +679,7 @@ impl<'r> Session<'r> {
                 } => (rel, original.as_ref().map(|o| &o.bytes[..]), *same_file),
                 Change::Remove { original } => (&original.rel, Some(&original.bytes[..]), false),
             };
-            let now = std::fs::read(self.repo.root.join(rel)).ok();
+            let now = crate::repo::read_file(&self.repo.root.join(rel)).ok();
             match (want, now) {
                 (Some(w), Some(n)) if w == n.as_slice() => {}
                 (None, None) => {}

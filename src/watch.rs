@@ -1261,7 +1261,7 @@ fn update_dirty(
                 )
             }
             Ok(m) if m.is_file() => {
-                let b = std::fs::read(&abs).ok()?;
+                let b = crate::repo::read_file(&abs).ok()?;
                 Some(git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok()?)
             }
             Ok(_) => None,

@@ -369,7 +369,7 @@ fn broken_settings_are_reported() {
     );
     assert!(
         h[1].starts_with(
-            "staff.toml:1:1: error[F601]: staff.alice.weight must be an integer of at least 1"
+            "staff.toml:3:10: error[F601]: staff.alice.weight must be a whole number from 1 to 1000"
         ),
         "{out}"
     );

@@ -595,7 +595,7 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
-        "Would hand over alice's 7 customers: bob 4 (weight 3), carol 2 (weight 2), dave 1 (weight 1)\n  bob    A2  Co A2-Pat Kim-US  tier A\n  carol  A1  Co A1-Pat Kim-US  tier A\n  dave   B2  Co B2-Pat Kim-US  tier B\n  bob    B1  Co B1-Pat Kim-US  tier B\n  carol  C1  Co C1-Pat Kim-US  tier C\n  bob    C2  Co C2-Pat Kim-US  tier C\n  bob    D1  Co D1-Pat Kim-US  tier D\ndry run: nothing changed\n"
+        "Would hand over alice's 7 customers: bob 4 (weight 3), carol 2 (weight 2), dave 1 (weight 1)\n  bob    A2  Co A2-Pat Kim-US  tier A\n  carol  A1  Co A1-Pat Kim-US  tier A\n  bob    B2  Co B2-Pat Kim-US  tier B\n  dave   B1  Co B1-Pat Kim-US  tier B\n  carol  C1  Co C1-Pat Kim-US  tier C\n  bob    C2  Co C2-Pat Kim-US  tier C\n  bob    D1  Co D1-Pat Kim-US  tier D\ndry run: nothing changed\n"
     );
     assert_eq!(f.head(), head);
     let out_dir = tempfile::tempdir().unwrap();
@@ -619,7 +619,7 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("committed "), "{out}");
     // Only the owner value changed, byte for byte.
-    let want = ["bob", "carol", "dave", "bob", "carol", "bob", "bob"];
+    let want = ["bob", "carol", "bob", "dave", "carol", "bob", "bob"];
     let order = ["a2", "a1", "b2", "b1", "c1", "c2", "d1"];
     for (k, to) in order.iter().zip(want) {
         let (p, old) = before
@@ -640,7 +640,7 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     let commit = f.repo.head().unwrap().peel_to_commit().unwrap();
     assert_eq!(commit.parent_id(0).unwrap(), head);
     let msg = commit.message().unwrap();
-    assert!(msg.starts_with("Hand over alice's 7 customers to bob, carol, dave\n\nbob (4):\n  A2 Co A2-Pat Kim-US\n  B1 Co B1-Pat Kim-US\n"), "{msg}");
+    assert!(msg.starts_with("Hand over alice's 7 customers to bob, carol, dave\n\nbob (4):\n  A2 Co A2-Pat Kim-US\n  B2 Co B2-Pat Kim-US\n"), "{msg}");
     assert!(msg.ends_with("Folio-Handover: alice -> bob\nFolio-Handover: alice -> carol\nFolio-Handover: alice -> dave\n"), "{msg}");
     let statuses = f.repo.statuses(None).unwrap();
     assert_eq!(
@@ -690,7 +690,7 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
         ],
     );
     assert_eq!(v.as_array().unwrap().len(), 1);
-    assert_eq!(v[0]["id"], json!("B2"));
+    assert_eq!(v[0]["id"], json!("B1"));
     // The report: one document per receiver.
     let md = std::fs::read_to_string(&report).unwrap();
     let dave = &md[md.find("# Handover from alice to dave").unwrap()..];
@@ -698,11 +698,16 @@ fn handover_deals_321_and_edits_only_the_owner_line() {
     assert_eq!(
         dave,
         format!(
-            "# Handover from alice to dave\n\n1 account from alice, as of 2026-02-01 (commit {short}).\n\n## New accounts\n\n| Customer | Id | Tier | Stage | Last order | Last contact | File |\n|---|---|---|---|---|---|---|\n| Co B2-Pat Kim-US | `B2` | B | prospect | 2026-01-20 100.00 USD | 2026-01-04 | `customers/us/co-b2--pat-kim--us.toml` |\n\n## Open quotes\n\n- Co B2-Pat Kim-US: 2026-01-03, PX-200 pump, 5000.00 USD, FOB (sent)\n\n## Overdue follow-ups\n\n- Co B2-Pat Kim-US: due 2026-01-11 (21 days overdue)\n\n## Last contact\n\n- Co B2-Pat Kim-US: 2026-01-04, email, by alice: \"Sent the quote\" (no reply)\n"
+            "# Handover from alice to dave\n\n1 account from alice, as of 2026-02-01 (commit {short}).\n\n## New accounts\n\n| Customer | Id | Tier | Stage | Last order | Last contact | File |\n|---|---|---|---|---|---|---|\n| Co B1-Pat Kim-US | `B1` | B | prospect | — | 2026-01-04 | `customers/us/co-b1--pat-kim--us.toml` |\n\n## Open quotes\n\n- Co B1-Pat Kim-US: 2026-01-03, PX-200 pump, 5000.00 USD, FOB (sent)\n\n## Overdue follow-ups\n\n- Co B1-Pat Kim-US: due 2026-01-11 (21 days overdue)\n\n## Last contact\n\n- Co B1-Pat Kim-US: 2026-01-04, email, by alice: \"Sent the quote\" (no reply)\n"
         )
     );
     assert!(
         md.starts_with("# Handover from alice to bob\n\n4 accounts from alice"),
+        "{md}"
+    );
+    // a last order, in bob's document
+    assert!(
+        md.contains("\n| Co B2-Pat Kim-US | `B2` | B | prospect | 2026-01-20 100.00 USD | 2026-01-04 | `customers/us/co-b2--pat-kim--us.toml` |\n"),
         "{md}"
     );
 }

@@ -50,7 +50,7 @@ fn index_lists_an_unreadable_record_as_skipped() {
     assert_eq!(
         err,
         format!(
-            "warning: {b} cannot be read (check its permissions) and is left out of the search index (run `folio check {b}` for details)\n"
+            "warning: {b} is not a record folio can read (not a regular file, too large, or not readable: check its permissions) and is left out of the search index (run `folio check {b}` for details)\n"
         )
     );
     // readable again: indexed by an update

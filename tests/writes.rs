@@ -560,7 +560,7 @@ fn the_handover_report_and_due_agree_on_overdue_follow_ups() {
 #[test]
 fn weights_read_the_same_in_handover_and_pool_assign() {
     let (t, _, _) = setup(false);
-    let bad = "`2,x` is not a list of weights such as 3:2:1 (whole numbers of at least 1)";
+    let bad = "`2,x` is not a list of weights such as 3:2:1 (whole numbers from 1 to 1000)";
     for args in [
         vec![
             "handover",

@@ -98,7 +98,8 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     {
         let mut found = super::pool::breaches_since(&repo, &git, rev)?;
         for d in &mut found {
-            if let Ok(text) = std::fs::read_to_string(repo.root.join(&d.path))
+            if let Ok(b) = crate::repo::read_file(&repo.root.join(&d.path))
+                && let Ok(text) = String::from_utf8(b)
                 && let Some(span) = crate::records::find_field(&text, "owner")
             {
                 d.span = Some(span);
@@ -121,7 +122,11 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         CheckFormat::Json => output::json_diagnostics(&report.diagnostics, &report.summary),
         CheckFormat::Github => output::github_diagnostics(&report.diagnostics),
     };
-    print(&text)?;
+    if args.format == CheckFormat::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     if args.timings {
         for (phase, d) in &report.timings {
             super::eprint(&format!("{phase}: {:.3} s\n", d.as_secs_f64()));

@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let diffs = diff_revisions(&git, &repo.root, old, a.rev2.as_deref())
         .map_err(|e| Failure::new(e.message().to_string()))?;
     match a.format {
-        Format::Json => print(&format!("{}\n", serde_json::to_string_pretty(&diffs)?))?,
+        Format::Json => super::print_data(&format!("{}\n", serde_json::to_string_pretty(&diffs)?))?,
         Format::Human => {
             let mut out = String::new();
             for d in &diffs {

@@ -148,7 +148,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         DueFormat::Csv => followups::to_csv(&items, a.raw),
         DueFormat::Ics => followups::to_ics(&items, as_of),
     };
-    print(&text)?;
+    if a.format == DueFormat::Human {
+        print(&text)?;
+    } else {
+        super::print_data(&text)?;
+    }
     Ok(if a.fail_on_overdue && overdue > 0 {
         Status::Problems
     } else {

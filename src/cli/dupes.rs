@@ -129,6 +129,10 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             s
         }
     };
-    print(&text)?;
+    if args.format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }

@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         Some(q) => {
             let results = crate::search::Store::new(&repo)
                 .search(q, loaded.records.len().max(1), true, &crate::search::Quiet)
-                .map_err(|e| Failure::new(e.to_string()))?;
+                .map_err(super::search::search_failure)?;
             Some(results.hits.into_iter().map(|h| h.path).collect())
         }
         None => None,

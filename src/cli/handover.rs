@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         files
             .into_par_iter()
             .filter(|f| {
-                std::fs::read(&f.abs).is_ok_and(|b| {
+                crate::repo::read_file(&f.abs).is_ok_and(|b| {
                     crate::history::walk::scan_meta(&b).owner.as_deref() == Some(a.from.as_str())
                 })
             })

@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     o
                 })
                 .collect();
-            print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+            super::print_data(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         }
         Format::Human => {
             let mut out = String::new();

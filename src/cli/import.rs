@@ -209,7 +209,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 "not_imported": plan.not_imported,
                 "commit": commit,
             });
-            print(&format!(
+            super::print_data(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             ))?;

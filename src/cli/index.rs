@@ -79,7 +79,7 @@ pub(super) fn warn_skipped(skipped: &[String], unreadable: &[String]) {
     const SHOWN: usize = 10;
     for p in skipped.iter().take(SHOWN) {
         let why = if unreadable.contains(p) {
-            "cannot be read (check its permissions)"
+            "is not a record folio can read (not a regular file, too large, or not readable: check its permissions)"
         } else {
             "does not parse"
         };
@@ -90,7 +90,7 @@ pub(super) fn warn_skipped(skipped: &[String], unreadable: &[String]) {
     }
     if skipped.len() > SHOWN {
         eprint(&format!(
-            "{} {} more record files do not parse or cannot be read (run `folio check`)\n",
+            "{} {} more record files do not parse or cannot be read as records (run `folio check`)\n",
             paint(style::WARNING, "warning:"),
             skipped.len() - SHOWN
         ));
@@ -147,7 +147,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
             s.push('\n');
-            print(&s)?;
+            super::print_data(&s)?;
         }
     }
     warn_skipped(&report.skipped, &report.unreadable);

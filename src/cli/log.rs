@@ -60,7 +60,7 @@ pub(super) fn customer_id(
             .and_then(|c| c.path().map(str::to_string));
         let name = path
             .as_ref()
-            .and_then(|p| std::fs::read(repo.root.join(p)).ok())
+            .and_then(|p| crate::repo::read_file(&repo.root.join(p)).ok())
             .and_then(|b| {
                 let t = String::from_utf8_lossy(&b).into_owned();
                 let m = crate::history::diff::parse(&t).ok()?;
@@ -86,7 +86,7 @@ pub(super) fn customer_id(
     for base in [&cwd, &repo.root] {
         let abs = base.join(q);
         if abs.is_file()
-            && let Ok(b) = std::fs::read(&abs)
+            && let Ok(b) = crate::repo::read_file(&abs)
             && let Some(id) = crate::history::walk::scan_meta(&b).id
         {
             return Ok((id.clone(), label_of(&id)));
@@ -170,7 +170,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     o
                 })
                 .collect();
-            print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+            super::print_data(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         }
         Format::Human => {
             let mut out = format!("{}\n", paint(style::BOLD, &label));

@@ -93,7 +93,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     if !conflicts.is_empty() && a.prefer.is_none() {
         if a.format == Format::Json {
             let v = serde_json::json!({ "merged": false, "keep": kept.customer.id, "conflicts": conflicts });
-            print(&format!(
+            super::print_data(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             ))?;
@@ -181,7 +181,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 "removed": removes,
                 "commit": commit,
             });
-            print(&format!(
+            super::print_data(&format!(
                 "{}\n",
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             ))?;

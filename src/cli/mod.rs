@@ -200,12 +200,11 @@ pub fn run(cli: Cli) -> u8 {
         Ok(Status::Ok) => 0,
         Ok(Status::Problems) => 1,
         Err(f) => {
-            let mut err = anstream::stderr();
             let s = crate::output::style::ERROR;
-            let _ = writeln!(err, "{s}error:{s:#} {}", f.message);
+            eprint(&format!("{s}error:{s:#} {}\n", f.message));
             for h in f.hints {
                 let n = crate::output::style::NOTE;
-                let _ = writeln!(err, "{n}hint:{n:#} {h}");
+                eprint(&format!("{n}hint:{n:#} {h}\n"));
             }
             2
         }
@@ -240,8 +239,13 @@ impl Ctx {
             }
         });
         let repo = r.map_err(|e| {
+            let lost = !matches!(e, crate::repo::RepoError::ReadFile { .. });
             let f = Failure::from(e);
-            f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
+            if lost {
+                f.hint("run folio inside a data repository, pass --repo DIR, or create one with `folio init DIR`")
+            } else {
+                f
+            }
         })?;
         recover_transactions(&repo)?;
         Ok(repo)
@@ -386,10 +390,18 @@ pub fn session_report(applied: &crate::session::Applied) -> String {
 /// Set once standard output is a closed pipe (`folio check | head`).
 static PIPE_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Print to stdout. A closed pipe is quiet: the rest of the output is
-/// dropped and the command ends with the exit status it would have had
-/// (so `set -o pipefail` still sees a failed check).
+/// Print human output to stdout: every control character a record may
+/// hold is shown as `\u{1b}` (`output::visible_controls`), whatever the
+/// stream is. A closed pipe is quiet: the rest of the output is dropped
+/// and the command ends with the exit status it would have had (so `set
+/// -o pipefail` still sees a failed check).
 pub fn print(s: &str) -> Result<(), Failure> {
+    print_data(&crate::output::visible_controls(s))
+}
+
+/// Print data (JSON, CSV, iCalendar) to stdout as it is: its format
+/// escapes what it must (JSON strings), and its bytes are the user's data.
+pub fn print_data(s: &str) -> Result<(), Failure> {
     use std::sync::atomic::Ordering;
     if PIPE_CLOSED.load(Ordering::Relaxed) {
         return Ok(());
@@ -405,8 +417,9 @@ pub fn print(s: &str) -> Result<(), Failure> {
     }
 }
 
-/// Print to stderr (notes and warnings next to the main output).
+/// Print to stderr (notes and warnings next to the main output), with
+/// control characters shown as `print` shows them.
 pub fn eprint(s: &str) {
     let mut err = anstream::stderr();
-    let _ = err.write_all(s.as_bytes());
+    let _ = err.write_all(crate::output::visible_controls(s).as_bytes());
 }

@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                     })
                 })
                 .collect();
-            print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
+            super::print_data(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         }
         Format::Human => {
             let mut out = format!("{}\n", paint(style::BOLD, &label));

@@ -323,7 +323,11 @@ fn list(ctx: &Ctx, format: Format) -> CmdResult {
             s
         }
     };
-    print(&text)?;
+    if format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }
 
@@ -422,7 +426,11 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
             s
         }
     };
-    print(&text)?;
+    if format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }
 
@@ -705,7 +713,7 @@ fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
         .map(|p| {
             let now = p
                 .ends_with(".toml")
-                .then(|| std::fs::read(repo.root.join(&p)).ok())
+                .then(|| crate::repo::read_file(&repo.root.join(&p)).ok())
                 .flatten()
                 .and_then(|b| {
                     let m = crate::history::walk::scan_meta(&b);

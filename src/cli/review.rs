@@ -176,6 +176,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             out
         }
     };
-    print(&text)?;
+    if a.format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(Status::Ok)
 }

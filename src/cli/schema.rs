@@ -1,6 +1,6 @@
 //! `folio schema`.
 
-use super::{CmdResult, Ctx, Status, print};
+use super::{CmdResult, Ctx, Status};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Subcommand)]
@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             text.push('\n');
             match output {
                 Some(p) => crate::edit::write_atomic(&p, text.as_bytes())?,
-                None => print(&text)?,
+                None => super::print_data(&text)?,
             }
             Ok(Status::Ok)
         }

@@ -4,11 +4,7 @@ use super::index::{CliObserver, warn_skipped};
 use super::{CmdResult, Ctx, Failure, Format, Status, eprint, print};
 use crate::output::style::{self, paint};
 use crate::search::{Hit, SearchError, Store};
-use anstyle::{AnsiColor, Style};
 use serde_json::json;
-
-/// How matches are marked in a snippet on a colour terminal.
-const MATCH: Style = AnsiColor::Yellow.on_default().bold();
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Query language:
@@ -47,7 +43,7 @@ fn human(hits: &[Hit], plain: bool) -> String {
         let snippet = if plain {
             h.snippet.marked(|m| format!("**{m}**"))
         } else {
-            h.snippet.marked(|m| paint(MATCH, m))
+            h.snippet.marked(|m| paint(style::MATCH, m))
         };
         let mut line = format!(
             "{}  {}  {}  {}  {}",
@@ -89,6 +85,16 @@ fn json_hits(hits: &[Hit]) -> String {
     s
 }
 
+/// A failed search as the command's failure: a malformed query says so,
+/// with a pointer to the query language (exit status 2 either way).
+pub(super) fn search_failure(e: SearchError) -> Failure {
+    match e {
+        SearchError::Query(e) => Failure::new(format!("bad query: {e}"))
+            .hint("see `folio search --help` for the query language"),
+        e => e.into(),
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let query = args.query.join(" ");
     if args.limit == 0 {
@@ -98,11 +104,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let obs = CliObserver::new(true);
     let results = match Store::new(&repo).search(&query, args.limit, !args.no_refresh, &obs) {
         Ok(r) => r,
-        Err(SearchError::Query(e)) => {
-            return Err(Failure::new(format!("bad query: {e}"))
-                .hint("see `folio search --help` for the query language"));
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(search_failure(e)),
     };
     match args.format {
         Format::Human => {
@@ -119,7 +121,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
                 ));
             }
         }
-        Format::Json => print(&json_hits(&results.hits))?,
+        Format::Json => super::print_data(&json_hits(&results.hits))?,
     }
     warn_skipped(&results.skipped, &results.unreadable);
     Ok(Status::Ok)

@@ -184,7 +184,11 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             out
         }
     };
-    print(&text)?;
+    if a.format == Format::Json {
+        super::print_data(&text)?;
+    } else {
+        print(&text)?;
+    }
     Ok(if failed > 0 {
         Status::Problems
     } else {

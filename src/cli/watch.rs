@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             Format::Json => {
                 let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
                 out.push('\n');
-                print(&out)?;
+                super::print_data(&out)?;
             }
             Format::Human => match &s {
                 Some(s) => print(&format!(

@@ -4,7 +4,7 @@
 
 use crate::config::{Config, Staff};
 use crate::git::GitRepo;
-use crate::pool::round_robin;
+use crate::pool::deal;
 use crate::records::Customer;
 use crate::repo::{Record, Repo};
 use crate::session::{CommitRequest, Finish, Session};
@@ -116,12 +116,12 @@ pub fn plan(
         return Err(HandoverError::NothingToHandOver(from.to_string()));
     }
     owned.sort_by(|a, b| value_order(&a.customer, &b.customer).then_with(|| a.path.cmp(&b.path)));
-    let order = round_robin(&weights);
+    let order = deal(owned.len(), &weights, &vec![usize::MAX; to.len()]);
     let assignments = owned
         .into_iter()
-        .enumerate()
-        .map(|(i, r)| Assignment {
-            to: to[order[i % order.len()]].clone(),
+        .zip(order)
+        .map(|(r, i)| Assignment {
+            to: to[i].clone(),
             path: r.path.clone(),
             customer: r.customer.clone(),
         })
@@ -421,13 +421,6 @@ pub fn counts(plan: &Plan) -> BTreeMap<&str, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn weighted_round_robin() {
-        assert_eq!(round_robin(&[3, 2, 1]), [0, 1, 2, 0, 1, 0]);
-        assert_eq!(round_robin(&[1, 1]), [0, 1]);
-        assert_eq!(round_robin(&[1, 3]), [0, 1, 1, 1]);
-    }
 
     #[test]
     fn owner_edit_keeps_every_other_byte() {

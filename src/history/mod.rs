@@ -378,7 +378,7 @@ impl History {
         {
             let abs = root.join(path);
             let committed = last.new_blob();
-            match std::fs::read(&abs) {
+            match crate::repo::read_file(&abs) {
                 Ok(bytes) => {
                     let now = Oid::hash_object(git2::ObjectType::Blob, &bytes)?;
                     if Some(now) != committed {
@@ -392,7 +392,7 @@ impl History {
                         });
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push(LogEntry {
+                Err(e) if e.is_not_found() => out.push(LogEntry {
                     commit: None,
                     changes: vec![FieldChange::record(Some(path), None)],
                 }),
@@ -727,7 +727,7 @@ pub fn diff_revisions(
                     .map(|b| reader.blob(b))
                     .transpose()?
                     .map(|b| text(&b));
-                let n = match std::fs::read(root.join(&p)) {
+                let n = match crate::repo::read_file(&root.join(&p)) {
                     Ok(b) => Some(text(&b)),
                     Err(_) => None,
                 };

@@ -119,6 +119,18 @@ pub struct Manifest {
 
 /// Content hash of a record file.
 pub fn hash_bytes(b: &[u8]) -> u64 {
+    let h = hash_of(b);
+    // `UNREADABLE` marks a file that was not read
+    if h == UNREADABLE { 1 } else { h }
+}
+
+/// The hash a manifest keeps for a file that was not read (not a regular
+/// file, too large, or not readable): never the hash of any content; its
+/// content is unknown, so once it can be read (a `chmod` changes its
+/// ctime, so the stat differs) it is read and indexed.
+pub const UNREADABLE: u64 = 0;
+
+fn hash_of(b: &[u8]) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     h.write(b);
     h.finish()
@@ -635,7 +647,9 @@ fn scan_dir(dir: &Path, rel: &str, old: Option<&Manifest>) -> io::Result<Scan> {
         if ft.is_dir() {
             let sub = format!("{rel}/{name}");
             subdirs.push((entry.path(), sub));
-        } else if ft.is_file() && name.ends_with(".toml") {
+        } else if name.ends_with(".toml") {
+            // a symlink, pipe or device named .toml too: reading refuses
+            // it, and it is listed as a file left out of the index
             let m = match entry.metadata() {
                 Ok(m) => m,
                 // deleted since the directory was read
@@ -718,26 +732,31 @@ pub struct Diff {
 pub struct Changed {
     pub path: String,
     pub stat: Stat,
-    /// `None`: the file exists but cannot be read (its permissions); it
-    /// is left out of the index like a file that does not parse.
+    /// `None` for a file that was not read (not a regular file, too large
+    /// or not readable: [`read_record`]): it is left out of the index.
     pub bytes: Option<Vec<u8>>,
     pub hash: u64,
     pub added: bool,
 }
 
-/// The hash a manifest keeps for a file that cannot be read: its content
-/// is unknown, so once it can be read (a `chmod` changes its ctime, so the
-/// stat differs) it is read and indexed.
-pub const UNREADABLE: u64 = 0;
-
-/// Read a record file: `Ok(None)` when it exists but cannot be read,
+/// Read a record file through the one bounded reader
+/// ([`crate::repo::read_file`]): `Ok(None)` when it exists but folio will
+/// not or cannot read it (not a regular file, too large, its permissions),
 /// `Err` when it is gone.
 pub fn read_record(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    use crate::repo::ReadError;
+    match crate::repo::read_file(path) {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
-        // a folder in the way, or gone mid-read: as if gone
-        Err(e) if e.kind() == io::ErrorKind::IsADirectory => Err(e),
+        Err(ReadError::Io(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::IsADirectory
+                    | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Err(e)
+        }
         Err(_) => Ok(None),
     }
 }
@@ -838,7 +857,7 @@ pub fn diff_listed(
     for p in files {
         let before = old.get(p).map(|e| (e.stat, e.hash, e.skipped));
         match std::fs::symlink_metadata(root.join(p)) {
-            Ok(m) if m.is_file() => {
+            Ok(m) if !m.is_dir() => {
                 // a listed file is always read and decided by its content:
                 // its stat may not show an edit made within one tick
                 s.candidates.push(Candidate {

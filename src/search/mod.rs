@@ -626,7 +626,7 @@ impl<'r> Store<'r> {
                 .par_iter()
                 .filter_map(|x| {
                     // a file deleted since the walk is simply not indexed;
-                    // one that cannot be read is skipped
+                    // one folio will not or cannot read is left out, listed
                     let bytes = manifest::read_record(&root.join(&x.path)).ok()?;
                     let hash = bytes
                         .as_deref()

@@ -243,15 +243,36 @@ fn field_prefix(word: &str) -> Result<Option<(String, String)>, QueryError> {
 struct Parser {
     toks: Vec<Lex>,
     pos: usize,
+    /// `(` and `NOT` open around the token being read.
+    depth: usize,
 }
 
-/// Parse a query string.
+/// The longest query, in characters: far beyond any typed query, and it
+/// keeps the words and nodes of one query small.
+pub const MAX_QUERY_CHARS: usize = 10_000;
+
+/// How deep `(` and `NOT` (or `-`) may nest: the parser, the compiled
+/// query and its matching all recurse once per level.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parse a query string. A query longer than [`MAX_QUERY_CHARS`] or
+/// nested deeper than [`MAX_DEPTH`] is refused.
 pub fn parse(q: &str) -> Result<Node, QueryError> {
+    let chars = q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return err(format!(
+            "the query is {chars} characters long; at most {MAX_QUERY_CHARS} are allowed"
+        ));
+    }
     let toks = lex(q)?;
     if toks.is_empty() {
         return err("the query is empty");
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let n = p.or()?;
     match p.toks.get(p.pos) {
         None => Ok(n),
@@ -276,6 +297,22 @@ fn describe(t: &Lex) -> String {
 impl Parser {
     fn peek(&self) -> Option<&Lex> {
         self.toks.get(self.pos)
+    }
+
+    /// `inner` one level deeper (inside a `(` or a `NOT`).
+    fn nested(
+        &mut self,
+        inner: fn(&mut Self) -> Result<Node, QueryError>,
+    ) -> Result<Node, QueryError> {
+        if self.depth == MAX_DEPTH {
+            return err(format!(
+                "the query nests `(` and `NOT` more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        self.depth += 1;
+        let n = inner(self);
+        self.depth -= 1;
+        n
     }
 
     fn or(&mut self) -> Result<Node, QueryError> {
@@ -340,7 +377,7 @@ impl Parser {
             ) {
                 return err("`NOT` (or `-`) needs something to exclude");
             }
-            return Ok(Node::Not(Box::new(self.unary()?)));
+            return Ok(Node::Not(Box::new(self.nested(Self::unary)?)));
         }
         self.primary()
     }
@@ -350,7 +387,7 @@ impl Parser {
         self.pos += 1;
         match t {
             Some(Lex::Open) => {
-                let n = self.or()?;
+                let n = self.nested(Self::or)?;
                 if self.peek() != Some(&Lex::Close) {
                     return err("`(` without a matching `)`");
                 }
