@@ -508,7 +508,7 @@ impl Repo {
                 }
             };
             let name = e.file_name();
-            if name.as_encoded_bytes().starts_with(b".") {
+            if !is_walked_name(&name.to_string_lossy()) {
                 continue;
             }
             match e.file_type() {
@@ -658,19 +658,31 @@ impl Repo {
     }
 }
 
+/// Whether the walk for records looks at a folder entry named `name`: not
+/// a hidden one (editors' and folio's own temporary files start with `.`).
+pub fn is_walked_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.')
+}
+
+/// Whether a file named `name` in the records' tree is a record: walked,
+/// and a `.toml` file.
+pub fn is_record_name(name: &str) -> bool {
+    is_walked_name(name) && name.ends_with(".toml")
+}
+
 /// Whether `p` (relative to the data root, `/`-separated) lies where the
 /// walk for records goes: under `customers/`, no empty, hidden or parent
 /// component.
 pub fn in_records_tree(p: &str) -> bool {
     let mut parts = p.split('/');
-    parts.next() == Some(CUSTOMERS_DIR) && parts.all(|c| !c.is_empty() && !c.starts_with('.'))
+    parts.next() == Some(CUSTOMERS_DIR) && parts.all(is_walked_name)
 }
 
 /// Whether `p` (relative to the data root) is where a record can be: a
 /// `.toml` file in the records' tree. The one rule: the walk, the watcher,
 /// the search manifest and the writers' guard all ask it.
 pub fn is_record_path(p: &str) -> bool {
-    in_records_tree(p) && p.len() > CUSTOMERS_DIR.len() + 1 && p.ends_with(".toml")
+    in_records_tree(p) && p.rsplit('/').next().is_some_and(is_record_name) && p.contains('/')
 }
 
 /// The repository's write lock, held by a command that changes it for its

@@ -34,6 +34,7 @@
 //! socket's name first, nor put a socket of theirs in its place). A client
 //! also only believes a watcher of its own user.
 
+use crate::repo::{is_record_name, is_walked_name as is_folder_name};
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -669,16 +670,6 @@ fn handle(w: &mut inotify::Watches, stream: std::os::unix::net::UnixStream) -> O
     let mut s = &stream;
     s.write_all(out.as_bytes()).ok()?;
     Some(req)
-}
-
-/// Is `name` a file name the records' scan looks at?
-fn is_record_name(name: &str) -> bool {
-    !name.starts_with('.') && name.ends_with(".toml")
-}
-
-/// A folder name the scan descends into.
-fn is_folder_name(name: &str) -> bool {
-    !name.starts_with('.')
 }
 
 #[cfg(target_os = "linux")]

@@ -717,9 +717,8 @@ pub fn diff_revisions(
         }
         None => {
             let changed = git.changed_since(old).map_err(|e| e.source)?;
-            let dir = format!("{}/", crate::repo::CUSTOMERS_DIR);
             for p in changed {
-                if !p.starts_with(&dir) || !p.ends_with(".toml") {
+                if !crate::repo::is_record_path(&p) {
                     continue;
                 }
                 let o = reader

@@ -431,7 +431,7 @@ impl<'o> Reader<'o> {
             let Ok(name) = String::from_utf8(name) else {
                 continue;
             };
-            if name.starts_with('.') {
+            if !crate::repo::is_walked_name(&name) {
                 continue;
             }
             let tree_of = |s: Option<(Oid, bool, bool)>| s.filter(|x| x.1).map(|x| x.0);
@@ -445,7 +445,7 @@ impl<'o> Reader<'o> {
                 path.truncate(len);
             }
             let (of, nf) = (file_of(o), file_of(n));
-            if (of.is_some() || nf.is_some()) && of != nf && name.ends_with(".toml") {
+            if (of.is_some() || nf.is_some()) && of != nf && crate::repo::is_record_name(&name) {
                 files.push(Delta {
                     path: format!("{path}{name}"),
                     old: of,

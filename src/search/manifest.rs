@@ -640,14 +640,14 @@ fn scan_dir(dir: &Path, rel: &str, old: Option<&Manifest>) -> io::Result<Scan> {
         let Ok(name) = name.into_string() else {
             continue;
         };
-        if name.starts_with('.') {
+        if !crate::repo::is_walked_name(&name) {
             continue;
         }
         let ft = entry.file_type().map_err(|e| with_path(e, &entry.path()))?;
         if ft.is_dir() {
             let sub = format!("{rel}/{name}");
             subdirs.push((entry.path(), sub));
-        } else if name.ends_with(".toml") {
+        } else if crate::repo::is_record_name(&name) {
             // a symlink, pipe or device named .toml too: reading refuses
             // it, and it is listed as a file left out of the index
             let m = match entry.metadata() {
