@@ -22,11 +22,10 @@
 
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hasher;
 use std::io;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"FOLIOMN2";
+const MAGIC: &[u8; 8] = b"FOLIOMN3";
 /// Bytes of an entry after its name: size, mtime, ctime, inode, hash, skipped.
 const FIXED: usize = 5 * 8 + 1;
 
@@ -130,27 +129,16 @@ pub fn hash_bytes(b: &[u8]) -> u64 {
 /// ctime, so the stat differs) it is read and indexed.
 pub const UNREADABLE: u64 = 0;
 
+/// XXH3 (64 bits), a specified hash: what a manifest persists must mean
+/// the same to every build of folio (`std`'s `DefaultHasher` may change
+/// between Rust releases and silently mis-validate a cache).
 fn hash_of(b: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(b);
-    h.finish()
+    xxhash_rust::xxh3::xxh3_64(b)
 }
 
-/// A fast checksum of the manifest's bytes (eight at a time), to tell a
-/// torn or foreign file.
+/// A checksum of the manifest's bytes, to tell a torn or foreign file.
 fn checksum(b: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = b.len() as u64 ^ K;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    }
-    for &x in chunks.remainder() {
-        h = (h.rotate_left(23) ^ u64::from(x)).wrapping_mul(K);
-    }
-    h ^ (h >> 29)
+    hash_of(b)
 }
 
 fn put_u64(out: &mut Vec<u8>, x: u64) {
@@ -935,6 +923,15 @@ fn resolve(root: &Path, scan: Scan) -> io::Result<Diff> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The persisted hash is a specified one: the same bytes give the same
+    /// value in every build (XXH3-64 of the empty input and of "folio").
+    #[test]
+    fn persisted_hashes_are_pinned() {
+        assert_eq!(hash_of(b""), 0x2d06_8005_38d3_94c2);
+        assert_eq!(hash_bytes(b"folio"), hash_of(b"folio"));
+        assert_eq!(format!("{:016x}", hash_of(b"folio")), "d8022b482dd265f9");
+    }
 
     fn entry(path: &str, size: u64, hash: u64, skipped: bool) -> Entry {
         Entry {
