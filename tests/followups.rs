@@ -1103,3 +1103,79 @@ fn review_takes_a_merge_only_when_it_differs_from_every_parent() {
         ]
     );
 }
+
+/// In a shallow clone, a record present in the oldest fetched commit and
+/// unchanged since last changed then or earlier: listed as not exact.
+#[test]
+fn review_in_a_shallow_clone_gives_bounds() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("origin");
+    write(&d, "folio.toml", "");
+    write(&d, "staff.toml", STAFF);
+    let r =
+        |id: &str, name: &str| record(id, name, Some("alice"), "C", "contacted", "2024-01-01", "");
+    write(&d, "customers/de/old.toml", &r("OLD", "Old Co"));
+    let repo = git_init(&d);
+    commit_at(&repo, &[], day("2024-06-01"), "add old");
+    write(&d, "customers/de/mid.toml", &r("MID", "Mid Co"));
+    commit_at(
+        &repo,
+        &["customers/de/mid.toml"],
+        day("2025-01-01"),
+        "add mid",
+    );
+    write(&d, "customers/fr/new.toml", &r("NEW", "New Co"));
+    commit_at(
+        &repo,
+        &["customers/fr/new.toml"],
+        day("2025-03-01"),
+        "add new",
+    );
+    let dest = t.path().join("clone");
+    let st = std::process::Command::new("git")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["clone", "-q", "--depth", "2"])
+        .arg(format!("file://{}", d.display()))
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (code, out, _) = run(
+        &dest,
+        &[
+            "review",
+            "--older-than",
+            "30d",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["shallow"], true);
+    let items: Vec<(&str, &str, bool)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap(),
+                i["last_changed"].as_str().unwrap(),
+                i["exact"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // old.toml and mid.toml were both in the oldest fetched commit
+    // (2025-01-01): bounds; new.toml changed after it: exact
+    assert_eq!(
+        items,
+        vec![
+            ("customers/de/mid.toml", "2025-01-01", false),
+            ("customers/de/old.toml", "2025-01-01", false),
+            ("customers/fr/new.toml", "2025-03-01", true),
+        ]
+    );
+}

@@ -52,27 +52,29 @@ struct Report<'a> {
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let as_of = super::as_of(a.as_of);
-    let git = crate::git::GitRepo::open(&repo.root).ok_or_else(|| {
-        Failure::new("review reads git history, and this data is not in a git repository")
-    })?;
+    let history =
+        crate::history::History::open(&repo.root, &repo.cache_dir()).map_err(|e| match e {
+            crate::history::HistoryError::NotGit(_) => {
+                Failure::new("review reads git history, and this data is not in a git repository")
+            }
+            e => Failure::from(e),
+        })?;
+    let git = &history.git;
     let loaded = repo.load(as_of);
     let records: Vec<&crate::repo::Record> = loaded
         .records
         .iter()
         .filter(|r| a.owner.is_none() || r.customer.owner == a.owner)
         .collect();
-    let dirty: HashSet<String> = git
-        .dirty_paths()?
-        .into_iter()
-        .map(|p| git.to_git(&p))
-        .collect();
-    let paths: Vec<String> = records.iter().map(|r| git.to_git(&r.path)).collect();
-    let hist = review::last_changes(&git.repo, &paths, &dirty)?;
+    let dirty: HashSet<String> = git.dirty_paths()?.into_iter().collect();
+    let paths: Vec<String> = records.iter().map(|r| r.path.clone()).collect();
+    let changes = review::last_changes(&history, &paths, &dirty);
+    let shallow = history.status.shallow;
 
     let mut items = Vec::new();
     let mut unsure = 0;
     let mut unknown = Vec::new();
-    for (r, ch) in records.iter().zip(&hist.changes) {
+    for (r, ch) in records.iter().zip(&changes) {
         let (oid, date, exact) = match ch {
             LastChange::Uncommitted => continue,
             LastChange::Unknown => {
@@ -114,7 +116,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     for p in &unknown {
         let _ = writeln!(notes, "{warn} {p} is not in git history (ignored by git?)");
     }
-    if hist.shallow {
+    if shallow {
         let _ = writeln!(
             notes,
             "{warn} this is a shallow clone: history is incomplete, so dates at its oldest commit mean \"then or earlier\"{}",
@@ -139,7 +141,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             let report = Report {
                 as_of,
                 older_than_days: a.older_than,
-                shallow: hist.shallow,
+                shallow,
                 records: records.len(),
                 items: &items,
             };

@@ -317,9 +317,9 @@ impl History {
         }
     }
 
-    /// The time of the last commit that added or changed each record path
-    /// still present at HEAD (relative to the data root).
-    pub fn last_touched(&self) -> HashMap<&str, i64> {
+    /// The last commit that added or changed each record path still
+    /// present at HEAD (relative to the data root).
+    pub fn last_touched(&self) -> HashMap<&str, CommitView<'_>> {
         let mut out = HashMap::new();
         for c in self.changes() {
             if let Some(old) = c.old_path()
@@ -328,7 +328,7 @@ impl History {
                 out.remove(old);
             }
             if let Some(p) = c.path() {
-                out.insert(p, c.commit().time());
+                out.insert(p, c.commit());
             }
         }
         out
