@@ -307,9 +307,56 @@ pub struct Staff {
     pub staff: indexmap_like::OrderedMap<StaffMember>,
 }
 
+/// A handle staff.toml does not list, or lists as inactive where an
+/// active salesperson is needed: the one wording of both.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffError {
+    #[error("`{handle}` is not in staff.toml")]
+    Unknown {
+        handle: String,
+        /// A listed handle that is spelled nearly the same.
+        suggestion: Option<String>,
+    },
+    #[error("`{0}` is inactive in staff.toml")]
+    Inactive(String),
+}
+
+impl StaffError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            StaffError::Unknown {
+                suggestion: Some(h),
+                ..
+            } => format!("did you mean `{h}`?"),
+            StaffError::Unknown { .. } => {
+                "add the person to staff.toml or use an existing handle".to_string()
+            }
+            StaffError::Inactive(_) => "choose an active salesperson".to_string(),
+        }
+    }
+}
+
 impl Staff {
     pub fn get(&self, handle: &str) -> Option<&StaffMember> {
         self.staff.get(handle)
+    }
+
+    /// The member with this handle, or why there is none.
+    pub fn require(&self, handle: &str) -> Result<&StaffMember, StaffError> {
+        self.get(handle).ok_or_else(|| StaffError::Unknown {
+            handle: handle.to_string(),
+            suggestion: crate::diagnostics::did_you_mean(handle, self.handles())
+                .map(str::to_string),
+        })
+    }
+
+    /// The active member with this handle, or why there is none.
+    pub fn require_active(&self, handle: &str) -> Result<&StaffMember, StaffError> {
+        match self.require(handle)? {
+            m if m.active => Ok(m),
+            _ => Err(StaffError::Inactive(handle.to_string())),
+        }
     }
     pub fn handles(&self) -> impl Iterator<Item = &str> {
         self.staff.keys()

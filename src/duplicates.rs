@@ -387,6 +387,18 @@ pub struct Match {
     pub explanation: String,
 }
 
+impl Match {
+    /// The one wording of a match: `same name: "a" ~ "b" (how)`, with the
+    /// two values in the order given (`mine` the reader's record's).
+    pub fn same(&self, theirs: &str, mine: &str) -> String {
+        format!(
+            "same {}: \"{theirs}\" ~ \"{mine}\" ({})",
+            self.key.as_str(),
+            self.explanation
+        )
+    }
+}
+
 /// A candidate pair.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pair {
@@ -1166,11 +1178,10 @@ pub fn conflicts_for(c: &Customer, records: &[Record], cfg: &DuplicatesConfig) -
                 (&m.b, &m.a)
             };
             format!(
-                "{} ({}) has the same {}: \"{theirs}\" ~ \"{mine}\" ({})",
+                "{} ({}) has the {}",
                 all[other].path,
                 all[other].customer.display_name(),
-                m.key.as_str(),
-                m.explanation
+                m.same(theirs, mine)
             )
         })
         .collect()

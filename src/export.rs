@@ -606,8 +606,9 @@ fn esc(s: &str) -> String {
 }
 
 /// Fold a content line at 75 octets (continuation lines start with a
-/// space), never inside a UTF-8 character; end it with CRLF.
-fn fold_line(line: &str, out: &mut String) {
+/// space), never inside a UTF-8 character; end it with CRLF. The one
+/// folding of vCard and iCalendar lines (RFC 6350 and RFC 5545 share it).
+pub(crate) fn fold_line(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {
         let n = c.len_utf8();

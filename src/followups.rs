@@ -443,20 +443,9 @@ fn ics_text(s: &str) -> String {
     o
 }
 
-/// One content line, folded at 75 octets (never inside a UTF-8 character),
-/// ending in CRLF.
+/// One content line, folded at 75 octets, ending in CRLF.
 fn ics_line(out: &mut String, line: &str) {
-    let mut width = 0;
-    for c in line.chars() {
-        let n = c.len_utf8();
-        if width + n > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += n;
-    }
-    out.push_str("\r\n");
+    crate::export::fold_line(line, out);
 }
 
 /// The list as an iCalendar file: one all-day event per item on its due

@@ -1298,13 +1298,7 @@ pub fn plan(
                 )
             })
             .unwrap_or(&p.matches[0]);
-        let why = format!(
-            "same {}: \"{}\" ~ \"{}\" ({})",
-            m.key.as_str(),
-            m.a,
-            m.b,
-            m.explanation
-        );
+        let why = m.same(&m.a, &m.b);
         partners[p.b - n_existing].push((p.a, why));
     }
     #[derive(Clone, Copy, PartialEq)]

@@ -805,25 +805,16 @@ fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<D
     }
     let Some(staff) = ctx.staff else { return };
     let mut refer = |field: String, handle: &str, span: Range<usize>, is_owner: bool| match staff
-        .get(handle)
+        .require(handle)
     {
-        None => {
-            let mut d = Diagnostic::error(
-                Code::UnknownStaff,
-                path,
-                format!("`{field}` is \"{handle}\", who is not in staff.toml"),
-            )
-            .with_field(field)
-            .with_span(span);
-            d.hint = Some(
-                match crate::diagnostics::did_you_mean(handle, staff.handles()) {
-                    Some(h) => format!("did you mean \"{h}\"?"),
-                    None => "add the person to staff.toml or use an existing handle".to_string(),
-                },
-            );
+        Err(e) => {
+            let d = Diagnostic::error(Code::UnknownStaff, path, format!("`{field}`: {e}"))
+                .with_field(field)
+                .with_span(span)
+                .with_hint(e.hint());
             out.push(d);
         }
-        Some(m) if is_owner && !m.active => out.push(
+        Ok(m) if is_owner && !m.active => out.push(
             Diagnostic::error(
                 Code::InactiveOwner,
                 path,
@@ -833,7 +824,7 @@ fn cross_field(t: &Top, c: &Customer, path: &str, ctx: &Context, out: &mut Vec<D
             .with_span(span)
             .with_hint(format!("run `folio handover {handle} --to <handle>`")),
         ),
-        Some(_) => {}
+        Ok(_) => {}
     };
     if let (Some(o), Some(s)) = (c.owner.as_deref(), t.span(const { key("owner") }))
         && crate::schema::is_handle(o)

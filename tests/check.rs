@@ -207,12 +207,10 @@ fn references_to_staff() {
             format!(
                 "{P}:5:9: error[F402]: owner \"carol\" is no longer active; hand the account over"
             ),
-            format!(
-                "{P}:12:6: error[F401]: `followups[0].by` is \"alise\", who is not in staff.toml"
-            ),
+            format!("{P}:12:6: error[F401]: `followups[0].by`: `alise` is not in staff.toml"),
         ]
     );
-    assert!(out.contains("= help: did you mean \"alice\"?"));
+    assert!(out.contains("= help: did you mean `alice`?"));
 }
 
 #[test]

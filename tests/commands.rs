@@ -111,7 +111,7 @@ fn new_refuses_invalid_input_and_collisions() {
         ),
         (
             &["--country", "DE", "--owner", "zed"],
-            "error: the record would be invalid: `owner` is \"zed\", who is not in staff.toml\nhint: add the person to staff.toml or use an existing handle\n",
+            "error: the record would be invalid: `owner`: `zed` is not in staff.toml\nhint: add the person to staff.toml or use an existing handle\n",
         ),
         (
             &["--country", "DE", "--tier", "Z"],

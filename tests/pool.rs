@@ -235,12 +235,18 @@ fn release_needs_a_reason_and_unknown_claimants_are_refused() {
     let (code, _, err) = run(t.folio().args(["pool", "claim", "P1", "--as", "carol"]));
     assert_eq!(
         (code, err.as_str()),
-        (2, "error: `carol` is not active in staff.toml\n")
+        (
+            2,
+            "error: `carol` is inactive in staff.toml\nhint: choose an active salesperson\n"
+        )
     );
     let (code, _, err) = run(t.folio().args(["pool", "claim", "P1", "--as", "zed"]));
     assert_eq!(
         (code, err.as_str()),
-        (2, "error: `zed` is not in staff.toml\n")
+        (
+            2,
+            "error: `zed` is not in staff.toml\nhint: add the person to staff.toml or use an existing handle\n"
+        )
     );
 }
 

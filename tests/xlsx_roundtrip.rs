@@ -455,7 +455,7 @@ fn a_bad_cell_on_a_list_sheet_rejects_its_customer_and_names_the_cell() {
         rejected,
         [
             "rejected row 3 (sheet \"Followups\" row 3), column \"channel\" (followups.channel): `followups[0].channel` is \"fax\", which is not allowed (allowed: \"email\", \"phone\", \"whatsapp\", \"wechat\", \"linkedin\", \"visit\", \"fair\", \"other\")",
-            "rejected row 3 (sheet \"Followups\" row 3), column \"by\" (followups.by): `followups[0].by` is \"zoe\", who is not in staff.toml (add the person to staff.toml or use an existing handle)",
+            "rejected row 3 (sheet \"Followups\" row 3), column \"by\" (followups.by): `followups[0].by`: `zoe` is not in staff.toml (add the person to staff.toml or use an existing handle)",
         ],
         "{out}"
     );

@@ -72,14 +72,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     }
     let repo = ctx.open_repo_strict()?;
     let as_of = super::as_of(a.as_of);
-    if let Some(h) = &a.owner
-        && repo.staff.get(h).is_none()
-    {
-        let mut f = Failure::new(format!("--owner {h}: not in staff.toml"));
-        if let Some(m) = crate::diagnostics::did_you_mean(h, repo.staff.handles()) {
-            f = f.hint(format!("did you mean `{m}`?"));
-        }
-        return Err(f);
+    if let Some(h) = &a.owner {
+        repo.staff
+            .require(h)
+            .map_err(|e| super::staff_failure("--owner", e))?;
     }
     let cfg = &repo.config.followups;
     let within = a.within.map(i64::from).unwrap_or(cfg.within_days);

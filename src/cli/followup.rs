@@ -174,12 +174,8 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
 }
 
 fn check_handle(repo: &crate::repo::Repo, h: &str) -> Result<(), Failure> {
-    if repo.staff.get(h).is_some() {
-        return Ok(());
-    }
-    let mut f = Failure::new(format!("who followed up: `{h}` is not in staff.toml"));
-    if let Some(m) = did_you_mean(h, repo.staff.handles()) {
-        f = f.hint(format!("did you mean `{m}`?"));
-    }
-    Err(f)
+    repo.staff
+        .require(h)
+        .map(|_| ())
+        .map_err(|e| super::staff_failure("who followed up", e))
 }

@@ -46,10 +46,9 @@ fn failure(e: HandoverError) -> Failure {
         e => e,
     };
     let hint = match &e {
-        HandoverError::UnknownReceiver(_) => Some("receivers must be handles in staff.toml"),
-        HandoverError::InactiveReceiver(_) => Some("choose an active salesperson"),
+        HandoverError::Receiver(s) => Some(s.hint()),
         HandoverError::Weights(crate::pool::WeightsError::Count { .. }) => {
-            Some("give one weight per receiver, e.g. --to b,c,d --weights 3:2:1")
+            Some("give one weight per receiver, e.g. --to b,c,d --weights 3:2:1".to_string())
         }
         _ => None,
     };
@@ -97,11 +96,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             loaded.unreadable.join(", ")
         ));
     }
-    if a.deactivate && repo.staff.get(&a.from).is_none() {
-        return Err(Failure::new(format!(
-            "--deactivate: `{}` is not in staff.toml",
-            a.from
-        )));
+    if a.deactivate {
+        repo.staff
+            .require(&a.from)
+            .map_err(|e| super::staff_failure("--deactivate", e))?;
     }
     let plan =
         handover::plan(&loaded.records, &repo.staff, &a.from, &to, weights).map_err(failure)?;

@@ -323,6 +323,19 @@ pub fn resolve_failure(e: crate::resolve::ResolveError, unreadable: &[String]) -
     f.hint(e.hint())
 }
 
+/// A handle staff.toml does not list (or not as active) as a failure, its
+/// argument named (`context`: `--owner`, `who followed up`, ...), with
+/// its hint.
+pub fn staff_failure(context: &str, e: crate::config::StaffError) -> Failure {
+    let hint = e.hint();
+    let msg = if context.is_empty() {
+        e.to_string()
+    } else {
+        format!("{context}: {e}")
+    };
+    Failure::new(msg).hint(hint)
+}
+
 /// A session's refusal as a failure, with its hint.
 pub fn session_failure(e: crate::session::SessionError) -> Failure {
     let hint = e.hint();

@@ -573,11 +573,10 @@ fn held_by(records: &[Record], h: &str) -> usize {
 }
 
 fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
-    match repo.staff.get(h) {
-        None => Err(Failure::new(format!("`{h}` is not in staff.toml"))),
-        Some(m) if !m.active => Err(Failure::new(format!("`{h}` is not active in staff.toml"))),
-        Some(_) => Ok(()),
-    }
+    repo.staff
+        .require_active(h)
+        .map(|_| ())
+        .map_err(|e| super::staff_failure("", e))
 }
 
 fn empty_pool_history() -> PoolHistory {

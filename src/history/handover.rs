@@ -22,10 +22,8 @@ pub enum HandoverError {
     DuplicateReceiver(String),
     #[error("`{0}` cannot hand customers over to themselves")]
     SelfReceiver(String),
-    #[error("receiver `{0}` is not in staff.toml")]
-    UnknownReceiver(String),
-    #[error("receiver `{0}` is inactive in staff.toml")]
-    InactiveReceiver(String),
+    #[error("receiver {0}")]
+    Receiver(crate::config::StaffError),
     #[error(transparent)]
     Weights(#[from] crate::pool::WeightsError),
     #[error("{0} owns no customers")]
@@ -98,11 +96,7 @@ pub fn plan(
         if h == from {
             return Err(HandoverError::SelfReceiver(h.clone()));
         }
-        match staff.get(h) {
-            None => return Err(HandoverError::UnknownReceiver(h.clone())),
-            Some(m) if !m.active => return Err(HandoverError::InactiveReceiver(h.clone())),
-            Some(_) => {}
-        }
+        staff.require_active(h).map_err(HandoverError::Receiver)?;
     }
     let weights: Vec<u32> = match weights {
         Some(w) => w.for_receivers(to.len())?.to_vec(),
