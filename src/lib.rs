@@ -17,6 +17,8 @@
 //! - [`followups`]: due dates of follow-ups and tag hints (pure rules)
 //! - [`resolve`]: the record a command-line argument names
 //! - [`review`]: when each record last changed in git (stale records)
+//! - [`history`]: who changed what and who owned each customer when (a cache of git history)
+//! - [`handover`], [`pool`]: handing accounts over, and the public pool's claims
 //! - [`search`]: the full-text index of the records, always fresh
 //! - [`import`], [`export`], [`merge`]: spreadsheets in and out, and merging duplicates
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
@@ -31,6 +33,7 @@ pub mod export;
 pub mod fields;
 pub mod followups;
 pub mod git;
+pub mod handover;
 pub mod history;
 pub mod import;
 pub mod merge;

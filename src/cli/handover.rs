@@ -2,7 +2,7 @@
 //! weighted round-robin, in one commit.
 
 use super::{CmdResult, Ctx, Failure, Status, eprint, print};
-use crate::history::handover::{self, HandoverError};
+use crate::handover::{self, HandoverError};
 use crate::output::style::{self, paint};
 use chrono::NaiveDate;
 use std::fmt::Write as _;

@@ -15,7 +15,6 @@
 //! ([`diff`]).
 
 pub mod diff;
-pub mod handover;
 pub mod index;
 pub mod pack;
 pub mod walk;
