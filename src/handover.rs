@@ -1,5 +1,5 @@
 //! Handing a salesperson's customers over to others: the plan (who gets
-//! what, in weighted round-robin), the edits (only the `owner` value of
+//! what, in a weighted deal: [`crate::pool::deal`]), the edits (only the `owner` value of
 //! each file changes), one commit, and a Markdown handover report.
 
 use crate::config::{Config, Staff};

@@ -22,6 +22,7 @@
 //! - [`search`]: the full-text index of the records, always fresh
 //! - [`import`], [`export`], [`merge`]: spreadsheets in and out, and merging duplicates
 //! - [`diagnostics`], [`output`]: findings as data, and their renderers
+//! - [`error`]: the kinds of failure (user, config, refused, internal)
 
 pub mod check;
 pub mod cli;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod duplicates;
 pub mod edit;
+pub mod error;
 pub mod export;
 pub mod fields;
 pub mod followups;

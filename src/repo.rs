@@ -752,10 +752,13 @@ pub fn prepare_cache_dir(cache: &Path, sub: &str) -> std::io::Result<PathBuf> {
             at.push(part);
         }
         if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(std::io::Error::other(format!(
-                "{} is a symbolic link: folio keeps its caches only in a real folder (remove the link)",
-                at.display()
-            )));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is a symbolic link: folio keeps its caches only in a real folder (remove the link)",
+                    at.display()
+                ),
+            ));
         }
     }
     std::fs::create_dir_all(cache)?;

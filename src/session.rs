@@ -133,6 +133,39 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            SessionError::Read { .. }
+            | SessionError::Git(_)
+            | SessionError::NotStaged { .. }
+            | SessionError::CommitNotUndone { .. } => Kind::Internal,
+            SessionError::ReadFile { .. }
+            | SessionError::Decode(_)
+            | SessionError::Edit { .. }
+            | SessionError::Invalid(_)
+            | SessionError::InvalidStaff(..)
+            | SessionError::Exists(_)
+            | SessionError::Link(_)
+            | SessionError::Twice(_)
+            | SessionError::Changed(_)
+            | SessionError::Dirty(_) => Kind::Refused,
+            SessionError::NotGit => Kind::User,
+            // a path folio will not write, or a journal it will not follow
+            SessionError::Tx(t) if t.source.is_none() => Kind::Refused,
+            SessionError::Tx(_) => Kind::Internal,
+            SessionError::NotCommitted { source } | SessionError::Commit { source } => match source
+            {
+                CommitError::Refused { .. }
+                | CommitError::InProgress(_)
+                | CommitError::IndexLocked(_)
+                | CommitError::NothingToCommit => Kind::Refused,
+                CommitError::Git(_) | CommitError::Io { .. } => Kind::Internal,
+            },
+        }
+    }
+
     /// A hint for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {

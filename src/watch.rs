@@ -126,6 +126,29 @@ pub enum WatchError {
     Unsupported,
     #[error("will not put the watcher's socket in {dir}: {why}")]
     UnsafeDir { dir: String, why: String },
+    /// A detached watcher ended before it answered: its own error, and its
+    /// exit status.
+    #[error("folio watch stopped at once: {why}")]
+    Stopped { why: String, status: Option<i32> },
+}
+
+impl WatchError {
+    /// What kind of failure this is (a stopped watcher's, from its exit
+    /// status).
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            WatchError::UnsafeDir { .. } | WatchError::Running(_) => Kind::Refused,
+            WatchError::Unsupported => Kind::User,
+            WatchError::Stopped { status, .. } => match status {
+                Some(3) => Kind::Config,
+                Some(4) => Kind::Refused,
+                Some(2) => Kind::User,
+                _ => Kind::Internal,
+            },
+            e => Kind::of(e),
+        }
+    }
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> WatchError {
@@ -986,7 +1009,7 @@ pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
         if let Some(s) = status(&root) {
             return Ok(s.pid);
         }
-        if let Ok(Some(_)) = child.try_wait() {
+        if let Ok(Some(exit)) = child.try_wait() {
             let why = std::fs::read_to_string(&log_path).unwrap_or_default();
             // the child's own `error:` line, without its prefix and hints
             let why = why
@@ -994,9 +1017,9 @@ pub fn spawn_detached(root: &Path, cache: &Path) -> Result<u32, WatchError> {
                 .find_map(|l| l.strip_prefix("error: "))
                 .unwrap_or(why.trim())
                 .to_string();
-            return Err(WatchError::Io {
-                what: "folio watch stopped at once".into(),
-                source: io::Error::other(why.trim().to_string()),
+            return Err(WatchError::Stopped {
+                why: why.trim().to_string(),
+                status: exit.code(),
             });
         }
         if std::time::Instant::now() > deadline {

@@ -721,7 +721,7 @@ fn handover_refuses_dirty_files_and_bad_receivers() {
     f.write(p, &edited);
     let untouched = f.read("customers/us/co-a1--pat-kim--us.toml");
     let (code, _, err) = run(f.root(), &["handover", "alice", "--to", "bob"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4);
     assert_eq!(
         err,
         format!(

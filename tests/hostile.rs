@@ -87,7 +87,7 @@ fn a_journal_that_came_with_the_repository_is_refused() {
     let before = files_under(&clone);
     let out = folio_at(&clone, &["check", "--as-of", AS_OF]);
     let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(4), "{err}");
     assert_eq!(
         err,
         format!(
@@ -107,7 +107,7 @@ fn a_journal_that_came_with_the_repository_is_refused() {
     std::fs::write(clone.join(".git/folio-tx/01jattack000000000000000000"), "").unwrap();
     let out = folio_at(&clone, &["check", "--as-of", AS_OF]);
     let err = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(
         err.contains("refusing to write outside the repository"),
         "{err}"
@@ -130,7 +130,7 @@ fn a_journal_never_writes_into_the_git_folder() {
     );
     t.write(".git/folio-tx/01jhook0000000000000000000", "");
     let (code, _, err) = run(t.folio().args(["check", "--as-of", AS_OF]));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     assert!(
         err.contains("folio writes only records under customers/, staff.toml and folio.toml"),
         "{err}"
@@ -224,7 +224,7 @@ fn writers_never_write_through_a_linked_folder() {
         "--as-of",
         AS_OF,
     ]));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     assert!(
         err.contains("customers/us is a symbolic link (folio never writes through one)"),
         "{err}"
@@ -248,10 +248,10 @@ fn a_linked_cache_folder_is_refused() {
     let elsewhere = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), t.path(".folio")).unwrap();
     let (code, _, err) = run(t.folio().args(followup_args("A1", "x", &[])));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     assert!(err.contains(".folio is a symbolic link"), "{err}");
     let (code, _, err) = run(t.folio().args(["search", "alpha"]));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     assert!(err.contains(".folio is a symbolic link"), "{err}");
     assert!(files_under(elsewhere.path()).is_empty());
 }
@@ -389,7 +389,7 @@ fn a_locked_git_index_is_waited_for_then_refused() {
         .folio()
         .env("FOLIO_INDEX_LOCK_WAIT_MS", "300")
         .args(followup_args("A1", "x", &["--commit"])));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     let lock = t.root().canonicalize().unwrap().join(".git/index.lock");
     assert_eq!(
         err,

@@ -174,7 +174,7 @@ fn a_settings_file_that_is_a_pipe_stops_the_command_without_hanging() {
     assert_eq!(
         err,
         format!(
-            "error: cannot read {}: not a regular file (a pipe)\n",
+            "error: cannot read {}\ncaused by: not a regular file (a pipe)\n",
             root.join("staff.toml").display()
         )
     );
@@ -271,7 +271,7 @@ fn huge_weights_are_refused_by_the_flag_and_by_check() {
         &t,
         &["pool", "assign", "--dry-run", "--as-of", "2026-03-02"],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("staff.amy.weight must be a whole number from 1 to 1000"),
         "{err}"

@@ -106,7 +106,7 @@ fn zero_or_negative_cadences_are_refused_with_file_line_and_field() {
     assert_eq!(
         (code, err.as_str()),
         (
-            2,
+            3,
             "error: folio.toml:5: followups.cadence.A must be a number of days of at least 1 (it is -7)\nhint: run `folio check` for every problem\n"
         )
     );
@@ -191,7 +191,7 @@ fn the_watcher_refuses_a_socket_folder_others_may_use() {
         assert_eq!(
             (code, out.as_str(), err.as_str()),
             (
-                2,
+                4,
                 "",
                 format!(
                     "error: folio watch stopped at once: will not put the watcher's socket in {}: {why}\n",

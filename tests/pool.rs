@@ -636,7 +636,7 @@ fn staged_changes_are_refused_with_the_watcher() {
     let (code, _, err) = run(t.folio().args([
         "pool", "assign", "--count", "1", "--to", "alice", "--commit",
     ]));
-    assert_eq!(code, 2);
+    assert_eq!(code, 4);
     assert!(
         err.starts_with(
             "error: a file to change has uncommitted or staged changes: customers/de/pool-company-"

@@ -222,7 +222,7 @@ hint: commit or discard those changes first, or pass --include-dirty to commit t
         let (code, out, err) = run(t.folio().args(&args));
         assert_eq!(
             (code, out.as_str(), err.as_str()),
-            (2, "", want.as_str()),
+            (4, "", want.as_str()),
             "{args:?}"
         );
         assert_eq!(t.read(&a), edited, "{args:?}");
@@ -263,7 +263,7 @@ fn a_refusing_hook_changes_nothing_and_says_why() {
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (
-            2,
+            4,
             "",
             "error: git commit failed (exit status 1):\npre-commit: no commits on Sunday; the files were put back as they were\nhint: git refused the commit (a hook, signing, or git's own check, as it says above); fix that and run the command again\n"
         )
@@ -283,7 +283,7 @@ fn a_refusing_hook_changes_nothing_and_says_why() {
         AS_OF,
         "--commit",
     ]));
-    assert_eq!(code, 2);
+    assert_eq!(code, 4);
     assert!(!t.path("customers/fr/gamma--gil--fr.toml").exists());
     let repo = git2::Repository::open(t.root()).unwrap();
     let index = repo.index().unwrap();
@@ -656,7 +656,7 @@ fn no_commit_in_the_middle_of_a_merge() {
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (
-            2,
+            4,
             "",
             "error: a merge is in progress in git: folio will not commit in the middle of it; nothing was changed\nhint: finish or abort it first (git status says how), then run the command again\n"
         )
@@ -668,7 +668,7 @@ fn no_commit_in_the_middle_of_a_merge() {
     let (code, _, err) = run(t
         .folio()
         .args(["handover", "alice", "--to", "bob", "--as-of", AS_OF]));
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, 4, "{err}");
     assert!(err.contains("a merge is in progress in git"), "{err}");
     assert_eq!(t.read(&a), before);
     assert_eq!(t.read("staff.toml"), staff);
@@ -783,7 +783,7 @@ fn moved_and_restored_files_keep_their_mark_and_mode() {
     let (code, _, _) = run(t.folio().args([
         "merge", "A1", "B1", "--prefer", "keep", "--commit", "--as-of", AS_OF,
     ]));
-    assert_eq!(code, 2);
+    assert_eq!(code, 4);
     assert_eq!(mode(&t.path(&b)), 0o640);
     assert_eq!(std::fs::read(t.path(&good)).unwrap(), bytes);
 }
@@ -810,7 +810,7 @@ fn links_are_not_written_through() {
         "--as-of",
         AS_OF,
     ]));
-    assert_eq!(code, 2);
+    assert_eq!(code, 4);
     assert!(
         err.starts_with("error: staff.toml is a symbolic link: folio does not write through links"),
         "{err}"

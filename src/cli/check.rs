@@ -1,6 +1,6 @@
 //! `folio check`.
 
-use super::{CmdResult, Ctx, Failure, Status, print};
+use super::{CmdResult, Ctx, Failure, Kind, Status, print};
 use crate::check::{self, Options};
 use crate::output;
 use chrono::NaiveDate;
@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             Failure::new("--changed-since needs a git repository, and this data is not in one")
         })?;
         let changed = git.changed_since(rev).map_err(|e| {
-            Failure::from(e).hint(
+            Failure::from(e).kind(Kind::User).hint(
                 "in a shallow CI checkout, fetch the base first: git fetch --deepen=50 origin main",
             )
         })?;

@@ -107,17 +107,25 @@ pub enum Command {
     Watch(watch::Args),
 }
 
-/// A failure the user must act on: exit status 2.
+/// A failure: its kind (the exit status), the message, the causes not
+/// already in it, and hints.
 #[derive(Debug)]
 pub struct Failure {
+    pub kind: Kind,
     pub message: String,
+    pub causes: Vec<String>,
     pub hints: Vec<String>,
 }
 
+pub use crate::error::Kind;
+
 impl Failure {
+    /// A failure of the user's input (exit status 2).
     pub fn new(message: impl Into<String>) -> Self {
         Failure {
+            kind: Kind::User,
             message: message.into(),
+            causes: Vec::new(),
             hints: Vec::new(),
         }
     }
@@ -125,22 +133,36 @@ impl Failure {
         self.hints.push(h.into());
         self
     }
+    pub fn kind(mut self, k: Kind) -> Self {
+        self.kind = k;
+        self
+    }
+    /// The exit status of this kind of failure (README's table).
+    pub fn exit_status(&self) -> u8 {
+        match self.kind {
+            Kind::User => 2,
+            Kind::Config => 3,
+            Kind::Refused => 4,
+            Kind::Internal => 5,
+        }
+    }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
-    /// The error and its causes, each said once: a cause that the message
-    /// already quotes (`{what}: {source}`) is not repeated.
+impl<E: std::error::Error + 'static> From<E> for Failure {
+    /// The error, its kind from its causes ([`Kind::of`]), and each cause
+    /// said once: a cause that the message already quotes (`{what}:
+    /// {source}`) is not repeated.
     fn from(e: E) -> Self {
-        let mut message = e.to_string();
+        let mut f = Failure::new(e.to_string()).kind(Kind::of(&e));
         let mut src = e.source();
         while let Some(s) = src {
             let cause = s.to_string();
-            if !message.contains(&cause) {
-                message.push_str(&format!(": {cause}"));
+            if !f.message.contains(&cause) && !f.causes.iter().any(|c| c.contains(&cause)) {
+                f.causes.push(cause);
             }
             src = s.source();
         }
-        Failure::new(message)
+        f
     }
 }
 
@@ -202,11 +224,14 @@ pub fn run(cli: Cli) -> u8 {
         Err(f) => {
             let s = crate::output::style::ERROR;
             eprint(&format!("{s}error:{s:#} {}\n", f.message));
-            for h in f.hints {
+            for c in &f.causes {
+                eprint(&format!("{s}caused by:{s:#} {c}\n"));
+            }
+            for h in &f.hints {
                 let n = crate::output::style::NOTE;
                 eprint(&format!("{n}hint:{n:#} {h}\n"));
             }
-            2
+            f.exit_status()
         }
     }
 }
@@ -268,6 +293,7 @@ impl Ctx {
         if let Some(d) = repo.setup_diagnostics.first() {
             let pos = d.line.map(|l| format!(":{l}")).unwrap_or_default();
             return Err(Failure::new(format!("{}{pos}: {}", d.path, d.message))
+                .kind(Kind::Config)
                 .hint("run `folio check` for every problem"));
         }
         Ok(repo)
@@ -278,7 +304,16 @@ impl Ctx {
 /// before anything reads the records, and say so on stderr.
 fn recover_transactions(repo: &Repo) -> Result<(), Failure> {
     use crate::transaction::Recovered;
-    let done = crate::session::recover(repo)?;
+    let done = crate::session::recover(repo).map_err(|e| {
+        // a journal folio will not follow is a refusal; a failure to read
+        // or write one, the system's
+        let kind = if e.source.is_none() {
+            Kind::Refused
+        } else {
+            Kind::Internal
+        };
+        Failure::from(e).kind(kind)
+    })?;
     for r in done {
         let msg = match r {
             Recovered::Finished { files, intent } => format!(
@@ -339,7 +374,8 @@ pub fn staff_failure(context: &str, e: crate::config::StaffError) -> Failure {
 /// A session's refusal as a failure, with its hint.
 pub fn session_failure(e: crate::session::SessionError) -> Failure {
     let hint = e.hint();
-    let mut f = Failure::new(e.to_string());
+    let kind = e.kind();
+    let mut f = Failure::from(e).kind(kind);
     if let Some(h) = hint {
         f = f.hint(h);
     }

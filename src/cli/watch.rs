@@ -78,7 +78,7 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
         return Err(Failure::new(running).hint("stop it with `folio watch --stop`"));
     }
     if args.detach {
-        let pid = watch::spawn_detached(root, &repo.cache_dir())?;
+        let pid = watch::spawn_detached(root, &repo.cache_dir()).map_err(watch_failure)?;
         print(&format!(
             "folio watch is running in the background (pid {pid}); stop it with `folio watch --stop`\n"
         ))?;
@@ -91,6 +91,12 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
             s.folders,
             root.join(crate::repo::CUSTOMERS_DIR).display()
         ));
-    })?;
+    })
+    .map_err(watch_failure)?;
     Ok(Status::Ok)
+}
+
+fn watch_failure(e: watch::WatchError) -> Failure {
+    let kind = e.kind();
+    Failure::from(e).kind(kind)
 }
