@@ -95,5 +95,7 @@ p = next(it); d, b = os.path.split(p); os.rename(p, os.path.join(d, "con.toml"))
 p = next(it); d, b = os.path.split(p); os.rename(p, os.path.join(d, "a:b.toml"))
 p = next(it); open(p, "ab").write(b'\nsummary2 = "\xff\xfe"\n')
 p = next(it); open(p.replace(".toml", ".txt"), "w").write("note\n")
-p = next(it); os.symlink("/etc/hostname", os.path.join(os.path.dirname(p), "link.toml"))
+# a link to a file outside the repository (relative, so the script names no
+# path of this machine; whether the target exists does not matter to folio)
+p = next(it); os.symlink(os.path.join("..", "..", "..", "outside-the-repository.toml"), os.path.join(os.path.dirname(p), "link.toml"))
 print("ok")

@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # Benchmark of `folio check` and `folio dupes` (issues 2 and 3), by hand:
 #   bench/check.sh [WORKDIR]        (RUNS=5 by default)
-# Generates 10,000- and 100,000-customer repositories with
-# ../shared/tools/gen_repo.py (--no-git --cjk), then times, side by side:
+# Generates 10,000- and 100,000-customer repositories with gen_repo.py
+# (--no-git --cjk; see bench/lib.sh), then times, side by side:
 #   parse-floor     parallel read + toml DeTable parse of the same files
 #   folio check     every rule, duplicates included
 #   folio dupes     every candidate pair
 #   taplo check     the editors' TOML tool with folio's JSON Schema
 # The floor, check and dupes are run in turn, RUNS times, each under
-# /usr/bin/time; medians of wall and of CPU (user + sys) are reported, since
+# GNU time; medians of wall and of CPU (user + sys) are reported, since
 # on a shared machine CPU time is the steadier measure. Also: 10k vs 100k
-# scaling and folio check's peak memory. Needs taplo (pip install taplo).
+# scaling and folio check's peak memory. Needs taplo (pip install taplo) and
+# GNU time. PLAN=1 prints the plan and exits.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=${1:-/tmp/folio-bench}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+here=$ROOT
+work=${1:-$BENCH_TMP/folio-bench}
 runs=${RUNS:-5}
-gen="$here/../shared/tools/gen_repo.py"
-mkdir -p "$work"
-cargo build --release --manifest-path "$here/Cargo.toml" --bins >/dev/null
 folio="$here/target/release/folio"
 floor="$here/target/release/parse-floor"
+plan "cargo build --release (folio, parse-floor)" \
+  "generate $work/check-10000 and $work/check-100000 if missing (--no-git --cjk)" \
+  "$runs rounds of: parse-floor, folio check --format json, folio dupes on 100k" \
+  "$runs runs of folio check on 10k; taplo check --schema on 100k once" \
+  "report medians of wall and CPU, ratios against the targets, peak memory"
+need taplo "pip install taplo"
+[ -n "$GNU_TIME" ] || need time "apt-get install time"
+mkdir -p "$work"
+release_folio
 for n in 10000 100000; do
   repo="$work/check-$n"
-  [ -d "$repo/customers" ] || python3 "$gen" "$repo" --customers "$n" --no-git --cjk
+  [ -d "$repo/customers" ] || gen_repo "$repo" --customers "$n" --no-git --cjk
 done
 big="$work/check-100000"
 small="$work/check-10000"
@@ -33,12 +41,12 @@ times="$work/check-times.tsv"
 # one timed run: NAME COMMAND... (stdout discarded); appends NAME wall cpu KB
 timed() {
   local name=$1; shift
-  /usr/bin/time -o "$work/.t" -f "%e %U %S %M" "$@" > /dev/null 2>&1 || true
+  "$GNU_TIME" -o "$work/.t" -f "%e %U %S %M" "$@" > /dev/null 2>&1 || true
   read -r wall user sys kb < "$work/.t"
   echo -e "$name\t$wall\t$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')\t$kb" >> "$times"
 }
 
-echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== machine: $(nproc) cores, load $(load)"
 echo "== 100,000 customers, $runs rounds of: parse floor, folio check, folio dupes"
 timed warmup "$floor" "$big"
 for _ in $(seq "$runs"); do
@@ -52,7 +60,7 @@ for _ in $(seq "$runs"); do
 done
 echo "== taplo check --schema on 100,000 customers (one run)"
 (cd "$big" && timed taplo taplo check --schema "file://$work/customer.schema.json" 'customers/**/*.toml')
-echo "== load after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== load after the runs: $(load)"
 python3 - "$times" <<'EOF'
 import statistics, sys
 rows = {}

@@ -2,14 +2,20 @@
 # Do two builds of folio report the same? By hand, after a change to check
 # or duplicates:
 #   bench/check_same.sh OLD_FOLIO NEW_FOLIO [REPO]
-# REPO defaults to /tmp/folio-bench/check-100000 (bench/check.sh makes it).
+# REPO defaults to check-100000 in bench/check.sh's work folder (it makes
+# it). PLAN=1 prints the plan and exits.
 # A copy with ~1,200 records broken on purpose (bench/break_repo.py) is made
 # beside it; `check` (json, human, github) and `dupes` (json, --all) output
 # of both builds is compared byte for byte, on the copy and on REPO.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-old=$1 new=$2 repo=${3:-/tmp/folio-bench/check-100000}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+here=$ROOT/bench
+old=${1:-OLD_FOLIO} new=${2:-NEW_FOLIO} repo=${3:-$BENCH_TMP/folio-bench/check-100000}
 broken="$repo-broken"
+plan "copy $repo to $broken with ~1,200 records broken (bench/break_repo.py), if missing" \
+  "run check (json, human, github) and dupes (json, --all) with $old and with $new" \
+  "compare the outputs byte for byte; exit 1 if any differs"
+[ $# -ge 2 ] || { echo "usage: bench/check_same.sh OLD_FOLIO NEW_FOLIO [REPO]" >&2; exit 2; }
 [ -d "$broken/customers" ] || python3 "$here/break_repo.py" "$repo" "$broken"
 out=$(mktemp -d)
 run() { # BINARY DIR

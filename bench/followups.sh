@@ -6,23 +6,31 @@
 # Also times `folio review` (one pass over git history) for information.
 #
 # Usage: bench/followups.sh [REPO]
-#   REPO defaults to /tmp/fu-100k, generated when missing with
-#   python3 /work/shared/tools/gen_repo.py /tmp/fu-100k --customers 100000 --commits 20000 --cjk
-# Needs a release build (cargo build --release) and uses hyperfine when
+#   REPO defaults to fu-100k in the temporary folder, generated when missing
+#   with gen_repo.py REPO --customers 100000 --commits 20000 --cjk (the
+#   generator: $GEN_REPO, see bench/lib.sh).
+# Needs a release build (made when missing) and uses hyperfine when
 # installed (apt-get install -y hyperfine), else a plain timing loop.
+# PLAN=1 prints the plan and exits.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here=$ROOT
 folio="${FOLIO:-$here/target/release/folio}"
-repo="${1:-/tmp/fu-100k}"
+repo="${1:-$BENCH_TMP/fu-100k}"
 as_of="${AS_OF:-2026-11-01}"
 runs="${RUNS:-10}"
+results="$BENCH_TMP/followups-bench.json"
+plan "cargo build --release if $folio is missing" \
+  "generate $repo if missing (100,000 customers, 20,000 commits, --cjk)" \
+  "$runs runs each of folio check and folio due --format json (as of $as_of); report the ratio" \
+  "time folio review --older-than 180d once"
 
 if [[ ! -x "$folio" ]]; then
-    (cd "$here" && cargo build --release)
+    release_folio
 fi
 if [[ ! -f "$repo/folio.toml" ]]; then
-    python3 "${GEN:-/work/shared/tools/gen_repo.py}" "$repo" --customers 100000 --commits 20000 --cjk
+    gen_repo "$repo" --customers 100000 --commits 20000 --cjk
 fi
 n=$(find "$repo/customers" -name '*.toml' | wc -l)
 echo "repository: $repo ($n records), as of $as_of"
@@ -36,10 +44,10 @@ if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 2 --runs "$runs" -i \
         -n check "${check[*]}" \
         -n due "${due[*]}" \
-        --export-json /tmp/followups-bench.json
-    python3 - <<'PY'
-import json
-r = {x["command"]: x for x in json.load(open("/tmp/followups-bench.json"))["results"]}
+        --export-json "$results"
+    python3 - "$results" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 c, d = r["check"]["median"], r["due"]["median"]
 print(f"median: check {c*1000:.0f} ms, due {d*1000:.0f} ms, ratio {d/c:.2f} (target <= 1.20)")
 PY

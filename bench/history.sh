@@ -3,10 +3,12 @@
 # the issue compares them with.
 #
 # Usage: bench/history.sh [REPO] [FOLIO]
-#   REPO   a generated repository (default /tmp/gen-100k-200k; generated
-#          with 100,000 customers and 200,000 commits if missing)
+#   REPO   a generated repository (default gen-100k-200k in the temporary
+#          folder; generated with 100,000 customers and 200,000 commits if
+#          missing, by gen_repo.py: see bench/lib.sh)
 #   FOLIO  the folio binary (default target/release/folio of this checkout)
-# Environment: SKIP_COLD=1 skips the first pass when an index exists.
+# Environment: SKIP_COLD=1 skips the first pass when an index exists;
+# PLAN=1 prints the plan and exits.
 #
 # Each figure is printed as wall seconds, then user+system CPU seconds, and
 # the load average when it was taken (other jobs on the machine inflate
@@ -16,12 +18,20 @@
 # one handover commit) and puts it back afterwards (git reset --hard, and
 # the cache folder restored so that the reset does not force a rebuild).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-REPO=${1:-/tmp/gen-100k-200k}
-FOLIO=${2:-$here/target/release/folio}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+REPO=${1:-$BENCH_TMP/gen-100k-200k}
+FOLIO=${2:-$ROOT/target/release/folio}
+plan "generate $REPO if missing (100,000 customers, 200,000 commits)" \
+  "first history pass (cold cache): git log --raw --no-renames beside folio log" \
+  "folio log CUSTOMER warm (human and JSON) beside git log --follow" \
+  "cache update after one new commit (then reset)" \
+  "folio handover of 5,000 customers, --dry-run and with commit and report (then reset)" \
+  "folio handovers --format json, warm"
+[ -n "$GNU_TIME" ] || need time "apt-get install time"
+need bc "apt-get install bc"
 export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
 if [ ! -d "$REPO/.git" ]; then
-  python3 "$here/../shared/tools/gen_repo.py" "$REPO" --customers 100000 --commits 200000
+  gen_repo "$REPO" --customers 100000 --commits 200000
 fi
 cd "$REPO"
 git config user.name bench && git config user.email bench@example.com
@@ -31,8 +41,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # run a command; sets WALL and CPU (user+sys) in seconds, LOAD (1 min)
 measure() {
-  LOAD=$(cut -d' ' -f1 /proc/loadavg)
-  /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$@" > /dev/null
+  LOAD=$(load | cut -d' ' -f1)
+  "$GNU_TIME" -f "%e %U %S" -o "$tmp/t" "$@" > /dev/null
   read -r WALL u s < "$tmp/t"
   CPU=$(echo "$u + $s" | bc)
 }

@@ -7,14 +7,23 @@
 #   folio import --dry-run   read, map, validate, find duplicates, plan
 #   folio import             the same, and write every file (all or nothing)
 # and a second import of the same file into the filled repository (every
-# row a duplicate). Needs hyperfine (apt-get install hyperfine).
+# row a duplicate). Needs hyperfine (apt-get install hyperfine). The CSV is
+# made here (no gen_repo.py). PLAN=1 prints the plan and exits.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=${1:-/tmp/folio-bench-import}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+work=${1:-$BENCH_TMP/folio-bench-import}
 rows=${2:-100000}
+folio="$ROOT/target/release/folio"
+plan "cargo build --release" \
+  "write $work/customers-$rows.csv if missing ($rows rows, a few bad on purpose)" \
+  "hyperfine, 3 runs each into an empty repository: folio import --dry-run, folio import" \
+  "once more into the filled repository (every row a duplicate), with peak memory" \
+  "folio import --commit into a git repository, under GNU time" \
+  "hyperfine, 3 runs: folio export (CSV)"
+need hyperfine "apt-get install hyperfine"
+[ -n "$GNU_TIME" ] || need time "apt-get install time"
 mkdir -p "$work"
-cargo build --release --manifest-path "$here/Cargo.toml" --bin folio >/dev/null
-folio="$here/target/release/folio"
+release_folio
 csv="$work/customers-$rows.csv"
 if [ ! -f "$csv" ]; then
   python3 - "$csv" "$rows" <<'PY'
@@ -47,7 +56,7 @@ fi
 repo="$work/repo"
 reset() { rm -rf "$repo"; mkdir -p "$repo"; : > "$repo/folio.toml"; printf '[staff.alice]\nname = "Alice"\n' > "$repo/staff.toml"; }
 reset
-echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $rows rows"
+echo "== machine: $(nproc) cores, load $(load); $rows rows"
 hyperfine --runs 3 --export-markdown "$work/import.md" \
   --prepare "rm -rf $repo/customers $repo/.folio" \
   -n "import --dry-run" "$folio import $csv --repo $repo --as-of 2026-01-01 --dry-run --format json > /dev/null || true" \
@@ -55,11 +64,11 @@ hyperfine --runs 3 --export-markdown "$work/import.md" \
 echo "== once more into the filled repository (every row a duplicate)"
 rm -rf "$repo/customers" "$repo/.folio"
 "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 > /dev/null || true
-/usr/bin/time -f "peak RSS %M KB, %e s wall" bash -c '"$0" import "$1" --repo "$2" --as-of 2026-01-01 --dry-run || true' "$folio" "$csv" "$repo" | tail -2
+"$GNU_TIME" -f "peak RSS %M KB, %e s wall" bash -c '"$0" import "$1" --repo "$2" --as-of 2026-01-01 --dry-run || true' "$folio" "$csv" "$repo" | tail -2
 echo "== the same import with --commit, into a git repository"
 rm -rf "$repo/customers" "$repo/.folio" "$repo/.git"
 git -C "$repo" init -q && git -C "$repo" add -A && git -C "$repo" -c user.name=b -c user.email=b@x commit -qm init
-/usr/bin/time -f "import --commit: %e s wall, %U s user, %S s sys" "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 --commit > /dev/null || true
+"$GNU_TIME" -f "import --commit: %e s wall, %U s user, %S s sys" "$folio" import "$csv" --repo "$repo" --as-of 2026-01-01 --commit > /dev/null || true
 rm -rf "$repo/.git"
 echo "== export of the imported repository"
 hyperfine --runs 3 -n "export csv" "$folio export --repo $repo --as-of 2026-01-01 > /dev/null"

@@ -24,7 +24,7 @@ impl Severity {
 
 macro_rules! codes {
     ($($variant:ident = $code:literal, $name:literal, $doc:literal;)*) => {
-        /// Stable diagnostic codes, one per rule (documented in README).
+        /// Stable diagnostic codes, one per rule (documented in docs/check.md).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $($variant,)* }
 

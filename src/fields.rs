@@ -432,7 +432,7 @@ const SCHEMA_HEAD: &str =
 #
 # This file is compiled into folio, and written from the field table in
 # src/fields.rs (a test keeps the two equal). A team adds its own fields in its data
-# repository's schema/ folder, in the same format (see README, \"Schema\").
+# repository's schema/ folder, in the same format (see docs/configuration.md, \"Team fields\").
 #
 # Each [fields.<key>] says:
 #   type        string | integer | number | boolean | date | array | table | tables

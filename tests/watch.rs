@@ -282,7 +282,7 @@ fn search_through_the_watcher_sees_every_kind_of_change() {
 #[test]
 fn search_compares_only_what_the_watcher_listed() {
     // A write through a hard link outside customers/ is one of the changes
-    // inotify does not report (README says so): search with a watcher does
+    // inotify does not report (docs/search.md says so): search with a watcher does
     // not see it, which shows it looked only at the listed files; `folio
     // index` compares every file and catches it.
     let f = Fixture::new();

@@ -5,24 +5,10 @@
 
 mod common;
 
-use common::{TestRepo, run};
+use common::{TestRepo, copy_dir, run};
 use std::path::Path;
 
 const AS_OF: &str = "2027-06-01";
-
-/// Copy a folder (files and sub-folders) into `to`.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 /// `folio export --format FORMAT` to standard output.
 fn export(t: &TestRepo, format: &str) -> String {

@@ -12,7 +12,7 @@ pub struct Args {
 }
 
 pub const FOLIO_TOML: &str = r#"# folio repository settings. Every setting is optional; the values shown
-# are the defaults. See README, "folio.toml reference".
+# are the defaults. See docs/configuration.md in folio's source.
 
 # [naming]
 # template = "customers/{cc}/{name}--{contact}{qual}--{cc}.toml"

@@ -24,6 +24,19 @@ impl TestRepo {
         t
     }
 
+    /// A copy of the repository's `sample-repo/` (folio.toml, staff.toml
+    /// and its 48 customers), to run commands on as the README does.
+    pub fn sample() -> TestRepo {
+        let t = TestRepo {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-repo"),
+            t.root(),
+        );
+        t
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
@@ -181,6 +194,20 @@ pub fn stdout_of(o: &std::process::Output) -> String {
 
 pub fn stderr_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Copy a folder (files and sub-folders) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
 }
 
 /// Write `text` at `rel` under `dir`, creating folders.
