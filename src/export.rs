@@ -409,8 +409,8 @@ pub fn csv_unneutralise(cell: &str) -> &str {
     }
 }
 
-/// A JSON array of records (the record's fields and its `path`), keys
-/// limited to `fields` when given.
+/// A JSON array of records (the record's `path`, then its fields), keys
+/// limited to `fields`, in their order, when given.
 pub fn to_json(records: &[&Record], fields: &[String], with_path: bool) -> J {
     J::Array(
         records
@@ -420,10 +420,15 @@ pub fn to_json(records: &[&Record], fields: &[String], with_path: bool) -> J {
                 if with_path {
                     m.insert("path".into(), J::String(r.path.clone()));
                 }
-                if let Ok(J::Object(o)) = serde_json::to_value(&r.customer) {
-                    for (k, v) in o {
-                        if fields.is_empty() || fields.contains(&k) {
-                            m.insert(k, v);
+                if let Ok(J::Object(mut o)) = serde_json::to_value(&r.customer) {
+                    if fields.is_empty() {
+                        m.append(&mut o);
+                    } else {
+                        // the keys asked for, in the order asked
+                        for f in fields {
+                            if let Some(v) = o.remove(f) {
+                                m.insert(f.clone(), v);
+                            }
                         }
                     }
                 }

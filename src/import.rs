@@ -433,6 +433,22 @@ impl<'a> Converter<'a> {
             .unwrap_or_else(|| "-".into())
     }
 
+    /// The text of the cells that feed `t` in `row`, joined as the import
+    /// joins them (empty when no column feeds it).
+    fn cell_of(&self, row: &sheet::SheetRow, t: &Target) -> String {
+        self.specs
+            .iter()
+            .find(|(spec, _)| spec.target == *t)
+            .map(|(spec, idx)| {
+                idx.iter()
+                    .filter_map(|&i| row.cells.get(i).map(String::as_str))
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(&spec.join)
+            })
+            .unwrap_or_default()
+    }
+
     fn convert(&self, row: &sheet::SheetRow) -> Result<Candidate, Vec<Problem>> {
         let mut c = Customer::default();
         let mut contacts: BTreeMap<usize, Contact> = BTreeMap::new();
@@ -575,7 +591,7 @@ impl<'a> Converter<'a> {
         }
         // the entries on list sheets, linked by the row's id
         // (list, index in the list, list sheet, row there) of every entry
-        let mut origins: Vec<(ListKind, usize, usize, usize)> = Vec::new();
+        let mut origins: Vec<(ListKind, usize, usize, &sheet::SheetRow)> = Vec::new();
         if !c.id.is_empty()
             && let Some(entries) = self.lists.by_id.get(c.id.as_str())
         {
@@ -588,7 +604,7 @@ impl<'a> Converter<'a> {
                     ListKind::Followups => c.followups.len(),
                 };
                 match self.entry(ls, r, row.number, &mut c) {
-                    Ok(()) => origins.push((ls.kind, index, *k, r.number)),
+                    Ok(()) => origins.push((ls.kind, index, *k, r)),
                     Err(p) => errors.extend(p),
                 }
             }
@@ -613,8 +629,11 @@ impl<'a> Converter<'a> {
                         .as_ref()
                         .map(|t| self.column_of(t))
                         .unwrap_or_else(|| "-".into()),
+                    value: target
+                        .as_ref()
+                        .map(|t| self.cell_of(row, t))
+                        .unwrap_or_default(),
                     field: target.map(|t| t.name()).unwrap_or(e.field().to_string()),
-                    value: String::new(),
                     reason: e.to_string(),
                 }]);
             }
@@ -637,19 +656,16 @@ impl<'a> Converter<'a> {
             }
             // an entry from a list sheet: its sheet, row and column
             if let Some((kind, i, rest)) = list_entry(&field)
-                && let Some(&(_, _, k, sheet_row)) =
-                    origins.iter().find(|o| o.0 == kind && o.1 == i)
+                && let Some(&(_, _, k, list_row)) = origins.iter().find(|o| o.0 == kind && o.1 == i)
             {
                 let ls = &self.lists.sheets[k];
                 let key = rest.split(['.', '[']).next().unwrap_or(rest);
+                let col = ls.columns.iter().find(|c| c.field == key);
                 errors.push(Problem {
                     row: row.number,
                     sheet: Some(ls.name.to_string()),
-                    sheet_row: Some(sheet_row),
-                    column: ls
-                        .columns
-                        .iter()
-                        .find(|c| c.field == key)
+                    sheet_row: Some(list_row.number),
+                    column: col
                         .map(|c| c.header.to_string())
                         .unwrap_or_else(|| "-".into()),
                     field: if key.is_empty() {
@@ -657,7 +673,10 @@ impl<'a> Converter<'a> {
                     } else {
                         format!("{}.{key}", kind.key())
                     },
-                    value: String::new(),
+                    value: col
+                        .and_then(|c| list_row.cells.get(c.index))
+                        .cloned()
+                        .unwrap_or_default(),
                     reason,
                 });
                 continue;
@@ -670,8 +689,11 @@ impl<'a> Converter<'a> {
             errors.push(Problem {
                 row: row.number,
                 column,
+                value: target
+                    .as_ref()
+                    .map(|t| self.cell_of(row, t))
+                    .unwrap_or_default(),
                 field: target.map(|t| t.name()).unwrap_or(field),
-                value: String::new(),
                 reason,
                 ..Default::default()
             });

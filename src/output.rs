@@ -228,7 +228,7 @@ struct JsonReport<'a> {
     summary: &'a Summary,
 }
 
-/// The JSON report of `folio check --format json` (documented in docs/check.md).
+/// The JSON report of `folio check --format json` (docs/json.md).
 pub fn json_diagnostics(diags: &[Diagnostic], summary: &Summary) -> String {
     let report = JsonReport {
         diagnostics: diags

@@ -78,11 +78,15 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
                 .amount
                 .map(|a| format!(" {a:.2} {}", q.currency.as_deref().unwrap_or("")))
                 .unwrap_or_default();
+            // "[status]" only when the quote has one
             let text = format!(
-                "{}{amount} {} [{}]",
+                "{}{amount} {} {}",
                 q.product.as_deref().unwrap_or("quote"),
                 q.incoterm.as_deref().unwrap_or(""),
-                q.status.as_deref().unwrap_or("")
+                q.status
+                    .as_deref()
+                    .map(|s| format!("[{s}]"))
+                    .unwrap_or_default()
             );
             events.push(Event {
                 date: q.date,

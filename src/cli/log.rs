@@ -111,6 +111,15 @@ pub(super) fn customer_id(
         .map_err(|e| super::resolve_failure(e, &loaded.unreadable))
 }
 
+/// A history command in a repository without commits: the note on stderr
+/// says why; JSON output is still JSON (an empty list).
+pub(super) fn no_history(format: Format) -> CmdResult {
+    if format == Format::Json {
+        super::print_data("[]\n")?;
+    }
+    Ok(Status::Ok)
+}
+
 pub(super) fn commit_json(c: Option<&crate::history::CommitInfo>) -> serde_json::Value {
     match c {
         Some(c) => json!({
@@ -147,7 +156,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let h = open_history(&repo)?;
     if h.status.no_commits {
-        return Ok(Status::Ok);
+        return no_history(a.format);
     }
     let (id, label) = customer_id(&repo, &h, &a.customer)?;
     let mut entries: Vec<LogEntry> = h.log(&id, &repo.root)?;

@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_repo()?;
     let h = open_history(&repo)?;
     if h.status.no_commits {
-        return Ok(Status::Ok);
+        return super::log::no_history(a.format);
     }
     let as_of = super::as_of(a.as_of);
     let (id, label) = customer_id(&repo, &h, &a.customer)?;
