@@ -6,7 +6,7 @@ use super::{CmdResult, Ctx, Failure, Format, Status, print};
 use crate::edit::{remove_key, set_string};
 use crate::history::History;
 use crate::output::style::{self, paint};
-use crate::pool::{self, Ledger, OwnerEvent, SignedDates};
+use crate::pool::{self, PoolHistory, pool_history};
 use crate::records::keys_before;
 use crate::repo::{Record, Repo};
 use chrono::NaiveDate;
@@ -152,82 +152,6 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             },
         ),
     }
-}
-
-/// The owner changes and signings of every customer, from the history.
-pub struct PoolHistory {
-    pub events: Vec<OwnerEvent>,
-    pub signed: SignedDates,
-    /// When each customer's current owner got it (last event per id).
-    pub owned_since: HashMap<String, NaiveDate>,
-    /// Last known owner per id in the committed history.
-    pub committed_owner: HashMap<String, Option<String>>,
-    /// For each event, how many customers its new owner held just before.
-    pub held_before: Vec<usize>,
-    /// The record path after each event.
-    pub paths: Vec<String>,
-}
-
-impl PoolHistory {
-    pub fn ledger(&self) -> Ledger<'_> {
-        Ledger {
-            events: &self.events,
-            signed: &self.signed,
-        }
-    }
-}
-
-/// Read the ledger of the pool out of the history.
-pub fn pool_history(h: &History) -> PoolHistory {
-    let mut out = PoolHistory {
-        events: Vec::new(),
-        signed: SignedDates::new(),
-        owned_since: HashMap::new(),
-        committed_owner: HashMap::new(),
-        held_before: Vec::new(),
-        paths: Vec::new(),
-    };
-    let mut held: HashMap<String, usize> = HashMap::new();
-    for sc in h.state_changes() {
-        let date = sc.commit.date();
-        if sc.owner_changed() {
-            let assigned = sc
-                .commit
-                .trailers()
-                .iter()
-                .any(|(k, _)| *k == "Folio-Assign");
-            out.events.push(OwnerEvent {
-                id: sc.id.to_string(),
-                date,
-                from: sc.old_owner.map(str::to_string),
-                to: sc.owner.map(str::to_string),
-                assigned,
-                commit: sc.commit.oid().to_string(),
-            });
-            out.held_before
-                .push(sc.owner.and_then(|o| held.get(o).copied()).unwrap_or(0));
-            out.paths.push(sc.path.to_string());
-            if let Some(o) = sc.old_owner
-                && let Some(n) = held.get_mut(o)
-            {
-                *n = n.saturating_sub(1);
-            }
-        }
-        if (sc.created || sc.owner_changed())
-            && let Some(o) = sc.owner
-        {
-            *held.entry(o.to_string()).or_default() += 1;
-        }
-        if sc.owner_changed() || sc.created {
-            out.owned_since.insert(sc.id.to_string(), date);
-        }
-        out.committed_owner
-            .insert(sc.id.to_string(), sc.owner.map(str::to_string));
-        if sc.stage == Some("signed") && (sc.created || sc.old_stage != Some("signed")) {
-            out.signed.entry(sc.id.to_string()).or_default().push(date);
-        }
-    }
-    out
 }
 
 fn load(repo: &Repo, as_of: NaiveDate) -> Vec<Record> {
@@ -580,17 +504,6 @@ fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
     }
 }
 
-fn empty_pool_history() -> PoolHistory {
-    PoolHistory {
-        events: vec![],
-        signed: SignedDates::new(),
-        owned_since: HashMap::new(),
-        committed_owner: HashMap::new(),
-        held_before: vec![],
-        paths: vec![],
-    }
-}
-
 /// What a claim needs, without reading every record: the pool ledger from
 /// the history cache, the working tree's owners from the history's state at
 /// HEAD corrected by the files git reports changed (only those are read),
@@ -602,7 +515,7 @@ fn claim_inputs_from_history(
     h: &str,
     as_of: NaiveDate,
 ) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (history, changed, _) = history_and_changes(repo)?;
+    let (history, changed, _) = pool::history_and_changes(repo, || open_history(repo))?;
     let view = pool::WorkingView::new(&history, changed);
     let mut files = Vec::new();
     for q in queries {
@@ -675,58 +588,9 @@ fn claim_counts(
             }
         }
     }
-    let ph = PoolHistory {
-        events: cl.events,
-        signed: cl.signed,
-        ..empty_pool_history()
-    };
+    let mut ph = PoolHistory::default();
+    (ph.events, ph.signed) = (cl.events, cl.signed);
     (ph, held, uncommitted)
-}
-
-/// The history, and each record file changed since HEAD with what it
-/// holds now (None: gone or not a record), and the changed paths.
-type Changes = (History, Vec<(String, Option<pool::Holding>)>, Vec<String>);
-
-fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
-    use rayon::prelude::*;
-    // The history cache and the changed files are read side by side.
-    let (history, dirty) = rayon::join(
-        || open_history(repo),
-        || match crate::git::GitRepo::open(&repo.root) {
-            // without a stat of every record when `folio watch` runs
-            Some(g) => crate::watch::records_changed_since_head(
-                &g,
-                &repo.root,
-                &repo.cache_dir(),
-                repo.config.watch.auto,
-            ),
-            None => Err(crate::git::GitError {
-                what: "cannot open the git repository".into(),
-                source: git2::Error::from_str("not found"),
-            }),
-        },
-    );
-    let (history, dirty) = (history?, dirty?);
-    let changed: Vec<(String, Option<pool::Holding>)> = dirty
-        .clone()
-        .into_par_iter()
-        .map(|p| {
-            let now = p
-                .ends_with(".toml")
-                .then(|| crate::repo::read_file(&repo.root.join(&p)).ok())
-                .flatten()
-                .and_then(|b| {
-                    let m = crate::history::walk::scan_meta(&b);
-                    Some(pool::Holding {
-                        id: m.id?,
-                        owner: m.owner,
-                        stage: m.stage,
-                    })
-                });
-            (p, now)
-        })
-        .collect();
-    Ok((history, changed, dirty))
 }
 
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commit) -> CmdResult {
@@ -744,7 +608,7 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commi
                 .cloned()
                 .collect();
             let held = held_by(&records, h);
-            (chosen, empty_pool_history(), held, 0)
+            (chosen, PoolHistory::default(), held, 0)
         }
     };
     let ph = &ph;
@@ -837,7 +701,8 @@ fn assign(
     let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
         match &git {
             Some(_) => {
-                let (history, changed, dirty) = history_and_changes(&repo)?;
+                let (history, changed, dirty) =
+                    pool::history_and_changes(&repo, || open_history(&repo))?;
                 known_dirty = Some(dirty);
                 let view = pool::WorkingView::new(&history, changed);
                 let mut held: rustc_hash::FxHashMap<&str, usize> = Default::default();
