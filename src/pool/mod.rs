@@ -9,7 +9,9 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
 
+pub mod breach;
 pub mod ledger;
+pub use breach::{Breach, breaches};
 pub use ledger::{
     ClaimLedger, Holding, PoolHistory, WorkingView, claim_ledger, history_and_changes, pool_history,
 };
@@ -270,52 +272,6 @@ pub fn check_claim(
         });
     }
     Ok(())
-}
-
-/// A claim in a range of commits that broke a limit, for `folio check`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Breach {
-    pub event: OwnerEvent,
-    pub refusal: Refusal,
-}
-
-/// Claims made by the events at `new` (indices into `events`, in
-/// history order) that broke a limit or the cooldown when they were made.
-pub fn breaches(
-    events: &[OwnerEvent],
-    new: &[usize],
-    signed: &SignedDates,
-    held_at: impl Fn(&str, usize) -> usize,
-    cfg: &PoolConfig,
-) -> Vec<Breach> {
-    let mut out = Vec::new();
-    for &i in new {
-        let e = &events[i];
-        let Some(h) = e.to.as_deref() else { continue };
-        if !e.claim_by(h) {
-            continue;
-        }
-        // the state just before this event: earlier events only
-        let before = &events[..i];
-        if let Err(refusal) = check_claim(
-            h,
-            &e.id,
-            Ledger {
-                events: before,
-                signed,
-            },
-            e.date,
-            0,
-            held_at(h, i),
-            cfg,
-        ) {
-            out.push(Breach {
-                event: e.clone(),
-                refusal,
-            });
-        }
-    }
-    out
 }
 
 /// Release status of an owned customer.
