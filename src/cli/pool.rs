@@ -3,15 +3,13 @@
 
 use super::log::open_history;
 use super::{CmdResult, Ctx, Failure, Format, Status, print};
-use crate::edit::{remove_key, set_string};
-use crate::history::History;
 use crate::output::style::{self, paint};
-use crate::pool::{self, PoolHistory, pool_history};
-use crate::records::keys_before;
+use crate::pool::{self, PoolHistory, claim, pool_history};
 use crate::repo::{Record, Repo};
+use crate::session::Session;
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 #[derive(Debug, clap::Subcommand)]
@@ -194,26 +192,15 @@ struct PoolItem<'a> {
 fn list(ctx: &Ctx, format: Format) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let records = load(&repo, super::as_of(None));
-    let mut pool: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.customer.owner.is_none())
-        .collect();
-    pool.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
-    let items: Vec<PoolItem> = pool
-        .iter()
+    let items: Vec<PoolItem> = pool::in_pool(&records)
+        .into_iter()
         .map(|r| PoolItem {
             id: &r.customer.id,
             path: &r.path,
             display_name: r.customer.display_name(),
             tier: &r.customer.tier,
             stage: &r.customer.stage,
-            last_activity: r
-                .customer
-                .followups
-                .iter()
-                .filter_map(|f| f.date)
-                .max()
-                .or(r.customer.created),
+            last_activity: pool::last_activity(&r.customer),
             pool_reason: r.customer.pool_reason.as_deref(),
         })
         .collect();
@@ -255,46 +242,6 @@ fn list(ctx: &Ctx, format: Format) -> CmdResult {
     Ok(Status::Ok)
 }
 
-#[derive(Serialize)]
-struct ReleaseItem<'a> {
-    id: &'a str,
-    path: &'a str,
-    display_name: String,
-    owner: &'a str,
-    #[serde(flatten)]
-    status: pool::ReleaseStatus,
-}
-
-/// Owned customers that are eligible, or within the warning period.
-fn release_candidates<'a>(
-    repo: &Repo,
-    records: &'a [Record],
-    ph: Option<&PoolHistory>,
-    as_of: NaiveDate,
-) -> Vec<ReleaseItem<'a>> {
-    let mut out: Vec<ReleaseItem> = records
-        .iter()
-        .filter_map(|r| {
-            let since = ph.and_then(|p| p.owned_since.get(&r.customer.id).copied());
-            let status = pool::release_status(&r.customer, since, as_of, &repo.config.pool)?;
-            Some(ReleaseItem {
-                id: &r.customer.id,
-                path: &r.path,
-                display_name: r.customer.display_name(),
-                owner: r.customer.owner.as_deref().unwrap_or(""),
-                status,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.owner
-            .cmp(b.owner)
-            .then(b.status.idle_days.cmp(&a.status.idle_days))
-            .then(a.id.cmp(b.id))
-    });
-    out
-}
-
 /// The history if there is one (the pool works without git, with less).
 fn maybe_history(repo: &Repo) -> Result<Option<PoolHistory>, Failure> {
     if crate::git::GitRepo::open(&repo.root).is_none() {
@@ -308,12 +255,12 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let records = load(&repo, as_of);
     let ph = maybe_history(&repo)?;
-    let items = release_candidates(&repo, &records, ph.as_ref(), as_of);
+    let items = claim::release_candidates(&records, ph.as_ref(), as_of, &repo.config.pool);
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&items)? + "\n",
         Format::Human => {
             let mut s = String::new();
-            let mut by_owner: BTreeMap<&str, Vec<&ReleaseItem>> = BTreeMap::new();
+            let mut by_owner: BTreeMap<&str, Vec<&claim::ReleaseCandidate>> = BTreeMap::new();
             for i in &items {
                 by_owner.entry(i.owner).or_default().push(i);
             }
@@ -366,51 +313,23 @@ struct Commit {
 }
 
 /// Write the session's records all or nothing and, if asked, commit them
-/// with `message`. `known_dirty`: the records folder's changed files when
-/// the caller has just read them (saves a second status of the whole
-/// folder).
+/// with `message`: what the session reports.
 fn write_and_commit(
-    session: crate::session::Session,
+    session: Session,
     commit: Commit,
     message: String,
     known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
-    let finish = if commit.commit {
-        crate::session::Finish::Commit(crate::session::CommitRequest {
-            message,
-            include_dirty: commit.include_dirty,
-            known_dirty,
-        })
-    } else {
-        crate::session::Finish::Write
-    };
+    let finish = claim::finish(commit.commit, commit.include_dirty, message, known_dirty);
     let applied = session.apply(finish).map_err(super::session_failure)?;
     Ok(super::session_report(&applied))
 }
 
-/// A record's text with `owner = handle` and no `pool_reason`.
-fn take_owner(text: &str, handle: &str) -> Result<Option<String>, crate::edit::KeyEditError> {
-    set_string(text, "owner", handle, keys_before("owner"))
-        .and_then(|t| remove_key(&t, "pool_reason"))
-        .map(Some)
-}
-
-/// One pool command that writes at a time (claim, release, assign): each
-/// reads who holds what, checks the limits and writes; two claims of the
-/// same customer at once would otherwise both see it in the pool and both
-/// report success. Held until the command ends (released if it is killed).
+/// The pool's lock, held until the command ends.
 fn pool_lock(repo: &Repo) -> Result<std::fs::File, Failure> {
-    let dir = crate::repo::prepare_cache_dir(&repo.cache_dir(), "pool").map_err(|e| {
-        Failure::new(format!(
-            "cannot create {}: {e}",
-            repo.cache_dir().join("pool").display()
-        ))
-    })?;
-    let p = dir.join("lock");
-    crate::repo::lock_file(&p, || {
+    Ok(claim::lock(repo, || {
         super::eprint("note: another folio pool command is running; waiting for it\n")
-    })
-    .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))
+    })?)
 }
 
 fn release(
@@ -431,15 +350,7 @@ fn release(
     let records = load(&repo, as_of);
     let chosen: Vec<&Record> = if eligible {
         let ph = maybe_history(&repo)?;
-        let ids: Vec<String> = release_candidates(&repo, &records, ph.as_ref(), as_of)
-            .into_iter()
-            .filter(|i| i.status.eligible)
-            .map(|i| i.id.to_string())
-            .collect();
-        records
-            .iter()
-            .filter(|r| ids.contains(&r.customer.id))
-            .collect()
+        claim::eligible(&records, ph.as_ref(), as_of, &repo.config.pool)
     } else if queries.is_empty() {
         return Err(Failure::new(
             "name the customers to release, or pass --eligible",
@@ -447,159 +358,39 @@ fn release(
     } else {
         resolve_all(&records, queries, &repo.root)?
     };
-    let mut session = crate::session::Session::new(&repo, as_of);
-    let mut out = String::new();
-    let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &chosen {
-        let Some(owner) = r.customer.owner.as_deref() else {
-            return Err(Failure::new(format!(
-                "{} ({}) is already in the pool",
-                r.customer.display_name(),
-                r.path
-            )));
-        };
-        session
-            .edit(&r.path, |text| {
-                remove_key(text, "owner")
-                    .and_then(|t| {
-                        set_string(&t, "pool_reason", reason.trim(), keys_before("pool_reason"))
-                    })
-                    .map(Some)
-            })
-            .map_err(super::session_failure)?;
-        *owners.entry(owner).or_default() += 1;
-        let _ = writeln!(out, "released {} from {owner}", r.customer.display_name());
-    }
-    if session.is_empty() {
+    let mut session = Session::new(&repo, as_of);
+    let released = claim::release(&mut session, &chosen, reason).map_err(|e| match e {
+        claim::ReleaseError::Session(e) => super::session_failure(e),
+        e => Failure::from(e),
+    })?;
+    if released.is_empty() {
         print("nothing to release\n")?;
         return Ok(Status::Ok);
     }
-    let trailers: Vec<String> = owners
-        .keys()
-        .map(|o| format!("Folio-Release: {o}"))
-        .collect();
-    let msg = format!(
-        "pool: release {} to the pool\n\nReason: {}\n\n{}",
-        crate::output::plural(session.len(), "customer"),
-        reason.trim(),
-        trailers.join("\n")
-    );
+    let mut out = String::new();
+    for r in &released {
+        let _ = writeln!(out, "released {} from {}", r.name, r.owner);
+    }
+    let msg = claim::release_message(&released, reason);
     out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
 
-fn held_by(records: &[Record], h: &str) -> usize {
-    records
-        .iter()
-        .filter(|r| r.customer.owner.as_deref() == Some(h))
-        .count()
-}
-
-fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
-    match repo.staff.get(h) {
-        None => Err(Failure::new(format!("`{h}` is not in staff.toml"))),
-        Some(m) if !m.active => Err(Failure::new(format!("`{h}` is not active in staff.toml"))),
-        Some(_) => Ok(()),
-    }
-}
-
-/// What a claim needs, without reading every record: the pool ledger from
-/// the history cache, the working tree's owners from the history's state at
-/// HEAD corrected by the files git reports changed (only those are read),
-/// and the claimed records themselves. A CUSTOMER given as a search (not an
-/// id or a path) falls back to reading every record.
-fn claim_inputs_from_history(
-    repo: &Repo,
-    queries: &[String],
-    h: &str,
-    as_of: NaiveDate,
-) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (history, changed, _) = pool::history_and_changes(repo, || open_history(repo))?;
-    let view = pool::WorkingView::new(&history, changed);
-    let mut files = Vec::new();
-    for q in queries {
-        let q = q.trim();
-        let norm = q.replace('\\', "/");
-        let norm = norm.strip_prefix("./").unwrap_or(&norm).to_string();
-        let by_path = |rel: &str| view.has_path(rel).then(|| rel.to_string());
-        let found = view
-            .records()
-            .find(|(_, id, _)| *id == q)
-            .map(|(p, _, _)| p.to_string())
-            .or_else(|| by_path(&norm))
-            .or_else(|| {
-                let abs = std::path::Path::new(q).canonicalize().ok()?;
-                let root = repo.root.canonicalize().ok()?;
-                let rel = abs.strip_prefix(&root).ok()?;
-                by_path(&rel.to_string_lossy().replace('\\', "/"))
-            });
-        match found {
-            Some(rel) => files.push(crate::repo::RecordFile {
-                abs: repo.root.join(&rel),
-                rel,
-            }),
-            None => {
-                // A search by name: read every record to find it.
-                let records = load(repo, as_of);
-                let chosen: Vec<Record> = resolve_all(&records, queries, &repo.root)?
-                    .into_iter()
-                    .cloned()
-                    .collect();
-                let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
-                let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
-                return Ok((chosen, ph, held, uncommitted));
-            }
-        }
-    }
-    let loaded = repo.load_files(&files, as_of);
-    if let Some(p) = loaded.unreadable.first() {
-        return Err(Failure::new(format!(
-            "{p} cannot be parsed (run `folio check`); nothing was changed"
-        )));
-    }
-    let mut chosen: Vec<Record> = Vec::new();
-    for r in loaded.records {
-        if !chosen.iter().any(|c| c.customer.id == r.customer.id) {
-            chosen.push(r);
-        }
-    }
-    let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
-    let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
-    Ok((chosen, ph, held, uncommitted))
-}
-
-/// The ledger a claim by `h` of `ids` needs, how many records `h` holds in
-/// the working tree, and how many of those were in the pool at HEAD
-/// (claims not committed yet, counted as today's).
-fn claim_counts(
-    history: &History,
-    view: &pool::WorkingView,
-    h: &str,
-    ids: &[&str],
-) -> (PoolHistory, usize, usize) {
-    let cl = pool::claim_ledger(history, h, ids);
-    let (mut held, mut uncommitted) = (0, 0);
-    for (_, id, owner) in view.records() {
-        if owner == Some(h) {
-            held += 1;
-            if matches!(cl.committed_owner.get(id), Some(None)) {
-                uncommitted += 1;
-            }
-        }
-    }
-    let mut ph = PoolHistory::default();
-    (ph.events, ph.signed) = (cl.events, cl.signed);
-    (ph, held, uncommitted)
-}
-
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commit) -> CmdResult {
     let repo = ctx.open_writer()?;
     let _lock = pool_lock(&repo)?;
-    check_staff(&repo, h)?;
-    let git = crate::git::GitRepo::open(&repo.root);
-    let (chosen, ph, held, uncommitted) = match &git {
-        Some(_) => claim_inputs_from_history(&repo, queries, h, as_of)?,
+    claim::check_staff(&repo.staff, h)?;
+    // A search by name (not an id or a path) reads every record.
+    let search = || -> Result<Vec<Record>, Failure> {
+        let records = load(&repo, as_of);
+        Ok(resolve_all(&records, queries, &repo.root)?
+            .into_iter()
+            .cloned()
+            .collect())
+    };
+    let inputs = match crate::git::GitRepo::open(&repo.root) {
+        Some(_) => claim::claim_inputs(&repo, queries, h, as_of, || open_history(&repo), search)?,
         None => {
             // No history: every record is read.
             let records = load(&repo, as_of);
@@ -607,55 +398,25 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commi
                 .into_iter()
                 .cloned()
                 .collect();
-            let held = held_by(&records, h);
-            (chosen, PoolHistory::default(), held, 0)
+            claim::ClaimInputs {
+                chosen,
+                ledger: PoolHistory::default(),
+                held: claim::held_by(&records, h),
+                uncommitted: 0,
+            }
         }
     };
-    let ph = &ph;
-    let mut session = crate::session::Session::new(&repo, as_of);
+    let mut session = Session::new(&repo, as_of);
+    let claimed =
+        claim::claim(&mut session, h, &inputs, as_of, &repo.config.pool).map_err(|e| match e {
+            claim::ClaimError::Session(e) => super::session_failure(e),
+            e => Failure::from(e),
+        })?;
     let mut out = String::new();
-    for (n, r) in chosen.iter().enumerate() {
-        if let Some(o) = &r.customer.owner {
-            return Err(Failure::new(format!(
-                "{} is not in the pool: {o} owns it (nothing was changed)",
-                r.customer.display_name()
-            )));
-        }
-        if let Err(why) = pool::check_claim(
-            h,
-            &r.customer.id,
-            ph.ledger(),
-            as_of,
-            uncommitted + n,
-            // `held` already counts the uncommitted claims, which
-            // check_claim adds as pending.
-            held.saturating_sub(uncommitted),
-            &repo.config.pool,
-        ) {
-            let what = match &why {
-                pool::Refusal::Cooldown { .. } => "the cooldown".to_string(),
-                pool::Refusal::Limit { window, .. } if window == "held" => {
-                    "the hold limit".to_string()
-                }
-                pool::Refusal::Limit { window, .. } => format!(
-                    "the {}ly claim limit",
-                    if window == "day" { "dai" } else { window }
-                ),
-            };
-            return Err(Failure::new(format!(
-                "{h} cannot claim {}: it would break {what}: {h} {why} (nothing was changed)",
-                r.customer.display_name()
-            )));
-        }
-        session
-            .edit(&r.path, |text| take_owner(text, h))
-            .map_err(super::session_failure)?;
-        let _ = writeln!(out, "{h} claims {}", r.customer.display_name());
+    for name in &claimed {
+        let _ = writeln!(out, "{h} claims {name}");
     }
-    let msg = format!(
-        "pool: {h} claims {}\n\nFolio-Claim: {h}",
-        crate::output::plural(session.len(), "customer")
-    );
+    let msg = claim::claim_message(h, session.len());
     out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
@@ -677,136 +438,74 @@ fn assign(
     } else {
         Some(pool_lock(&repo)?)
     };
-    let receivers: Vec<String> = if to.is_empty() {
-        repo.staff
-            .iter()
-            .filter(|(_, m)| m.active)
-            .map(|(h, _)| h.to_string())
-            .collect()
-    } else {
-        for h in to {
-            check_staff(&repo, h)?;
-        }
-        to.to_vec()
-    };
-    if receivers.is_empty() {
-        return Err(Failure::new(
-            "nobody to assign to: no active person in staff.toml",
-        ));
-    }
+    let receivers = claim::receivers(&repo.staff, to)?;
     // With git, only the pool's records are read: who holds what comes
     // from the history's state at HEAD and the files changed since.
-    let git = crate::git::GitRepo::open(&repo.root);
     let mut known_dirty = None;
-    let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
-        match &git {
-            Some(_) => {
-                let (history, changed, dirty) =
-                    pool::history_and_changes(&repo, || open_history(&repo))?;
-                known_dirty = Some(dirty);
-                let view = pool::WorkingView::new(&history, changed);
-                let mut held: rustc_hash::FxHashMap<&str, usize> = Default::default();
-                let mut pool_files = Vec::new();
-                for (p, _, owner) in view.records() {
-                    match owner {
-                        Some(o) => *held.entry(o).or_default() += 1,
-                        None => pool_files.push(crate::repo::RecordFile {
-                            abs: repo.root.join(p),
-                            rel: p.to_string(),
-                        }),
-                    }
-                }
-                let held_now: HashMap<String, usize> =
-                    held.into_iter().map(|(o, n)| (o.to_string(), n)).collect();
-                pool_files.sort_by(|a, b| a.rel.cmp(&b.rel));
-                let ph = (*weights == pool::WeightSource::FromConversion)
-                    .then(|| pool_history(&history));
-                drop(view);
-                drop(history);
-                let loaded = repo.load_files(&pool_files, as_of);
-                for p in &loaded.unreadable {
-                    super::eprint(&format!(
-                        "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
-                    ));
-                }
-                (loaded.records, held_now, ph)
+    let (records, held_now, ph) = match crate::git::GitRepo::open(&repo.root) {
+        Some(_) => {
+            let (history, changed, dirty) =
+                pool::history_and_changes(&repo, || open_history(&repo))?;
+            known_dirty = Some(dirty);
+            let view = pool::WorkingView::new(&history, changed);
+            let (held_now, pool_files) = claim::holdings(&view, &repo.root);
+            let ph =
+                (*weights == pool::WeightSource::FromConversion).then(|| pool_history(&history));
+            drop(view);
+            drop(history);
+            let loaded = repo.load_files(&pool_files, as_of);
+            for p in &loaded.unreadable {
+                super::eprint(&format!(
+                    "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
+                ));
             }
-            None => {
-                let records = load(&repo, as_of);
-                let mut held_now: HashMap<String, usize> = HashMap::new();
-                for r in &records {
-                    if let Some(o) = &r.customer.owner {
-                        *held_now.entry(o.clone()).or_default() += 1;
-                    }
-                }
-                (records, held_now, None)
-            }
-        };
+            (loaded.records, held_now, ph)
+        }
+        None => {
+            let records = load(&repo, as_of);
+            let held_now = claim::held_counts(&records);
+            (records, held_now, None)
+        }
+    };
+    let cfg = &repo.config.pool;
+    let (w, conv) = claim::receiver_weights(weights, &receivers, &repo.staff, ph, as_of, cfg)?;
     let mut out = String::new();
-    let w: Vec<u32> = match weights {
-        pool::WeightSource::FromStaff => receivers
-            .iter()
-            .map(|h| repo.staff.get(h).map(|m| m.weight).unwrap_or(1))
-            .collect(),
-        pool::WeightSource::FromConversion => {
-            let ph = ph
-                .take()
-                .ok_or_else(|| Failure::new("--weights from-conversion needs the git history"))?;
-            let conv =
-                pool::conversion(&receivers, &ph.events, &ph.signed, as_of, &repo.config.pool);
+    if let Some(conv) = &conv {
+        let _ = writeln!(
+            out,
+            "conversion over the last {} days:",
+            cfg.conversion_days
+        );
+        for c in conv {
             let _ = writeln!(
                 out,
-                "conversion over the last {} days:",
-                repo.config.pool.conversion_days
+                "  {:<12} {} of {} signed ({:.0}%), weight {}",
+                c.handle,
+                c.signed,
+                c.taken,
+                c.rate * 100.0,
+                c.weight
             );
-            for c in &conv {
-                let _ = writeln!(
-                    out,
-                    "  {:<12} {} of {} signed ({:.0}%), weight {}",
-                    c.handle,
-                    c.signed,
-                    c.taken,
-                    c.rate * 100.0,
-                    c.weight
-                );
-            }
-            conv.iter().map(|c| c.weight).collect()
         }
-        pool::WeightSource::Given(w) => w.for_receivers(receivers.len())?.to_vec(),
-    };
-    let mut pool_recs: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.customer.owner.is_none())
-        .collect();
-    pool_recs.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
-    let n = count.unwrap_or(pool_recs.len()).min(pool_recs.len());
-    let room: Vec<usize> = receivers
-        .iter()
-        .map(|h| {
-            repo.config
-                .pool
-                .max_held
-                .saturating_sub(held_now.get(h).copied().unwrap_or(0))
-        })
-        .collect();
-    let dealt = pool::deal(n, &w, &room);
-    let mut session = crate::session::Session::new(&repo, as_of);
+    }
+    let plan = claim::plan_assign(&records, &receivers, &w, &held_now, cfg.max_held, count);
+    let mut session = Session::new(&repo, as_of);
     let mut got: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (r, &i) in pool_recs.iter().zip(&dealt) {
-        let h = receivers[i].as_str();
+    for (r, i) in &plan.dealt {
+        let h = receivers[*i].as_str();
         let _ = writeln!(out, "{} -> {h}", r.customer.display_name());
         got.entry(h).or_default().push(r.customer.display_name());
         if !dry_run {
             session
-                .edit(&r.path, |text| take_owner(text, h))
+                .edit(&r.path, |text| claim::take_owner(text, h))
                 .map_err(super::session_failure)?;
         }
     }
-    if dealt.len() < n {
+    if plan.left > 0 {
         let _ = writeln!(
             out,
             "{} left in the pool: every receiver is at the hold limit",
-            n - dealt.len()
+            plan.left
         );
     }
     for (h, list) in &got {
@@ -817,17 +516,7 @@ fn assign(
         );
     }
     if !dry_run && !session.is_empty() {
-        let mut msg = format!(
-            "pool: assign {}\n\n",
-            crate::output::plural(session.len(), "customer")
-        );
-        for (h, list) in &got {
-            let _ = writeln!(msg, "{h}: {}", list.join(", "));
-        }
-        msg.push('\n');
-        for h in got.keys() {
-            let _ = writeln!(msg, "Folio-Assign: {h}");
-        }
+        let msg = claim::assign_message(&got);
         out.push_str(&write_and_commit(session, commit, msg, known_dirty)?);
     }
     print(&out)?;

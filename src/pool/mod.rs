@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub mod breach;
+pub mod claim;
 pub mod ledger;
 pub use breach::{Breach, breaches};
 pub use ledger::{
@@ -389,17 +390,30 @@ pub fn conversion(
 /// Pool customers in the order they are dealt out and listed: most
 /// promising first (tier A first), then the most recent activity.
 pub fn promising_order(a: &Customer, b: &Customer) -> std::cmp::Ordering {
-    let last = |c: &Customer| {
-        c.followups
-            .iter()
-            .filter_map(|f| f.date)
-            .max()
-            .or(c.created)
-    };
     a.tier_rank()
         .cmp(&b.tier_rank())
-        .then_with(|| last(b).cmp(&last(a)))
+        .then_with(|| last_activity(b).cmp(&last_activity(a)))
         .then_with(|| a.id.cmp(&b.id))
+}
+
+/// A pool customer's last activity: its latest follow-up, or when it was
+/// created.
+pub fn last_activity(c: &Customer) -> Option<NaiveDate> {
+    c.followups
+        .iter()
+        .filter_map(|f| f.date)
+        .max()
+        .or(c.created)
+}
+
+/// The pool's records, most promising first.
+pub fn in_pool(records: &[crate::repo::Record]) -> Vec<&crate::repo::Record> {
+    let mut pool: Vec<&crate::repo::Record> = records
+        .iter()
+        .filter(|r| r.customer.owner.is_none())
+        .collect();
+    pool.sort_by(|a, b| promising_order(&a.customer, &b.customer));
+    pool
 }
 
 /// Deal `n` customers to receivers by weight, skipping a receiver who
