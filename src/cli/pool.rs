@@ -40,12 +40,8 @@ pub enum Cmd {
         /// The day eligibility is computed for, with --eligible (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
     /// Claim pool customers, within the claim limits and the cooldown
     Claim {
@@ -58,12 +54,8 @@ pub enum Cmd {
         /// The day the claim counts as made, for the limits and the cooldown (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
     /// Deal pool customers out in weighted round-robin
     Assign {
@@ -82,53 +74,29 @@ pub enum Cmd {
         /// Show the plan only
         #[arg(long)]
         dry_run: bool,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
 }
 
 pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
+    use super::as_of as day;
     match cmd {
         Cmd::List { format } => list(ctx, format),
-        Cmd::DueForRelease { as_of, format } => due_for_release(ctx, super::as_of(as_of), format),
+        Cmd::DueForRelease { as_of, format } => due_for_release(ctx, day(as_of), format),
         Cmd::Release {
             customers,
             eligible,
             reason,
             as_of,
             commit,
-            include_dirty,
-        } => release(
-            ctx,
-            &customers,
-            eligible,
-            &reason,
-            super::as_of(as_of),
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => release(ctx, &customers, eligible, &reason, day(as_of), commit),
         Cmd::Claim {
             customers,
             handle,
             as_of,
             commit,
-            include_dirty,
-        } => claim(
-            ctx,
-            &customers,
-            &handle,
-            super::as_of(as_of),
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => claim(ctx, &customers, &handle, day(as_of), commit),
         Cmd::Assign {
             count,
             to,
@@ -136,19 +104,7 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             as_of,
             dry_run,
             commit,
-            include_dirty,
-        } => assign(
-            ctx,
-            count,
-            &to,
-            &weights,
-            super::as_of(as_of),
-            dry_run,
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => assign(ctx, count, &to, &weights, day(as_of), dry_run, commit),
     }
 }
 
@@ -306,9 +262,13 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
 }
 
 /// `--commit` and `--include-dirty` of a writing pool command.
-#[derive(Debug, Clone, Copy)]
-struct Commit {
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Commit {
+    /// Commit the change
+    #[arg(long)]
     commit: bool,
+    /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
     include_dirty: bool,
 }
 
@@ -439,36 +399,15 @@ fn assign(
         Some(pool_lock(&repo)?)
     };
     let receivers = claim::receivers(&repo.staff, to)?;
-    // With git, only the pool's records are read: who holds what comes
-    // from the history's state at HEAD and the files changed since.
-    let mut known_dirty = None;
-    let (records, held_now, ph) = match crate::git::GitRepo::open(&repo.root) {
-        Some(_) => {
-            let (history, changed, dirty) =
-                pool::history_and_changes(&repo, || open_history(&repo))?;
-            known_dirty = Some(dirty);
-            let view = pool::WorkingView::new(&history, changed);
-            let (held_now, pool_files) = claim::holdings(&view, &repo.root);
-            let ph =
-                (*weights == pool::WeightSource::FromConversion).then(|| pool_history(&history));
-            drop(view);
-            drop(history);
-            let loaded = repo.load_files(&pool_files, as_of);
-            for p in &loaded.unreadable {
-                super::eprint(&format!(
-                    "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
-                ));
-            }
-            (loaded.records, held_now, ph)
-        }
-        None => {
-            let records = load(&repo, as_of);
-            let held_now = claim::held_counts(&records);
-            (records, held_now, None)
-        }
-    };
+    let inputs = claim::assign_inputs(&repo, weights, as_of, || open_history(&repo))?;
+    for p in &inputs.unreadable {
+        super::eprint(&format!(
+            "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
+        ));
+    }
     let cfg = &repo.config.pool;
-    let (w, conv) = claim::receiver_weights(weights, &receivers, &repo.staff, ph, as_of, cfg)?;
+    let (w, conv) =
+        claim::receiver_weights(weights, &receivers, &repo.staff, inputs.ledger, as_of, cfg)?;
     let mut out = String::new();
     if let Some(conv) = &conv {
         let _ = writeln!(
@@ -488,7 +427,14 @@ fn assign(
             );
         }
     }
-    let plan = claim::plan_assign(&records, &receivers, &w, &held_now, cfg.max_held, count);
+    let plan = claim::plan_assign(
+        &inputs.records,
+        &receivers,
+        &w,
+        &inputs.held,
+        cfg.max_held,
+        count,
+    );
     let mut session = Session::new(&repo, as_of);
     let mut got: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (r, i) in &plan.dealt {
@@ -517,7 +463,7 @@ fn assign(
     }
     if !dry_run && !session.is_empty() {
         let msg = claim::assign_message(&got);
-        out.push_str(&write_and_commit(session, commit, msg, known_dirty)?);
+        out.push_str(&write_and_commit(session, commit, msg, inputs.known_dirty)?);
     }
     print(&out)?;
     Ok(Status::Ok)

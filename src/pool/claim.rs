@@ -481,6 +481,55 @@ pub fn holdings(view: &WorkingView, root: &Path) -> (HashMap<String, usize>, Vec
     (held, pool_files)
 }
 
+/// What an assignment needs: the pool's records (with git, only those are
+/// read: who holds what comes from the history's state at HEAD and the
+/// files changed since), how many records each owner holds, the ledger
+/// when the weights come from conversion, the changed files git reported,
+/// and the record files that could not be parsed (skipped).
+pub struct AssignInputs {
+    pub records: Vec<Record>,
+    pub held: HashMap<String, usize>,
+    pub ledger: Option<PoolHistory>,
+    pub known_dirty: Option<Vec<String>>,
+    pub unreadable: Vec<String>,
+}
+
+/// Read what an assignment needs; `open` opens the history (with git).
+pub fn assign_inputs<E>(
+    repo: &Repo,
+    weights: &WeightSource,
+    as_of: NaiveDate,
+    open: impl FnOnce() -> Result<History, E> + Send,
+) -> Result<AssignInputs, E>
+where
+    E: From<crate::git::GitError> + Send,
+{
+    if crate::git::GitRepo::open(&repo.root).is_none() {
+        let loaded = repo.load(as_of);
+        return Ok(AssignInputs {
+            held: held_counts(&loaded.records),
+            records: loaded.records,
+            ledger: None,
+            known_dirty: None,
+            unreadable: loaded.unreadable,
+        });
+    }
+    let (history, changed, dirty) = history_and_changes(repo, open)?;
+    let view = WorkingView::new(&history, changed);
+    let (held, pool_files) = holdings(&view, &repo.root);
+    let ledger = (*weights == WeightSource::FromConversion).then(|| super::pool_history(&history));
+    drop(view);
+    drop(history);
+    let loaded = repo.load_files(&pool_files, as_of);
+    Ok(AssignInputs {
+        records: loaded.records,
+        held,
+        ledger,
+        known_dirty: Some(dirty),
+        unreadable: loaded.unreadable,
+    })
+}
+
 /// How many records each owner holds.
 pub fn held_counts(records: &[Record]) -> HashMap<String, usize> {
     let mut held: HashMap<String, usize> = HashMap::new();
