@@ -31,6 +31,7 @@ pub mod export;
 pub mod fields;
 pub mod followups;
 pub mod git;
+pub mod group;
 pub mod history;
 pub mod import;
 pub mod merge;
