@@ -4,6 +4,7 @@
 
 use crate::diagnostics::{Code, Diagnostic, Severity, Summary};
 use crate::naming::{self, RulePath};
+use crate::pool::breach::BreachError;
 use crate::repo::{Loaded, Record, Repo};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -17,6 +18,10 @@ pub struct Options {
     pub as_of: NaiveDate,
     /// Report only on these paths (relative to the root); empty means all.
     pub only: Option<BTreeSet<String>>,
+    /// Also replay the pool claims made by the commits in `REV..HEAD` and
+    /// report each that broke a claim limit (`F701`) or the cooldown
+    /// (`F702`) when it was made (outside git: nothing to replay).
+    pub claims_since: Option<String>,
 }
 
 /// The outcome of a check.
@@ -34,20 +39,21 @@ impl Report {
     }
 }
 
-/// Check the repository.
-pub fn run(repo: &Repo, opts: &Options) -> Report {
+/// Check the repository. Fails only when the claims of
+/// [`Options::claims_since`] cannot be read from the history.
+pub fn run(repo: &Repo, opts: &Options) -> Result<Report, BreachError> {
     let t = Instant::now();
     let loaded = repo.load_with(opts.as_of, true);
     let load = t.elapsed();
-    let mut report = run_loaded(repo, loaded, opts);
+    let mut report = run_loaded(repo, loaded, opts)?;
     report
         .timings
         .insert(0, ("read, parse and per-file rules", load));
-    report
+    Ok(report)
 }
 
 /// Check already loaded records (the per-file diagnostics are in `loaded`).
-pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
+pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Result<Report, BreachError> {
     let mut diags = repo.setup_diagnostics.clone();
     diags.extend(loaded.diagnostics);
     let mut timings = Vec::new();
@@ -82,6 +88,14 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     if let Some(only) = &opts.only {
         diags.retain(|d| only.contains(&d.path) || is_setup_file(&d.path));
     }
+    // the claims are reported whatever files the check is limited to
+    if let Some(rev) = &opts.claims_since
+        && let Some(git) = crate::git::GitRepo::open(&repo.root)
+    {
+        let t = Instant::now();
+        diags.extend(crate::pool::breach::breaches_since(repo, &git, rev)?);
+        timings.push(("pool claims since the revision", t.elapsed()));
+    }
     sort(&mut diags);
     let files = match &opts.only {
         Some(only) => only.len(),
@@ -90,11 +104,11 @@ pub fn run_loaded(repo: &Repo, loaded: Loaded, opts: &Options) -> Report {
     let summary = Summary::of(files, &diags);
     // the records (many small allocations each) are freed in parallel
     loaded.records.into_par_iter().for_each(drop);
-    Report {
+    Ok(Report {
         diagnostics: diags,
         summary,
         timings,
-    }
+    })
 }
 
 fn is_setup_file(p: &str) -> bool {

@@ -35,6 +35,7 @@ pub mod export;
 pub mod fields;
 pub mod followups;
 pub mod git;
+pub mod group;
 pub mod handover;
 pub mod history;
 pub mod import;

@@ -639,9 +639,196 @@ fn try_rewrite(text: &str, old: &Customer, new: &Customer) -> Option<String> {
     (back == want).then_some(out)
 }
 
+/// What one other record brings to the merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherReport {
+    pub id: String,
+    pub path: String,
+    /// What it changed in the kept record (see [`Combined::filled`]).
+    pub changes: Vec<String>,
+}
+
+/// A conflict with the other record it comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictReport {
+    pub other_id: String,
+    #[serde(flatten)]
+    pub conflict: Conflict,
+}
+
+/// A merge of records into one: what `folio merge` shows and writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub merged: Customer,
+    pub others: Vec<OtherReport>,
+    pub conflicts: Vec<ConflictReport>,
+    /// Where the merged record goes: its rule path among the records that
+    /// stay, or the kept record's path when that is taken or unsure.
+    pub path: String,
+}
+
+impl Plan {
+    /// Conflicts left unsettled (no `--prefer`): the merge cannot be made.
+    pub fn blocked(&self, prefer: Option<Prefer>) -> bool {
+        !self.conflicts.is_empty() && prefer.is_none()
+    }
+}
+
+/// Merge `records[others]` into `records[keep]`, one after the other, and
+/// find where the merged record goes. `root`: the data root (a file there
+/// at the rule path keeps the record where it is).
+pub fn plan(
+    records: &[crate::repo::Record],
+    keep: usize,
+    others: &[usize],
+    prefer: Option<Prefer>,
+    template: &crate::naming::Template,
+    root: &std::path::Path,
+) -> Plan {
+    let kept = &records[keep];
+    let mut merged = kept.customer.clone();
+    let mut conflicts = Vec::new();
+    let mut reports = Vec::new();
+    for &i in others {
+        let r = combine(&merged, &records[i].customer, Mode::Merge(prefer));
+        merged = r.customer;
+        conflicts.extend(r.conflicts.into_iter().map(|c| ConflictReport {
+            other_id: records[i].customer.id.clone(),
+            conflict: c,
+        }));
+        reports.push(OtherReport {
+            id: records[i].customer.id.clone(),
+            path: records[i].path.clone(),
+            changes: r.filled,
+        });
+    }
+    // The merged record's rule path, among the records that stay.
+    let rest: Vec<_> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != keep && !others.contains(i))
+        .map(|(_, r)| r.customer.naming_parts())
+        .collect();
+    let path = match crate::naming::rule_path_among(template, &merged.naming_parts(), &rest) {
+        crate::naming::RulePath::Path(p)
+            if p != kept.path
+                && !records.iter().any(|r| r.path.eq_ignore_ascii_case(&p))
+                && !root.join(&p).exists() =>
+        {
+            p
+        }
+        _ => kept.path.clone(),
+    };
+    Plan {
+        merged,
+        others: reports,
+        conflicts,
+        path,
+    }
+}
+
+/// Why a merge could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: WriteError },
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+}
+
+/// Stage the merge of `plan` in `session`: the kept record rewritten (and
+/// moved to the plan's path with its byte-order mark and permissions),
+/// the others removed. Returns the paths removed.
+pub fn apply(
+    session: &mut crate::session::Session,
+    records: &[crate::repo::Record],
+    keep: usize,
+    others: &[usize],
+    plan: &Plan,
+) -> Result<Vec<String>, ApplyError> {
+    let kept = &records[keep];
+    let original = session.read(&kept.path)?;
+    let new_text = rewrite(original.text(), &kept.customer, &plan.merged).map_err(|source| {
+        ApplyError::Write {
+            path: plan.path.clone(),
+            source,
+        }
+    })?;
+    let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
+    if plan.path != kept.path {
+        removes.push(kept.path.clone());
+        session.move_to(original, &plan.path, &new_text)?;
+    } else {
+        session.replace(original, &new_text)?;
+    }
+    for &i in others {
+        let o = session.read(&records[i].path)?;
+        session.remove(o)?;
+    }
+    Ok(removes)
+}
+
+/// The commit message of a merge: one `Folio-Merged` trailer per id.
+pub fn message(ids: &[&str], keep: &str) -> String {
+    let mut msg = format!("merge {} into {keep}\n\n", ids.join(" "));
+    for id in ids {
+        msg.push_str(&format!("Folio-Merged: {id}\n"));
+    }
+    msg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(id: &str, name: &str, city: &str) -> crate::repo::Record {
+        crate::repo::Record {
+            path: format!("customers/de/{}.toml", id.to_lowercase()),
+            customer: Customer {
+                id: id.into(),
+                name: name.into(),
+                contact: "Jo".into(),
+                country: "DE".into(),
+                city: Some(city.into()).filter(|c: &String| !c.is_empty()),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_merge_plan_combines_in_order_and_finds_the_rule_path() {
+        let records = vec![
+            record("K1", "Acme", ""),
+            record("O2", "Acme Pumps", "Berlin"),
+            record("O3", "Acme", "Bonn"),
+            record("X9", "Borg", ""),
+        ];
+        let template = crate::naming::Template::default();
+        let root = std::path::Path::new("/nonexistent-folio-root");
+        let p = plan(&records, 0, &[1, 2], None, &template, root);
+        assert_eq!(p.merged.city.as_deref(), Some("Berlin"));
+        let changes: Vec<(&str, &[String])> = p
+            .others
+            .iter()
+            .map(|o| (o.id.as_str(), o.changes.as_slice()))
+            .collect();
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].0, "O2");
+        assert!(changes[0].1.iter().any(|c| c == "city"), "{changes:?}");
+        // O3's city differs from the one O2 gave: a conflict, unsettled
+        assert_eq!(p.conflicts.len(), 1);
+        assert_eq!(p.conflicts[0].other_id, "O3");
+        assert_eq!(p.conflicts[0].conflict.field, "city");
+        assert!(p.blocked(None) && !p.blocked(Some(Prefer::Keep)));
+        // the kept path is not the rule's: the merged record moves there
+        assert_eq!(p.path, "customers/de/acme--jo--de.toml");
+        let settled = plan(&records, 0, &[1, 2], Some(Prefer::Other), &template, root);
+        assert_eq!(settled.merged.city.as_deref(), Some("Bonn"));
+        assert_eq!(
+            message(&["O2", "O3"], "K1"),
+            "merge O2 O3 into K1\n\nFolio-Merged: O2\nFolio-Merged: O3\n"
+        );
+    }
 
     #[test]
     fn combines_and_writes_the_tables_fields_in_their_order() {

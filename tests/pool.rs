@@ -426,6 +426,60 @@ fn check_changed_since_catches_a_pull_request_that_grabs_too_many() {
 }
 
 #[test]
+fn check_changed_since_catches_a_reclaim_within_the_cooldown() {
+    let t = setup();
+    claim_in_git(&t, 1, "alice", "2026-03-02");
+    let base = t.commit_all("base", "admin", at("2026-03-02"));
+    // alice gives P1 back on 03-04 and takes it again on 03-06 (cooldown 7 days)
+    t.write(&path(1), &pool_record(1, "C"));
+    t.commit_all("release 1", "alice", at("2026-03-04"));
+    claim_in_git(&t, 1, "alice", "2026-03-06");
+    claim_in_git(&t, 2, "bob", "2026-03-06");
+    let (code, out, err) = run(t
+        .folio()
+        .args(["check", "--as-of", "2026-03-11", "--changed-since"])
+        .arg(base.to_string()));
+    assert_eq!((code, err.as_str()), (1, ""), "{out}");
+    // P1 is as it was at the base: the claim is reported all the same
+    let commit = t.git(&["rev-parse", "--short=10", "HEAD~1"]);
+    assert_eq!(
+        out,
+        format!(
+            "{}:6:9: error[F702]: claim by alice in commit {} on 2026-03-06 breaks the reclaim cooldown: alice released it on 2026-03-04; may reclaim it from 2026-03-11
+  |
+6 | owner = \"alice\"
+  |         ^^^^^^^
+  = help: return the customer to the pool, or have a manager assign it with `folio pool assign`
+
+checked 1 file: 1 error
+",
+            path(1),
+            commit.trim()
+        )
+    );
+    // the same claims, reported in JSON with their line
+    let (code, json, _) = run(t
+        .folio()
+        .args([
+            "check",
+            "--as-of",
+            "2026-03-11",
+            "--format",
+            "json",
+            "--changed-since",
+        ])
+        .arg(base.to_string()));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["path"].as_str(), d["line"].as_u64()),
+        (Some("F702"), Some(path(1).as_str()), Some(6)),
+        "{json}"
+    );
+}
+
+#[test]
 fn pool_list_most_promising_first() {
     let t = setup();
     let (code, out, _) = run(t.folio().args(["pool", "list", "--format", "json"]));

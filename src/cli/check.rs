@@ -91,28 +91,9 @@ pub fn run(ctx: &Ctx, args: Args) -> CmdResult {
     let opts = Options {
         as_of: super::as_of(args.as_of),
         only,
+        claims_since: args.changed_since.clone(),
     };
-    let mut report = check::run(&repo, &opts);
-    if let Some(rev) = &args.changed_since
-        && let Some(git) = crate::git::GitRepo::open(&repo.root)
-    {
-        let mut found = super::pool::breaches_since(&repo, &git, rev)?;
-        for d in &mut found {
-            if let Ok(b) = crate::repo::read_file(&repo.root.join(&d.path))
-                && let Ok(text) = String::from_utf8(b)
-                && let Some(span) = crate::records::find_field(&text, "owner")
-            {
-                d.span = Some(span);
-                d.locate(&text);
-            }
-        }
-        if !found.is_empty() {
-            report.diagnostics.extend(found);
-            check::sort(&mut report.diagnostics);
-            report.summary =
-                crate::diagnostics::Summary::of(report.summary.files, &report.diagnostics);
-        }
-    }
+    let report = check::run(&repo, &opts)?;
     let text = match args.format {
         CheckFormat::Human => {
             let mut s = output::human_diagnostics(&report.diagnostics, &repo.root);

@@ -1,11 +1,9 @@
 //! `folio merge`: duplicate customers into one record.
 
 use super::{CmdResult, Ctx, Failure, Format, Status, print};
-use crate::merge::{self, Conflict, Mode, Prefer};
-use crate::naming::RulePath;
+use crate::merge::{self, Prefer};
 use crate::output::style::{self, paint};
 use chrono::NaiveDate;
-use serde::Serialize;
 use std::fmt::Write as _;
 
 #[derive(Debug, clap::Args)]
@@ -34,20 +32,6 @@ pub struct Args {
     pub format: Format,
 }
 
-#[derive(Serialize)]
-struct OtherReport {
-    id: String,
-    path: String,
-    changes: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ConflictReport {
-    other_id: String,
-    #[serde(flatten)]
-    conflict: Conflict,
-}
-
 pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let repo = ctx.open_writer()?;
     let loaded = repo.load(super::as_of(a.as_of));
@@ -74,23 +58,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         others.push(i);
     }
     let kept = &records[keep];
-    let mut merged = kept.customer.clone();
-    let mut conflicts = Vec::new();
-    let mut reports = Vec::new();
-    for &i in &others {
-        let r = merge::combine(&merged, &records[i].customer, Mode::Merge(a.prefer));
-        merged = r.customer;
-        conflicts.extend(r.conflicts.into_iter().map(|c| ConflictReport {
-            other_id: records[i].customer.id.clone(),
-            conflict: c,
-        }));
-        reports.push(OtherReport {
-            id: records[i].customer.id.clone(),
-            path: records[i].path.clone(),
-            changes: r.filled,
-        });
-    }
-    if !conflicts.is_empty() && a.prefer.is_none() {
+    let plan = merge::plan(records, keep, &others, a.prefer, &repo.template, &repo.root);
+    let (path, merged, conflicts, reports) =
+        (&plan.path, &plan.merged, &plan.conflicts, &plan.others);
+    if plan.blocked(a.prefer) {
         if a.format == Format::Json {
             let v = serde_json::json!({ "merged": false, "keep": kept.customer.id, "conflicts": conflicts });
             super::print_data(&format!(
@@ -103,7 +74,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             conflicts.len(),
             if conflicts.len() == 1 { "" } else { "s" }
         ));
-        for c in &conflicts {
+        for c in conflicts {
             f = f.hint(format!(
                 "{}: {} has \"{}\", {} has \"{}\"",
                 c.conflict.field, kept.customer.id, c.conflict.keep, c.other_id, c.conflict.other
@@ -113,41 +84,13 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
             f.hint("edit the records so they agree, or pass --prefer keep or --prefer other")
         );
     }
-    // The merged record's rule path, among the records that stay.
-    let rest: Vec<_> = records
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != keep && !others.contains(i))
-        .map(|(_, r)| r.customer.naming_parts())
-        .collect();
-    let path = match crate::naming::rule_path_among(&repo.template, &merged.naming_parts(), &rest) {
-        RulePath::Path(p)
-            if p != kept.path
-                && !records.iter().any(|r| r.path.eq_ignore_ascii_case(&p))
-                && !repo.root.join(&p).exists() =>
-        {
-            p
-        }
-        _ => kept.path.clone(),
-    };
     let as_of = super::as_of(a.as_of);
     let mut session = crate::session::Session::new(&repo, as_of);
-    let fail = super::session_failure;
-    let original = session.read(&kept.path).map_err(fail)?;
-    let new_text = merge::rewrite(original.text(), &kept.customer, &merged)
-        .map_err(|e| Failure::new(format!("cannot write {path}: {e}")))?;
-    let mut removes: Vec<String> = others.iter().map(|&i| records[i].path.clone()).collect();
-    if path != kept.path {
-        removes.push(kept.path.clone());
-        // the byte-order mark and permissions go with it
-        session.move_to(original, &path, &new_text).map_err(fail)?;
-    } else {
-        session.replace(original, &new_text).map_err(fail)?;
-    }
-    for &i in &others {
-        let o = session.read(&records[i].path).map_err(fail)?;
-        session.remove(o).map_err(fail)?;
-    }
+    let removes =
+        merge::apply(&mut session, records, keep, &others, &plan).map_err(|e| match e {
+            merge::ApplyError::Session(e) => super::session_failure(e),
+            e => Failure::new(e.to_string()),
+        })?;
     let ids: Vec<&str> = others
         .iter()
         .map(|&i| records[i].customer.id.as_str())
@@ -156,15 +99,12 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
     let mut commit_note = String::new();
     if !a.dry_run {
         let finish = if a.commit {
-            let mut msg = format!("merge {} into {}\n\n", ids.join(" "), kept.customer.id);
-            for id in &ids {
-                let _ = writeln!(msg, "Folio-Merged: {id}");
-            }
+            let msg = merge::message(&ids, &kept.customer.id);
             crate::session::Finish::Commit(crate::session::CommitRequest::new(msg, a.include_dirty))
         } else {
             crate::session::Finish::Write
         };
-        let applied = session.apply(finish).map_err(fail)?;
+        let applied = session.apply(finish).map_err(super::session_failure)?;
         commit_note = super::session_report(&applied);
         commit = applied.commit.map(|c| c.oid.to_string());
     }
@@ -175,7 +115,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 "dry_run": a.dry_run,
                 "keep": kept.customer.id,
                 "path": path,
-                "moved_from": (path != kept.path).then(|| kept.path.clone()),
+                "moved_from": (*path != kept.path).then(|| kept.path.clone()),
                 "others": reports,
                 "conflicts": conflicts,
                 "removed": removes,
@@ -197,10 +137,10 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 path,
                 merged.display_name()
             );
-            if path != kept.path {
+            if *path != kept.path {
                 let _ = writeln!(o, "  moved from {} (the naming rule)", kept.path);
             }
-            for r in &reports {
+            for r in reports {
                 let changes = if r.changes.is_empty() {
                     "nothing new".to_string()
                 } else {
@@ -208,7 +148,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
                 };
                 let _ = writeln!(o, "  from {} ({}): {changes}", r.id, r.path);
             }
-            for c in &conflicts {
+            for c in conflicts {
                 let took = match c.conflict.taken {
                     Some(Prefer::Other) => &c.conflict.other,
                     _ => &c.conflict.keep,

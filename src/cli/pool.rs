@@ -3,15 +3,13 @@
 
 use super::log::open_history;
 use super::{CmdResult, Ctx, Failure, Format, Status, print};
-use crate::edit::{remove_key, set_string};
-use crate::history::History;
 use crate::output::style::{self, paint};
-use crate::pool::{self, Ledger, OwnerEvent, SignedDates};
-use crate::records::keys_before;
+use crate::pool::{self, PoolHistory, claim, pool_history};
 use crate::repo::{Record, Repo};
+use crate::session::Session;
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 #[derive(Debug, clap::Subcommand)]
@@ -42,12 +40,8 @@ pub enum Cmd {
         /// The day eligibility is computed for, with --eligible (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
     /// Claim pool customers, within the claim limits and the cooldown
     Claim {
@@ -60,12 +54,8 @@ pub enum Cmd {
         /// The day the claim counts as made, for the limits and the cooldown (default: today)
         #[arg(long, value_parser = super::parse_date, value_name = "DATE")]
         as_of: Option<NaiveDate>,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
     /// Deal pool customers out in weighted round-robin
     Assign {
@@ -84,53 +74,29 @@ pub enum Cmd {
         /// Show the plan only
         #[arg(long)]
         dry_run: bool,
-        /// Commit the change
-        #[arg(long)]
-        commit: bool,
-        /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
-        #[arg(long, requires = "commit")]
-        include_dirty: bool,
+        #[command(flatten)]
+        commit: Commit,
     },
 }
 
 pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
+    use super::as_of as day;
     match cmd {
         Cmd::List { format } => list(ctx, format),
-        Cmd::DueForRelease { as_of, format } => due_for_release(ctx, super::as_of(as_of), format),
+        Cmd::DueForRelease { as_of, format } => due_for_release(ctx, day(as_of), format),
         Cmd::Release {
             customers,
             eligible,
             reason,
             as_of,
             commit,
-            include_dirty,
-        } => release(
-            ctx,
-            &customers,
-            eligible,
-            &reason,
-            super::as_of(as_of),
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => release(ctx, &customers, eligible, &reason, day(as_of), commit),
         Cmd::Claim {
             customers,
             handle,
             as_of,
             commit,
-            include_dirty,
-        } => claim(
-            ctx,
-            &customers,
-            &handle,
-            super::as_of(as_of),
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => claim(ctx, &customers, &handle, day(as_of), commit),
         Cmd::Assign {
             count,
             to,
@@ -138,96 +104,8 @@ pub fn run(ctx: &Ctx, cmd: Cmd) -> CmdResult {
             as_of,
             dry_run,
             commit,
-            include_dirty,
-        } => assign(
-            ctx,
-            count,
-            &to,
-            &weights,
-            super::as_of(as_of),
-            dry_run,
-            Commit {
-                commit,
-                include_dirty,
-            },
-        ),
+        } => assign(ctx, count, &to, &weights, day(as_of), dry_run, commit),
     }
-}
-
-/// The owner changes and signings of every customer, from the history.
-pub struct PoolHistory {
-    pub events: Vec<OwnerEvent>,
-    pub signed: SignedDates,
-    /// When each customer's current owner got it (last event per id).
-    pub owned_since: HashMap<String, NaiveDate>,
-    /// Last known owner per id in the committed history.
-    pub committed_owner: HashMap<String, Option<String>>,
-    /// For each event, how many customers its new owner held just before.
-    pub held_before: Vec<usize>,
-    /// The record path after each event.
-    pub paths: Vec<String>,
-}
-
-impl PoolHistory {
-    pub fn ledger(&self) -> Ledger<'_> {
-        Ledger {
-            events: &self.events,
-            signed: &self.signed,
-        }
-    }
-}
-
-/// Read the ledger of the pool out of the history.
-pub fn pool_history(h: &History) -> PoolHistory {
-    let mut out = PoolHistory {
-        events: Vec::new(),
-        signed: SignedDates::new(),
-        owned_since: HashMap::new(),
-        committed_owner: HashMap::new(),
-        held_before: Vec::new(),
-        paths: Vec::new(),
-    };
-    let mut held: HashMap<String, usize> = HashMap::new();
-    for sc in h.state_changes() {
-        let date = sc.commit.date();
-        if sc.owner_changed() {
-            let assigned = sc
-                .commit
-                .trailers()
-                .iter()
-                .any(|(k, _)| *k == "Folio-Assign");
-            out.events.push(OwnerEvent {
-                id: sc.id.to_string(),
-                date,
-                from: sc.old_owner.map(str::to_string),
-                to: sc.owner.map(str::to_string),
-                assigned,
-                commit: sc.commit.oid().to_string(),
-            });
-            out.held_before
-                .push(sc.owner.and_then(|o| held.get(o).copied()).unwrap_or(0));
-            out.paths.push(sc.path.to_string());
-            if let Some(o) = sc.old_owner
-                && let Some(n) = held.get_mut(o)
-            {
-                *n = n.saturating_sub(1);
-            }
-        }
-        if (sc.created || sc.owner_changed())
-            && let Some(o) = sc.owner
-        {
-            *held.entry(o.to_string()).or_default() += 1;
-        }
-        if sc.owner_changed() || sc.created {
-            out.owned_since.insert(sc.id.to_string(), date);
-        }
-        out.committed_owner
-            .insert(sc.id.to_string(), sc.owner.map(str::to_string));
-        if sc.stage == Some("signed") && (sc.created || sc.old_stage != Some("signed")) {
-            out.signed.entry(sc.id.to_string()).or_default().push(date);
-        }
-    }
-    out
 }
 
 fn load(repo: &Repo, as_of: NaiveDate) -> Vec<Record> {
@@ -270,26 +148,15 @@ struct PoolItem<'a> {
 fn list(ctx: &Ctx, format: Format) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let records = load(&repo, super::as_of(None));
-    let mut pool: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.customer.owner.is_none())
-        .collect();
-    pool.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
-    let items: Vec<PoolItem> = pool
-        .iter()
+    let items: Vec<PoolItem> = pool::in_pool(&records)
+        .into_iter()
         .map(|r| PoolItem {
             id: &r.customer.id,
             path: &r.path,
             display_name: r.customer.display_name(),
             tier: &r.customer.tier,
             stage: &r.customer.stage,
-            last_activity: r
-                .customer
-                .followups
-                .iter()
-                .filter_map(|f| f.date)
-                .max()
-                .or(r.customer.created),
+            last_activity: pool::last_activity(&r.customer),
             pool_reason: r.customer.pool_reason.as_deref(),
         })
         .collect();
@@ -331,46 +198,6 @@ fn list(ctx: &Ctx, format: Format) -> CmdResult {
     Ok(Status::Ok)
 }
 
-#[derive(Serialize)]
-struct ReleaseItem<'a> {
-    id: &'a str,
-    path: &'a str,
-    display_name: String,
-    owner: &'a str,
-    #[serde(flatten)]
-    status: pool::ReleaseStatus,
-}
-
-/// Owned customers that are eligible, or within the warning period.
-fn release_candidates<'a>(
-    repo: &Repo,
-    records: &'a [Record],
-    ph: Option<&PoolHistory>,
-    as_of: NaiveDate,
-) -> Vec<ReleaseItem<'a>> {
-    let mut out: Vec<ReleaseItem> = records
-        .iter()
-        .filter_map(|r| {
-            let since = ph.and_then(|p| p.owned_since.get(&r.customer.id).copied());
-            let status = pool::release_status(&r.customer, since, as_of, &repo.config.pool)?;
-            Some(ReleaseItem {
-                id: &r.customer.id,
-                path: &r.path,
-                display_name: r.customer.display_name(),
-                owner: r.customer.owner.as_deref().unwrap_or(""),
-                status,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.owner
-            .cmp(b.owner)
-            .then(b.status.idle_days.cmp(&a.status.idle_days))
-            .then(a.id.cmp(b.id))
-    });
-    out
-}
-
 /// The history if there is one (the pool works without git, with less).
 fn maybe_history(repo: &Repo) -> Result<Option<PoolHistory>, Failure> {
     if crate::git::GitRepo::open(&repo.root).is_none() {
@@ -384,12 +211,12 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
     let repo = ctx.open_repo_strict()?;
     let records = load(&repo, as_of);
     let ph = maybe_history(&repo)?;
-    let items = release_candidates(&repo, &records, ph.as_ref(), as_of);
+    let items = claim::release_candidates(&records, ph.as_ref(), as_of, &repo.config.pool);
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&items)? + "\n",
         Format::Human => {
             let mut s = String::new();
-            let mut by_owner: BTreeMap<&str, Vec<&ReleaseItem>> = BTreeMap::new();
+            let mut by_owner: BTreeMap<&str, Vec<&claim::ReleaseCandidate>> = BTreeMap::new();
             for i in &items {
                 by_owner.entry(i.owner).or_default().push(i);
             }
@@ -435,58 +262,34 @@ fn due_for_release(ctx: &Ctx, as_of: NaiveDate, format: Format) -> CmdResult {
 }
 
 /// `--commit` and `--include-dirty` of a writing pool command.
-#[derive(Debug, Clone, Copy)]
-struct Commit {
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Commit {
+    /// Commit the change
+    #[arg(long)]
     commit: bool,
+    /// With --commit: include records that already have uncommitted changes (they go into folio's commit)
+    #[arg(long, requires = "commit")]
     include_dirty: bool,
 }
 
 /// Write the session's records all or nothing and, if asked, commit them
-/// with `message`. `known_dirty`: the records folder's changed files when
-/// the caller has just read them (saves a second status of the whole
-/// folder).
+/// with `message`: what the session reports.
 fn write_and_commit(
-    session: crate::session::Session,
+    session: Session,
     commit: Commit,
     message: String,
     known_dirty: Option<Vec<String>>,
 ) -> Result<String, Failure> {
-    let finish = if commit.commit {
-        crate::session::Finish::Commit(crate::session::CommitRequest {
-            message,
-            include_dirty: commit.include_dirty,
-            known_dirty,
-        })
-    } else {
-        crate::session::Finish::Write
-    };
+    let finish = claim::finish(commit.commit, commit.include_dirty, message, known_dirty);
     let applied = session.apply(finish).map_err(super::session_failure)?;
     Ok(super::session_report(&applied))
 }
 
-/// A record's text with `owner = handle` and no `pool_reason`.
-fn take_owner(text: &str, handle: &str) -> Result<Option<String>, crate::edit::KeyEditError> {
-    set_string(text, "owner", handle, keys_before("owner"))
-        .and_then(|t| remove_key(&t, "pool_reason"))
-        .map(Some)
-}
-
-/// One pool command that writes at a time (claim, release, assign): each
-/// reads who holds what, checks the limits and writes; two claims of the
-/// same customer at once would otherwise both see it in the pool and both
-/// report success. Held until the command ends (released if it is killed).
+/// The pool's lock, held until the command ends.
 fn pool_lock(repo: &Repo) -> Result<std::fs::File, Failure> {
-    let dir = crate::repo::prepare_cache_dir(&repo.cache_dir(), "pool").map_err(|e| {
-        Failure::new(format!(
-            "cannot create {}: {e}",
-            repo.cache_dir().join("pool").display()
-        ))
-    })?;
-    let p = dir.join("lock");
-    crate::repo::lock_file(&p, || {
+    Ok(claim::lock(repo, || {
         super::eprint("note: another folio pool command is running; waiting for it\n")
-    })
-    .map_err(|e| Failure::new(format!("cannot lock {}: {e}", p.display())))
+    })?)
 }
 
 fn release(
@@ -507,15 +310,7 @@ fn release(
     let records = load(&repo, as_of);
     let chosen: Vec<&Record> = if eligible {
         let ph = maybe_history(&repo)?;
-        let ids: Vec<String> = release_candidates(&repo, &records, ph.as_ref(), as_of)
-            .into_iter()
-            .filter(|i| i.status.eligible)
-            .map(|i| i.id.to_string())
-            .collect();
-        records
-            .iter()
-            .filter(|r| ids.contains(&r.customer.id))
-            .collect()
+        claim::eligible(&records, ph.as_ref(), as_of, &repo.config.pool)
     } else if queries.is_empty() {
         return Err(Failure::new(
             "name the customers to release, or pass --eligible",
@@ -523,218 +318,39 @@ fn release(
     } else {
         resolve_all(&records, queries, &repo.root)?
     };
-    let mut session = crate::session::Session::new(&repo, as_of);
-    let mut out = String::new();
-    let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &chosen {
-        let Some(owner) = r.customer.owner.as_deref() else {
-            return Err(Failure::new(format!(
-                "{} ({}) is already in the pool",
-                r.customer.display_name(),
-                r.path
-            )));
-        };
-        session
-            .edit(&r.path, |text| {
-                remove_key(text, "owner")
-                    .and_then(|t| {
-                        set_string(&t, "pool_reason", reason.trim(), keys_before("pool_reason"))
-                    })
-                    .map(Some)
-            })
-            .map_err(super::session_failure)?;
-        *owners.entry(owner).or_default() += 1;
-        let _ = writeln!(out, "released {} from {owner}", r.customer.display_name());
-    }
-    if session.is_empty() {
+    let mut session = Session::new(&repo, as_of);
+    let released = claim::release(&mut session, &chosen, reason).map_err(|e| match e {
+        claim::ReleaseError::Session(e) => super::session_failure(e),
+        e => Failure::from(e),
+    })?;
+    if released.is_empty() {
         print("nothing to release\n")?;
         return Ok(Status::Ok);
     }
-    let trailers: Vec<String> = owners
-        .keys()
-        .map(|o| format!("Folio-Release: {o}"))
-        .collect();
-    let msg = format!(
-        "pool: release {} to the pool\n\nReason: {}\n\n{}",
-        crate::output::plural(session.len(), "customer"),
-        reason.trim(),
-        trailers.join("\n")
-    );
+    let mut out = String::new();
+    for r in &released {
+        let _ = writeln!(out, "released {} from {}", r.name, r.owner);
+    }
+    let msg = claim::release_message(&released, reason);
     out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
 }
 
-fn held_by(records: &[Record], h: &str) -> usize {
-    records
-        .iter()
-        .filter(|r| r.customer.owner.as_deref() == Some(h))
-        .count()
-}
-
-fn check_staff(repo: &Repo, h: &str) -> Result<(), Failure> {
-    repo.staff
-        .require_active(h)
-        .map(|_| ())
-        .map_err(|e| super::staff_failure("", e))
-}
-
-fn empty_pool_history() -> PoolHistory {
-    PoolHistory {
-        events: vec![],
-        signed: SignedDates::new(),
-        owned_since: HashMap::new(),
-        committed_owner: HashMap::new(),
-        held_before: vec![],
-        paths: vec![],
-    }
-}
-
-/// What a claim needs, without reading every record: the pool ledger from
-/// the history cache, the working tree's owners from the history's state at
-/// HEAD corrected by the files git reports changed (only those are read),
-/// and the claimed records themselves. A CUSTOMER given as a search (not an
-/// id or a path) falls back to reading every record.
-fn claim_inputs_from_history(
-    repo: &Repo,
-    queries: &[String],
-    h: &str,
-    as_of: NaiveDate,
-) -> Result<(Vec<Record>, PoolHistory, usize, usize), Failure> {
-    let (history, changed, _) = history_and_changes(repo)?;
-    let view = pool::WorkingView::new(&history, changed);
-    let mut files = Vec::new();
-    for q in queries {
-        let q = q.trim();
-        let norm = q.replace('\\', "/");
-        let norm = norm.strip_prefix("./").unwrap_or(&norm).to_string();
-        let by_path = |rel: &str| view.has_path(rel).then(|| rel.to_string());
-        let found = view
-            .records()
-            .find(|(_, id, _)| *id == q)
-            .map(|(p, _, _)| p.to_string())
-            .or_else(|| by_path(&norm))
-            .or_else(|| {
-                let abs = std::path::Path::new(q).canonicalize().ok()?;
-                let root = repo.root.canonicalize().ok()?;
-                let rel = abs.strip_prefix(&root).ok()?;
-                by_path(&rel.to_string_lossy().replace('\\', "/"))
-            });
-        match found {
-            Some(rel) => files.push(crate::repo::RecordFile {
-                abs: repo.root.join(&rel),
-                rel,
-            }),
-            None => {
-                // A search by name: read every record to find it.
-                let records = load(repo, as_of);
-                let chosen: Vec<Record> = resolve_all(&records, queries, &repo.root)?
-                    .into_iter()
-                    .cloned()
-                    .collect();
-                let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
-                let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
-                return Ok((chosen, ph, held, uncommitted));
-            }
-        }
-    }
-    let loaded = repo.load_files(&files, as_of);
-    if let Some(p) = loaded.unreadable.first() {
-        return Err(Failure::new(format!(
-            "{p} cannot be parsed (run `folio check`); nothing was changed"
-        )));
-    }
-    let mut chosen: Vec<Record> = Vec::new();
-    for r in loaded.records {
-        if !chosen.iter().any(|c| c.customer.id == r.customer.id) {
-            chosen.push(r);
-        }
-    }
-    let ids: Vec<&str> = chosen.iter().map(|r| r.customer.id.as_str()).collect();
-    let (ph, held, uncommitted) = claim_counts(&history, &view, h, &ids);
-    Ok((chosen, ph, held, uncommitted))
-}
-
-/// The ledger a claim by `h` of `ids` needs, how many records `h` holds in
-/// the working tree, and how many of those were in the pool at HEAD
-/// (claims not committed yet, counted as today's).
-fn claim_counts(
-    history: &History,
-    view: &pool::WorkingView,
-    h: &str,
-    ids: &[&str],
-) -> (PoolHistory, usize, usize) {
-    let cl = pool::claim_ledger(history, h, ids);
-    let (mut held, mut uncommitted) = (0, 0);
-    for (_, id, owner) in view.records() {
-        if owner == Some(h) {
-            held += 1;
-            if matches!(cl.committed_owner.get(id), Some(None)) {
-                uncommitted += 1;
-            }
-        }
-    }
-    let ph = PoolHistory {
-        events: cl.events,
-        signed: cl.signed,
-        ..empty_pool_history()
-    };
-    (ph, held, uncommitted)
-}
-
-/// The history, and each record file changed since HEAD with what it
-/// holds now (None: gone or not a record), and the changed paths.
-type Changes = (History, Vec<(String, Option<pool::Holding>)>, Vec<String>);
-
-fn history_and_changes(repo: &Repo) -> Result<Changes, Failure> {
-    use rayon::prelude::*;
-    // The history cache and the changed files are read side by side.
-    let (history, dirty) = rayon::join(
-        || open_history(repo),
-        || match crate::git::GitRepo::open(&repo.root) {
-            // without a stat of every record when `folio watch` runs
-            Some(g) => crate::watch::records_changed_since_head(
-                &g,
-                &repo.root,
-                &repo.cache_dir(),
-                repo.config.watch.auto,
-            ),
-            None => Err(crate::git::GitError {
-                what: "cannot open the git repository".into(),
-                source: git2::Error::from_str("not found"),
-            }),
-        },
-    );
-    let (history, dirty) = (history?, dirty?);
-    let changed: Vec<(String, Option<pool::Holding>)> = dirty
-        .clone()
-        .into_par_iter()
-        .map(|p| {
-            let now = p
-                .ends_with(".toml")
-                .then(|| crate::repo::read_file(&repo.root.join(&p)).ok())
-                .flatten()
-                .and_then(|b| {
-                    let m = crate::history::walk::scan_meta(&b);
-                    Some(pool::Holding {
-                        id: m.id?,
-                        owner: m.owner,
-                        stage: m.stage,
-                    })
-                });
-            (p, now)
-        })
-        .collect();
-    Ok((history, changed, dirty))
-}
-
 fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commit) -> CmdResult {
     let repo = ctx.open_writer()?;
     let _lock = pool_lock(&repo)?;
-    check_staff(&repo, h)?;
-    let git = crate::git::GitRepo::open(&repo.root);
-    let (chosen, ph, held, uncommitted) = match &git {
-        Some(_) => claim_inputs_from_history(&repo, queries, h, as_of)?,
+    claim::check_staff(&repo.staff, h).map_err(staff_failure)?;
+    // A search by name (not an id or a path) reads every record.
+    let search = || -> Result<Vec<Record>, Failure> {
+        let records = load(&repo, as_of);
+        Ok(resolve_all(&records, queries, &repo.root)?
+            .into_iter()
+            .cloned()
+            .collect())
+    };
+    let inputs = match crate::git::GitRepo::open(&repo.root) {
+        Some(_) => claim::claim_inputs(&repo, queries, h, as_of, || open_history(&repo), search)?,
         None => {
             // No history: every record is read.
             let records = load(&repo, as_of);
@@ -742,55 +358,25 @@ fn claim(ctx: &Ctx, queries: &[String], h: &str, as_of: NaiveDate, commit: Commi
                 .into_iter()
                 .cloned()
                 .collect();
-            let held = held_by(&records, h);
-            (chosen, empty_pool_history(), held, 0)
+            claim::ClaimInputs {
+                chosen,
+                ledger: PoolHistory::default(),
+                held: claim::held_by(&records, h),
+                uncommitted: 0,
+            }
         }
     };
-    let ph = &ph;
-    let mut session = crate::session::Session::new(&repo, as_of);
+    let mut session = Session::new(&repo, as_of);
+    let claimed =
+        claim::claim(&mut session, h, &inputs, as_of, &repo.config.pool).map_err(|e| match e {
+            claim::ClaimError::Session(e) => super::session_failure(e),
+            e => Failure::from(e),
+        })?;
     let mut out = String::new();
-    for (n, r) in chosen.iter().enumerate() {
-        if let Some(o) = &r.customer.owner {
-            return Err(Failure::new(format!(
-                "{} is not in the pool: {o} owns it (nothing was changed)",
-                r.customer.display_name()
-            )));
-        }
-        if let Err(why) = pool::check_claim(
-            h,
-            &r.customer.id,
-            ph.ledger(),
-            as_of,
-            uncommitted + n,
-            // `held` already counts the uncommitted claims, which
-            // check_claim adds as pending.
-            held.saturating_sub(uncommitted),
-            &repo.config.pool,
-        ) {
-            let what = match &why {
-                pool::Refusal::Cooldown { .. } => "the cooldown".to_string(),
-                pool::Refusal::Limit { window, .. } if window == "held" => {
-                    "the hold limit".to_string()
-                }
-                pool::Refusal::Limit { window, .. } => format!(
-                    "the {}ly claim limit",
-                    if window == "day" { "dai" } else { window }
-                ),
-            };
-            return Err(Failure::new(format!(
-                "{h} cannot claim {}: it would break {what}: {h} {why} (nothing was changed)",
-                r.customer.display_name()
-            )));
-        }
-        session
-            .edit(&r.path, |text| take_owner(text, h))
-            .map_err(super::session_failure)?;
-        let _ = writeln!(out, "{h} claims {}", r.customer.display_name());
+    for name in &claimed {
+        let _ = writeln!(out, "{h} claims {name}");
     }
-    let msg = format!(
-        "pool: {h} claims {}\n\nFolio-Claim: {h}",
-        crate::output::plural(session.len(), "customer")
-    );
+    let msg = claim::claim_message(h, session.len());
     out.push_str(&write_and_commit(session, commit, msg, None)?);
     print(&out)?;
     Ok(Status::Ok)
@@ -812,135 +398,60 @@ fn assign(
     } else {
         Some(pool_lock(&repo)?)
     };
-    let receivers: Vec<String> = if to.is_empty() {
-        repo.staff
-            .iter()
-            .filter(|(_, m)| m.active)
-            .map(|(h, _)| h.to_string())
-            .collect()
-    } else {
-        for h in to {
-            check_staff(&repo, h)?;
-        }
-        to.to_vec()
-    };
-    if receivers.is_empty() {
-        return Err(Failure::new(
-            "nobody to assign to: no active person in staff.toml",
+    let receivers = claim::receivers(&repo.staff, to).map_err(staff_failure)?;
+    let inputs = claim::assign_inputs(&repo, weights, as_of, || open_history(&repo))?;
+    for p in &inputs.unreadable {
+        super::eprint(&format!(
+            "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
         ));
     }
-    // With git, only the pool's records are read: who holds what comes
-    // from the history's state at HEAD and the files changed since.
-    let git = crate::git::GitRepo::open(&repo.root);
-    let mut known_dirty = None;
-    let (records, held_now, mut ph): (Vec<Record>, HashMap<String, usize>, Option<PoolHistory>) =
-        match &git {
-            Some(_) => {
-                let (history, changed, dirty) = history_and_changes(&repo)?;
-                known_dirty = Some(dirty);
-                let view = pool::WorkingView::new(&history, changed);
-                let mut held: rustc_hash::FxHashMap<&str, usize> = Default::default();
-                let mut pool_files = Vec::new();
-                for (p, _, owner) in view.records() {
-                    match owner {
-                        Some(o) => *held.entry(o).or_default() += 1,
-                        None => pool_files.push(crate::repo::RecordFile {
-                            abs: repo.root.join(p),
-                            rel: p.to_string(),
-                        }),
-                    }
-                }
-                let held_now: HashMap<String, usize> =
-                    held.into_iter().map(|(o, n)| (o.to_string(), n)).collect();
-                pool_files.sort_by(|a, b| a.rel.cmp(&b.rel));
-                let ph = (*weights == pool::WeightSource::FromConversion)
-                    .then(|| pool_history(&history));
-                drop(view);
-                drop(history);
-                let loaded = repo.load_files(&pool_files, as_of);
-                for p in &loaded.unreadable {
-                    super::eprint(&format!(
-                        "warning: skipped {p}, which cannot be parsed (run `folio check`)\n"
-                    ));
-                }
-                (loaded.records, held_now, ph)
-            }
-            None => {
-                let records = load(&repo, as_of);
-                let mut held_now: HashMap<String, usize> = HashMap::new();
-                for r in &records {
-                    if let Some(o) = &r.customer.owner {
-                        *held_now.entry(o.clone()).or_default() += 1;
-                    }
-                }
-                (records, held_now, None)
-            }
-        };
+    let cfg = &repo.config.pool;
+    let (w, conv) =
+        claim::receiver_weights(weights, &receivers, &repo.staff, inputs.ledger, as_of, cfg)?;
     let mut out = String::new();
-    let w: Vec<u32> = match weights {
-        pool::WeightSource::FromStaff => receivers
-            .iter()
-            .map(|h| repo.staff.get(h).map(|m| m.weight).unwrap_or(1))
-            .collect(),
-        pool::WeightSource::FromConversion => {
-            let ph = ph
-                .take()
-                .ok_or_else(|| Failure::new("--weights from-conversion needs the git history"))?;
-            let conv =
-                pool::conversion(&receivers, &ph.events, &ph.signed, as_of, &repo.config.pool);
+    if let Some(conv) = &conv {
+        let _ = writeln!(
+            out,
+            "conversion over the last {} days:",
+            cfg.conversion_days
+        );
+        for c in conv {
             let _ = writeln!(
                 out,
-                "conversion over the last {} days:",
-                repo.config.pool.conversion_days
+                "  {:<12} {} of {} signed ({:.0}%), weight {}",
+                c.handle,
+                c.signed,
+                c.taken,
+                c.rate * 100.0,
+                c.weight
             );
-            for c in &conv {
-                let _ = writeln!(
-                    out,
-                    "  {:<12} {} of {} signed ({:.0}%), weight {}",
-                    c.handle,
-                    c.signed,
-                    c.taken,
-                    c.rate * 100.0,
-                    c.weight
-                );
-            }
-            conv.iter().map(|c| c.weight).collect()
         }
-        pool::WeightSource::Given(w) => w.for_receivers(receivers.len())?.to_vec(),
-    };
-    let mut pool_recs: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.customer.owner.is_none())
-        .collect();
-    pool_recs.sort_by(|a, b| pool::promising_order(&a.customer, &b.customer));
-    let n = count.unwrap_or(pool_recs.len()).min(pool_recs.len());
-    let room: Vec<usize> = receivers
-        .iter()
-        .map(|h| {
-            repo.config
-                .pool
-                .max_held
-                .saturating_sub(held_now.get(h).copied().unwrap_or(0))
-        })
-        .collect();
-    let dealt = pool::deal(n, &w, &room);
-    let mut session = crate::session::Session::new(&repo, as_of);
+    }
+    let plan = claim::plan_assign(
+        &inputs.records,
+        &receivers,
+        &w,
+        &inputs.held,
+        cfg.max_held,
+        count,
+    );
+    let mut session = Session::new(&repo, as_of);
     let mut got: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (r, &i) in pool_recs.iter().zip(&dealt) {
-        let h = receivers[i].as_str();
+    for (r, i) in &plan.dealt {
+        let h = receivers[*i].as_str();
         let _ = writeln!(out, "{} -> {h}", r.customer.display_name());
         got.entry(h).or_default().push(r.customer.display_name());
         if !dry_run {
             session
-                .edit(&r.path, |text| take_owner(text, h))
+                .edit(&r.path, |text| claim::take_owner(text, h))
                 .map_err(super::session_failure)?;
         }
     }
-    if dealt.len() < n {
+    if plan.left > 0 {
         let _ = writeln!(
             out,
             "{} left in the pool: every receiver is at the hold limit",
-            n - dealt.len()
+            plan.left
         );
     }
     for (h, list) in &got {
@@ -951,75 +462,14 @@ fn assign(
         );
     }
     if !dry_run && !session.is_empty() {
-        let mut msg = format!(
-            "pool: assign {}\n\n",
-            crate::output::plural(session.len(), "customer")
-        );
-        for (h, list) in &got {
-            let _ = writeln!(msg, "{h}: {}", list.join(", "));
-        }
-        msg.push('\n');
-        for h in got.keys() {
-            let _ = writeln!(msg, "Folio-Assign: {h}");
-        }
-        out.push_str(&write_and_commit(session, commit, msg, known_dirty)?);
+        let msg = claim::assign_message(&got);
+        out.push_str(&write_and_commit(session, commit, msg, inputs.known_dirty)?);
     }
     print(&out)?;
     Ok(Status::Ok)
 }
 
-/// Claim-limit and cooldown breaches made by the commits in `rev..HEAD`,
-/// as diagnostics (for `folio check --changed-since`).
-pub fn breaches_since(
-    repo: &Repo,
-    git: &crate::git::GitRepo,
-    rev: &str,
-) -> Result<Vec<crate::diagnostics::Diagnostic>, Failure> {
-    use crate::diagnostics::{Code, Diagnostic};
-    let h = History::open(&repo.root, &repo.cache_dir()).map_err(Failure::from)?;
-    let ph = pool_history(&h);
-    let base = git
-        .repo
-        .revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(Failure::from)?;
-    let mut walk = git.repo.revwalk().map_err(Failure::from)?;
-    walk.push_head().map_err(Failure::from)?;
-    walk.hide(base.id()).map_err(Failure::from)?;
-    let new: std::collections::HashSet<String> =
-        walk.filter_map(Result::ok).map(|o| o.to_string()).collect();
-    let idx: Vec<usize> = ph
-        .events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| new.contains(&e.commit))
-        .map(|(i, _)| i)
-        .collect();
-    let found = pool::breaches(
-        &ph.events,
-        &idx,
-        &ph.signed,
-        |_, i| ph.held_before[i],
-        &repo.config.pool,
-    );
-    Ok(found
-        .into_iter()
-        .map(|b| {
-            let i = ph.events.iter().position(|e| *e == b.event).unwrap_or(0);
-            let who = b.event.to.clone().unwrap_or_default();
-            let short = &b.event.commit[..b.event.commit.len().min(10)];
-            let (code, what) = match &b.refusal {
-                pool::Refusal::Cooldown { .. } => (Code::Cooldown, "the reclaim cooldown".to_string()),
-                pool::Refusal::Limit { window, .. } if window == "held" => (Code::ClaimLimit, "the hold limit".to_string()),
-                pool::Refusal::Limit { window, .. } => (Code::ClaimLimit, format!("the claim limit per {window}")),
-            };
-            Diagnostic::error(
-                code,
-                ph.paths[i].clone(),
-                format!("claim by {who} in commit {short} on {} breaks {what}: {who} {}", b.event.date, b.refusal),
-            )
-            .with_field("owner")
-            .with_hint("return the customer to the pool, or have a manager assign it with `folio pool assign`")
-        })
-        .collect())
+fn staff_failure(e: claim::StaffError) -> Failure {
+    let hint = e.hint();
+    Failure::new(e.to_string()).hint(hint)
 }

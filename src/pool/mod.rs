@@ -9,139 +9,13 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// A record's owner and stage as its top-level lines say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holding {
-    pub id: String,
-    pub owner: Option<String>,
-    pub stage: Option<String>,
-}
-
-/// The records of the working tree by path (relative to the data root),
-/// without reading them all: the state at HEAD, replayed from the history
-/// index's changes (oldest first) and borrowed from it, corrected by the
-/// files changed since HEAD (each read).
-pub struct WorkingView<'h> {
-    /// Path -> (id, owner, stage) at HEAD.
-    head: rustc_hash::FxHashMap<&'h str, (&'h str, Option<&'h str>, Option<&'h str>)>,
-    /// Paths changed since HEAD: what each holds now (None: gone or not a
-    /// record).
-    changed: rustc_hash::FxHashMap<String, Option<Holding>>,
-}
-
-impl<'h> WorkingView<'h> {
-    pub fn new(
-        history: &'h crate::history::History,
-        changed: Vec<(String, Option<Holding>)>,
-    ) -> WorkingView<'h> {
-        use crate::history::ChangeKind;
-        let mut head: rustc_hash::FxHashMap<&str, _> = Default::default();
-        head.reserve(history.changes().len().min(1 << 20) / 2);
-        for c in history.changes() {
-            let kind = c.kind();
-            if matches!(kind, ChangeKind::Deleted | ChangeKind::Renamed)
-                && let Some(p) = c.old_path()
-            {
-                head.remove(p);
-            }
-            if kind != ChangeKind::Deleted
-                && let (Some(p), Some(id)) = (c.path(), c.new_id())
-            {
-                head.insert(p, (id, c.owner(), c.stage()));
-            }
-        }
-        WorkingView {
-            head,
-            changed: changed.into_iter().collect(),
-        }
-    }
-
-    /// Every record: (path, id, owner).
-    pub fn records(&self) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
-        let head = self
-            .head
-            .iter()
-            .filter(|(p, _)| !self.changed.contains_key(**p))
-            .map(|(p, (id, owner, _))| (*p, *id, *owner));
-        let changed = self.changed.iter().filter_map(|(p, h)| {
-            h.as_ref()
-                .map(|h| (p.as_str(), h.id.as_str(), h.owner.as_deref()))
-        });
-        head.chain(changed)
-    }
-
-    /// Whether `path` holds a record.
-    pub fn has_path(&self, path: &str) -> bool {
-        match self.changed.get(path) {
-            Some(h) => h.is_some(),
-            None => self.head.contains_key(path),
-        }
-    }
-}
-
-/// The part of the pool's ledger a claim by `handle` needs, read in one
-/// pass over the history: the owner changes to or from `handle` or of a
-/// customer in `ids` (history order), when the customers in them reached
-/// stage signed, and every customer's owner at HEAD.
-pub struct ClaimLedger<'h> {
-    pub events: Vec<OwnerEvent>,
-    pub signed: SignedDates,
-    pub committed_owner: rustc_hash::FxHashMap<&'h str, Option<&'h str>>,
-}
-
-impl<'h> ClaimLedger<'h> {
-    pub fn ledger(&self) -> Ledger<'_> {
-        Ledger {
-            events: &self.events,
-            signed: &self.signed,
-        }
-    }
-}
-
-pub fn claim_ledger<'h>(
-    history: &'h crate::history::History,
-    handle: &str,
-    ids: &[&str],
-) -> ClaimLedger<'h> {
-    let mut committed_owner: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
-    let mut signed_at: rustc_hash::FxHashMap<&str, Vec<NaiveDate>> = Default::default();
-    let mut events = Vec::new();
-    history.for_each_state_change(|sc| {
-        committed_owner.insert(sc.id, sc.owner);
-        if sc.owner_changed()
-            && (sc.old_owner == Some(handle) || sc.owner == Some(handle) || ids.contains(&sc.id))
-        {
-            events.push(OwnerEvent {
-                id: sc.id.to_string(),
-                date: sc.commit.date(),
-                from: sc.old_owner.map(str::to_string),
-                to: sc.owner.map(str::to_string),
-                assigned: sc
-                    .commit
-                    .trailers()
-                    .iter()
-                    .any(|(k, _)| *k == "Folio-Assign"),
-                commit: sc.commit.oid().to_string(),
-            });
-        }
-        if sc.stage == Some("signed") && (sc.created || sc.old_stage != Some("signed")) {
-            signed_at.entry(sc.id).or_default().push(sc.commit.date());
-        }
-    });
-    let mut signed = SignedDates::new();
-    for e in &events {
-        if !signed.contains_key(&e.id)
-            && let Some(ds) = signed_at.get(e.id.as_str())
-        {
-            signed.insert(e.id.clone(), ds.clone());
-        }
-    }
-    ClaimLedger {
-        events,
-        signed,
-        committed_owner,
-    }
-}
+pub mod breach;
+pub mod claim;
+pub mod ledger;
+pub use breach::{Breach, breaches};
+pub use ledger::{
+    ClaimLedger, Holding, PoolHistory, WorkingView, claim_ledger, history_and_changes, pool_history,
+};
 
 /// One change of a customer's owner, from the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,52 +275,6 @@ pub fn check_claim(
     Ok(())
 }
 
-/// A claim in a range of commits that broke a limit, for `folio check`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Breach {
-    pub event: OwnerEvent,
-    pub refusal: Refusal,
-}
-
-/// Claims made by the events at `new` (indices into `events`, in
-/// history order) that broke a limit or the cooldown when they were made.
-pub fn breaches(
-    events: &[OwnerEvent],
-    new: &[usize],
-    signed: &SignedDates,
-    held_at: impl Fn(&str, usize) -> usize,
-    cfg: &PoolConfig,
-) -> Vec<Breach> {
-    let mut out = Vec::new();
-    for &i in new {
-        let e = &events[i];
-        let Some(h) = e.to.as_deref() else { continue };
-        if !e.claim_by(h) {
-            continue;
-        }
-        // the state just before this event: earlier events only
-        let before = &events[..i];
-        if let Err(refusal) = check_claim(
-            h,
-            &e.id,
-            Ledger {
-                events: before,
-                signed,
-            },
-            e.date,
-            0,
-            held_at(h, i),
-            cfg,
-        ) {
-            out.push(Breach {
-                event: e.clone(),
-                refusal,
-            });
-        }
-    }
-    out
-}
-
 /// Release status of an owned customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReleaseStatus {
@@ -562,17 +390,30 @@ pub fn conversion(
 /// Pool customers in the order they are dealt out and listed: most
 /// promising first (tier A first), then the most recent activity.
 pub fn promising_order(a: &Customer, b: &Customer) -> std::cmp::Ordering {
-    let last = |c: &Customer| {
-        c.followups
-            .iter()
-            .filter_map(|f| f.date)
-            .max()
-            .or(c.created)
-    };
     a.tier_rank()
         .cmp(&b.tier_rank())
-        .then_with(|| last(b).cmp(&last(a)))
+        .then_with(|| last_activity(b).cmp(&last_activity(a)))
         .then_with(|| a.id.cmp(&b.id))
+}
+
+/// A pool customer's last activity: its latest follow-up, or when it was
+/// created.
+pub fn last_activity(c: &Customer) -> Option<NaiveDate> {
+    c.followups
+        .iter()
+        .filter_map(|f| f.date)
+        .max()
+        .or(c.created)
+}
+
+/// The pool's records, most promising first.
+pub fn in_pool(records: &[crate::repo::Record]) -> Vec<&crate::repo::Record> {
+    let mut pool: Vec<&crate::repo::Record> = records
+        .iter()
+        .filter(|r| r.customer.owner.is_none())
+        .collect();
+    pool.sort_by(|a, b| promising_order(&a.customer, &b.customer));
+    pool
 }
 
 /// Deal `n` customers to receivers by weight, skipping a receiver who
