@@ -417,9 +417,12 @@ fn git_dir(root: &Path) -> Option<PathBuf> {
 /// A test hook: `FOLIO_TX_FAULT=stage:N` (after the N-th file is staged),
 /// `journal` (the journal written, not yet renamed into place),
 /// `committed`, `rename:N` (after the N-th file is in place) or `written`
-/// (an edit session's files in place, before its commit) ends the
-/// process at once at that point, as a kill would, so that tests can check
-/// recovery deterministically. Read only in debug builds.
+/// (an edit session's files in place, before its commit), `git-committed`
+/// (git made the commit, git's index not yet written), and the search
+/// index's `index-update:docs|committed|compacted` and
+/// `index-rebuild:docs|committed|manifest|switched` ends the process at
+/// once at that point, as a kill would, so that tests can check recovery
+/// deterministically. Read only in debug builds.
 pub(crate) fn fault(at: &str) {
     if cfg!(debug_assertions) && std::env::var("FOLIO_TX_FAULT").is_ok_and(|v| v == at) {
         std::process::abort();

@@ -564,10 +564,13 @@ impl<'r> Store<'r> {
                 }
             }
         }
+        crate::transaction::fault("index-update:docs");
         let generation = o.manifest.generation + 1;
         commit(&mut writer, generation)?;
+        crate::transaction::fault("index-update:committed");
         compact(&o.index, &mut writer)?;
         writer.wait_merging_threads()?;
+        crate::transaction::fault("index-update:compacted");
         let renamed = diff.renames(&o.manifest);
         let added = diff.changed.iter().filter(|c| c.added).count();
         let manifest = o.manifest.apply(&diff, &skipped, scan_start, head.clone());
@@ -652,10 +655,12 @@ impl<'r> Store<'r> {
                 entries.push(e);
             }
             obs.progress(chunk.len() as u64);
+            crate::transaction::fault("index-rebuild:docs");
         }
         obs.indexed();
         commit(&mut writer, 1)?;
         writer.wait_merging_threads()?;
+        crate::transaction::fault("index-rebuild:committed");
         let head = head_of(root);
         let manifest = Manifest::build(FORMAT_VERSION, 1, scan_start, head.clone(), entries);
         manifest
@@ -664,9 +669,11 @@ impl<'r> Store<'r> {
         if let Some(t) = &token {
             Self::keep_token(&dir, t, manifest.generation);
         }
+        crate::transaction::fault("index-rebuild:manifest");
         // the switch: one atomic rename
         crate::edit::write_atomic(&self.dir.join(CURRENT), format!("{name}\n").as_bytes())
             .map_err(io_err("cannot switch to the new index"))?;
+        crate::transaction::fault("index-rebuild:switched");
         self.collect_garbage(&name);
         let report = Report {
             full: true,
