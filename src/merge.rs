@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// Which side wins a conflicting scalar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Prefer {
     /// The kept record's value.

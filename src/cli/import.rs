@@ -27,8 +27,8 @@ pub struct Args {
     #[arg(long, value_name = "MAPPING.toml")]
     pub map: Option<PathBuf>,
     /// What to do with a row that duplicates a record or an earlier row
-    #[arg(long, value_enum, default_value_t = OnDuplicate::Skip)]
-    pub on_duplicate: OnDuplicate,
+    #[arg(long, value_enum, default_value_t = OnDuplicateArg::Skip)]
+    pub on_duplicate: OnDuplicateArg,
     /// Report what would happen; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -147,7 +147,7 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         template: &repo.template,
         duplicates: &repo.config.duplicates,
         as_of,
-        on_duplicate: a.on_duplicate,
+        on_duplicate: a.on_duplicate.into(),
         ids,
     };
     let root = repo.root.clone();
@@ -402,4 +402,26 @@ fn human(
         let _ = writeln!(o, "committed {}", &c[..10.min(c.len())]);
     }
     o
+}
+
+/// `--on-duplicate`: the command line's spelling of [`OnDuplicate`]
+/// (clap's types stay out of the library).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDuplicateArg {
+    /// Leave the row out (the default).
+    Skip,
+    /// Fill the existing record's empty fields; list conflicting values.
+    Update,
+    /// Write nothing at all.
+    Fail,
+}
+
+impl From<OnDuplicateArg> for OnDuplicate {
+    fn from(o: OnDuplicateArg) -> OnDuplicate {
+        match o {
+            OnDuplicateArg::Skip => OnDuplicate::Skip,
+            OnDuplicateArg::Update => OnDuplicate::Update,
+            OnDuplicateArg::Fail => OnDuplicate::Fail,
+        }
+    }
 }

@@ -4,6 +4,7 @@ use super::{CmdResult, Ctx, Failure, Format, Status, print};
 use crate::merge::{self, Prefer};
 use crate::output::style::{self, paint};
 use chrono::NaiveDate;
+use clap::ValueEnum;
 use std::fmt::Write as _;
 
 #[derive(Debug, clap::Args)]
@@ -15,7 +16,7 @@ pub struct Args {
     pub others: Vec<String>,
     /// Settle conflicting values with the kept record's or the others'
     #[arg(long, value_enum)]
-    pub prefer: Option<Prefer>,
+    pub prefer: Option<PreferArg>,
     /// Commit the change (message `merge <ids> into <id>`, one Folio-Merged trailer per id)
     #[arg(long)]
     pub commit: bool,
@@ -58,10 +59,17 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         others.push(i);
     }
     let kept = &records[keep];
-    let plan = merge::plan(records, keep, &others, a.prefer, &repo.template, &repo.root);
+    let plan = merge::plan(
+        records,
+        keep,
+        &others,
+        a.prefer.map(Prefer::from),
+        &repo.template,
+        &repo.root,
+    );
     let (path, merged, conflicts, reports) =
         (&plan.path, &plan.merged, &plan.conflicts, &plan.others);
-    if plan.blocked(a.prefer) {
+    if plan.blocked(a.prefer.map(Prefer::from)) {
         if a.format == Format::Json {
             let v = serde_json::json!({ "merged": false, "keep": kept.customer.id, "conflicts": conflicts });
             super::print_data(&format!(
@@ -176,4 +184,23 @@ pub fn run(ctx: &Ctx, a: Args) -> CmdResult {
         }
     }
     Ok(Status::Ok)
+}
+
+/// `--prefer`: the command line's spelling of [`Prefer`] (clap's types
+/// stay out of the library).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreferArg {
+    /// The kept record's value.
+    Keep,
+    /// The other record's value.
+    Other,
+}
+
+impl From<PreferArg> for Prefer {
+    fn from(p: PreferArg) -> Prefer {
+        match p {
+            PreferArg::Keep => Prefer::Keep,
+            PreferArg::Other => Prefer::Other,
+        }
+    }
 }
