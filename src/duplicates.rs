@@ -630,7 +630,9 @@ pub fn find_pairs(records: &[Record], cfg: &DuplicatesConfig) -> Vec<Pair> {
 /// Wall time of steps, for `folio check --timings`.
 pub type Timings = Vec<(&'static str, std::time::Duration)>;
 
-/// `find_pairs`, noting the time each step takes in `timings`.
+/// `find_pairs`, noting the time each step takes in `timings`: the keys of
+/// each record, the records sharing an exact key, the near-identical names,
+/// then the pairs scored and sorted.
 pub fn find_pairs_timed(
     records: &[Record],
     cfg: &DuplicatesConfig,
@@ -641,12 +643,33 @@ pub fn find_pairs_timed(
         timings.push((what, t.elapsed()));
         t = std::time::Instant::now();
     };
+    let keys = record_keys(records, cfg);
+    lap("duplicates: keys of each record");
+    let buckets = exact_buckets(&keys, cfg);
+    let mut pairs = exact_pairs(records, &buckets);
+    lap("duplicates: exact keys");
+    let threshold = cfg.fuzzy_threshold;
+    let near = near_names(&keys, threshold, &mut lap);
+    add_near_names(&mut pairs, near, threshold);
+    // the keys (several small allocations per record) are freed in parallel
+    drop(buckets);
+    {
+        use rayon::prelude::*;
+        keys.into_par_iter().for_each(drop);
+    }
+    let out = scored(records, pairs, cfg);
+    lap("duplicates: pairs");
+    out
+}
+
+/// The keys of each record, in parallel.
+fn record_keys<'a>(records: &'a [Record], cfg: &DuplicatesConfig) -> Vec<Vec<KeyEntry<'a>>> {
     let free: FxHashSet<String> = FREE_MAIL
         .iter()
         .map(|s| s.to_string())
         .chain(cfg.free_mail.iter().map(|s| s.to_lowercase()))
         .collect();
-    let keys: Vec<_> = {
+    {
         use rayon::prelude::*;
         records
             .par_iter()
@@ -658,8 +681,14 @@ pub fn find_pairs_timed(
                 exact
             })
             .collect()
-    };
-    lap("duplicates: keys of each record");
+    }
+}
+
+/// A key shared by several records, with the (kind, entry) of each.
+type Bucket<'k> = (&'k str, Vec<(Key, Entry<'k>)>);
+
+/// The exact keys shared by more than one record, in key order.
+fn exact_buckets<'k>(keys: &'k [Vec<KeyEntry<'k>>], cfg: &DuplicatesConfig) -> Vec<Bucket<'k>> {
     // Exact keys: every (space, key) entry in one sorted list, so that the
     // records sharing a key stand together (no map of small lists: at
     // 100,000 records that costs hundreds of megabytes). Names and titles
@@ -711,7 +740,7 @@ pub fn find_pairs_timed(
     }
     drop(flat);
     shared.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
-    let mut buckets: Vec<(&str, Vec<(Key, Entry)>)> = Vec::with_capacity(shared.len());
+    let mut buckets: Vec<Bucket> = Vec::with_capacity(shared.len());
     for (_, key, run) in shared {
         let members = run
             .into_iter()
@@ -735,8 +764,13 @@ pub fn find_pairs_timed(
             .collect();
         buckets.push((key, members));
     }
+    buckets
+}
+
+/// The pairs of records that share an exact key, with one match per kind.
+fn exact_pairs(records: &[Record], buckets: &[Bucket]) -> BTreeMap<(usize, usize), Vec<Match>> {
     let mut pairs: BTreeMap<(usize, usize), Vec<Match>> = BTreeMap::new();
-    for (key, members) in &buckets {
+    for (key, members) in buckets {
         // A key shared by very many records (a marketplace domain) would be
         // quadratic: pair each member with the first only.
         let limit = if members.len() > 50 { 1 } else { members.len() };
@@ -796,11 +830,12 @@ pub fn find_pairs_timed(
             }
         }
     }
-    // Near-identical names: sorted neighbourhoods. Words that many names
-    // share ("Global", "Pump") say little, so two names must be alike both
-    // as a whole and in their distinctive words.
-    lap("duplicates: exact keys");
-    let threshold = cfg.fuzzy_threshold;
+    pairs
+}
+
+/// Each name and title to compare, with its distinctive words: those
+/// fewer than one name in 200 (at least 5) share.
+fn prepare_names<'k>(keys: &'k [Vec<KeyEntry<'k>>]) -> Vec<Prepared<'k>> {
     let names: Vec<(usize, &KeyEntry)> = keys
         .iter()
         .enumerate()
@@ -843,17 +878,7 @@ pub fn find_pairs_timed(
             })
     };
     let common = (names.len() / 200).max(5);
-    /// A name as compared: record, normalised key and its distinctive
-    /// words (each with its length in characters), the value as written.
-    struct Prepared<'a> {
-        rec: usize,
-        full: &'a str,
-        full_len: usize,
-        rare: Cow<'a, str>,
-        rare_len: usize,
-        value: &'a str,
-    }
-    let prepared: Vec<Prepared> = {
+    {
         use rayon::prelude::*;
         names
             .par_iter()
@@ -879,7 +904,19 @@ pub fn find_pairs_timed(
                 })
             })
             .collect()
-    };
+    }
+}
+
+/// Near-identical names: sorted neighbourhoods. Words that many names
+/// share ("Global", "Pump") say little, so two names must be alike both as
+/// a whole and in their distinctive words. Returns the candidate hits:
+/// record a < b, similarity, the two names as written.
+fn near_names(
+    keys: &[Vec<KeyEntry>],
+    threshold: f64,
+    lap: &mut impl FnMut(&'static str),
+) -> Vec<NearHit> {
+    let prepared = prepare_names(keys);
     lap("duplicates: preparing fuzzy names");
     // The indel similarity of strings of m and n characters is at most
     // 1 - |m - n| / (m + n) (at least |m - n| characters are inserted or
@@ -904,10 +941,9 @@ pub fn find_pairs_timed(
         at_most(m, n, m + n - 2 * common) >= threshold
     };
     const WINDOW: usize = 6;
-    let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
     // Candidate hits from both orders, in parallel; few survive the
     // threshold, so they are merged into the map afterwards.
-    let hits_of = |reversed: bool| -> Vec<(usize, usize, f64, &str, &str)> {
+    let hits_of = |reversed: bool| -> Vec<NearHit> {
         use rayon::prelude::*;
         // the reversed names, in one buffer
         let backwards: String = if reversed {
@@ -985,10 +1021,11 @@ pub fn find_pairs_timed(
                     {
                         continue;
                     }
+                    // few survive: their names are copied
                     out.push(if a.rec < b.rec {
-                        (a.rec, b.rec, sim, a.value, b.value)
+                        (a.rec, b.rec, sim, a.value.into(), b.value.into())
                     } else {
-                        (b.rec, a.rec, sim, b.value, a.value)
+                        (b.rec, a.rec, sim, b.value.into(), a.value.into())
                     });
                 }
                 out
@@ -997,7 +1034,34 @@ pub fn find_pairs_timed(
     };
     let (forward, backward) = rayon::join(|| hits_of(false), || hits_of(true));
     lap("duplicates: comparing near names");
-    for (a, b, sim, va, vb) in forward.into_iter().chain(backward) {
+    let mut hits = forward;
+    hits.extend(backward);
+    hits
+}
+
+/// Two near-identical names: records a < b, similarity, the names.
+type NearHit = (usize, usize, f64, String, String);
+
+/// A name as compared: record, normalised key and its distinctive words
+/// (each with its length in characters), the value as written.
+struct Prepared<'a> {
+    rec: usize,
+    full: &'a str,
+    full_len: usize,
+    rare: Cow<'a, str>,
+    rare_len: usize,
+    value: &'a str,
+}
+
+/// Add the near-identical names to `pairs` (one match per pair, the most
+/// alike names), unless the pair already shares a name exactly.
+fn add_near_names(
+    pairs: &mut BTreeMap<(usize, usize), Vec<Match>>,
+    hits: Vec<NearHit>,
+    threshold: f64,
+) {
+    let mut fuzzy: FxHashMap<(usize, usize), Match> = FxHashMap::default();
+    for (a, b, sim, va, vb) in hits {
         if pairs
             .get(&(a, b))
             .is_some_and(|m| m.iter().any(|m| matches!(m.key, Key::Name | Key::Title)))
@@ -1006,8 +1070,8 @@ pub fn find_pairs_timed(
         }
         let e = fuzzy.entry((a, b)).or_insert_with(|| Match {
             key: Key::Similar,
-            a: va.to_string(),
-            b: vb.to_string(),
+            a: va.clone(),
+            b: vb.clone(),
             a_field: "name".into(),
             b_field: "name".into(),
             similarity: sim,
@@ -1015,8 +1079,8 @@ pub fn find_pairs_timed(
         });
         if sim > e.similarity {
             e.similarity = sim;
-            e.a = va.to_string();
-            e.b = vb.to_string();
+            e.a = va;
+            e.b = vb;
         }
     }
     for ((a, b), mut m) in fuzzy {
@@ -1027,12 +1091,15 @@ pub fn find_pairs_timed(
         );
         pairs.entry((a, b)).or_default().push(m);
     }
-    // the keys (several small allocations per record) are freed in parallel
-    drop((prepared, names, buckets));
-    {
-        use rayon::prelude::*;
-        keys.into_par_iter().for_each(drop);
-    }
+}
+
+/// Each pair's score (the chance that not every match misses), its
+/// exemption, sorted by score then paths.
+fn scored(
+    records: &[Record],
+    pairs: BTreeMap<(usize, usize), Vec<Match>>,
+    cfg: &DuplicatesConfig,
+) -> Vec<Pair> {
     let exempt: HashMap<(&str, &str), &str> = cfg
         .not_duplicates
         .iter()
@@ -1079,7 +1146,6 @@ pub fn find_pairs_timed(
             .then_with(|| records[x.a].path.cmp(&records[y.a].path))
             .then_with(|| records[x.b].path.cmp(&records[y.b].path))
     });
-    lap("duplicates: pairs");
     out
 }
 
