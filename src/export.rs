@@ -448,59 +448,10 @@ pub fn to_xlsx(
     records: &[&Record],
     columns: &[String],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
+    use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
-    enum Cell {
-        T(String),
-        D(Option<chrono::NaiveDate>),
-        N(Option<f64>),
-    }
-    fn sheet(
-        ws: &mut Worksheet,
-        name: &str,
-        head: &[String],
-        rows: Vec<Vec<Cell>>,
-        bold: &Format,
-        date_fmt: &Format,
-    ) -> Result<(), rust_xlsxwriter::XlsxError> {
-        use chrono::Datelike;
-        ws.set_name(name)?;
-        for (i, h) in head.iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, h, bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (i, c) in row.iter().enumerate() {
-                let i = i as u16;
-                match c {
-                    Cell::T(s) if s.is_empty() => {}
-                    Cell::T(s) => {
-                        ws.write_string(r, i, s)?;
-                    }
-                    Cell::D(Some(d)) => {
-                        let x = ExcelDateTime::from_ymd(
-                            u16::try_from(d.year()).unwrap_or(1900),
-                            d.month() as u8,
-                            d.day() as u8,
-                        )?;
-                        ws.write_date_with_format(r, i, &x, date_fmt)?;
-                    }
-                    Cell::N(Some(n)) => {
-                        ws.write_number(r, i, *n)?;
-                    }
-                    _ => {}
-                }
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
-        if !head.is_empty() {
-            ws.autofilter(0, 0, rows.len() as u32, head.len() as u16 - 1)?;
-        }
-        ws.autofit();
-        Ok(())
-    }
     // the columns of dates: built-in date fields of the record and of consent
     let is_date = |c: &str| {
         let date = |ty| ty == crate::schema::Type::Date;
@@ -537,52 +488,6 @@ pub fn to_xlsx(
         &bold,
         &date_fmt,
     )?;
-    /// The built-in fields of an entry, as cells.
-    fn entry_cells<T: Fields>(x: &T) -> Vec<Cell> {
-        T::FIELDS
-            .iter()
-            .filter_map(|f| {
-                Some(match f.acc {
-                    Acc::Date(get, _) => Cell::D(*get(x)),
-                    Acc::Num(get, _) => Cell::N(*get(x)),
-                    Acc::Nested(_) => return None,
-                    _ => Cell::T(field_text(x, f.name).unwrap_or_default()),
-                })
-            })
-            .collect()
-    }
-    /// A list's sheet: the header and one row per entry, keyed by its
-    /// customer, the built-in fields and then the team's own.
-    fn list_sheet<'a, T: Fields>(
-        records: &[&'a Record],
-        entries: impl Fn(&'a Customer) -> &'a [T],
-    ) -> (Vec<String>, Vec<Vec<Cell>>) {
-        static NONE: crate::records::Extra = crate::records::Extra::new();
-        let extra = |x: &'a T| x.extra().unwrap_or(&NONE);
-        let more = extra_keys(records.iter().flat_map(|r| entries(&r.customer)), extra);
-        let mut rows = Vec::new();
-        for r in records {
-            for x in entries(&r.customer) {
-                let mut row = vec![
-                    Cell::T(r.customer.id.clone()),
-                    Cell::T(r.customer.name.clone()),
-                ];
-                row.extend(entry_cells(x));
-                row.extend(
-                    more.iter()
-                        .map(|k| Cell::T(extra(x).get(k).map(team_text).unwrap_or_default())),
-                );
-                rows.push(row);
-            }
-        }
-        let head = ["customer_id", "customer"]
-            .into_iter()
-            .chain(T::FIELDS.iter().filter(|f| f.is_value()).map(|f| f.name))
-            .map(String::from)
-            .chain(more)
-            .collect();
-        (head, rows)
-    }
     for (name, (head, rows)) in [
         ("Contacts", list_sheet(records, |c| &c.contacts)),
         ("Quotes", list_sheet(records, |c| &c.quotes)),
@@ -592,6 +497,108 @@ pub fn to_xlsx(
         sheet(wb.add_worksheet(), name, &head, rows, &bold, &date_fmt)?;
     }
     wb.save_to_buffer()
+}
+
+/// One cell of a workbook: text, a date or a number (empty when absent).
+enum Cell {
+    T(String),
+    D(Option<chrono::NaiveDate>),
+    N(Option<f64>),
+}
+
+/// One sheet: a bold header row, the rows, frozen header, filters, fitted
+/// columns.
+fn sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    name: &str,
+    head: &[String],
+    rows: Vec<Vec<Cell>>,
+    bold: &rust_xlsxwriter::Format,
+    date_fmt: &rust_xlsxwriter::Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use chrono::Datelike;
+    ws.set_name(name)?;
+    for (i, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, h, bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (i, c) in row.iter().enumerate() {
+            let i = i as u16;
+            match c {
+                Cell::T(s) if s.is_empty() => {}
+                Cell::T(s) => {
+                    ws.write_string(r, i, s)?;
+                }
+                Cell::D(Some(d)) => {
+                    let x = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                        u16::try_from(d.year()).unwrap_or(1900),
+                        d.month() as u8,
+                        d.day() as u8,
+                    )?;
+                    ws.write_date_with_format(r, i, &x, date_fmt)?;
+                }
+                Cell::N(Some(n)) => {
+                    ws.write_number(r, i, *n)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if !head.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, head.len() as u16 - 1)?;
+    }
+    ws.autofit();
+    Ok(())
+}
+
+/// The built-in fields of an entry, as cells.
+fn entry_cells<T: Fields>(x: &T) -> Vec<Cell> {
+    T::FIELDS
+        .iter()
+        .filter_map(|f| {
+            Some(match f.acc {
+                Acc::Date(get, _) => Cell::D(*get(x)),
+                Acc::Num(get, _) => Cell::N(*get(x)),
+                Acc::Nested(_) => return None,
+                _ => Cell::T(field_text(x, f.name).unwrap_or_default()),
+            })
+        })
+        .collect()
+}
+
+/// A list's sheet: the header and one row per entry, keyed by its
+/// customer, the built-in fields and then the team's own.
+fn list_sheet<'a, T: Fields>(
+    records: &[&'a Record],
+    entries: impl Fn(&'a Customer) -> &'a [T],
+) -> (Vec<String>, Vec<Vec<Cell>>) {
+    static NONE: crate::records::Extra = crate::records::Extra::new();
+    let extra = |x: &'a T| x.extra().unwrap_or(&NONE);
+    let more = extra_keys(records.iter().flat_map(|r| entries(&r.customer)), extra);
+    let mut rows = Vec::new();
+    for r in records {
+        for x in entries(&r.customer) {
+            let mut row = vec![
+                Cell::T(r.customer.id.clone()),
+                Cell::T(r.customer.name.clone()),
+            ];
+            row.extend(entry_cells(x));
+            row.extend(
+                more.iter()
+                    .map(|k| Cell::T(extra(x).get(k).map(team_text).unwrap_or_default())),
+            );
+            rows.push(row);
+        }
+    }
+    let head = ["customer_id", "customer"]
+        .into_iter()
+        .chain(T::FIELDS.iter().filter(|f| f.is_value()).map(|f| f.name))
+        .map(String::from)
+        .chain(more)
+        .collect();
+    (head, rows)
 }
 
 /// Escape a vCard text value (RFC 6350 §3.4).
