@@ -373,46 +373,7 @@ impl GitRepo {
             "cannot open a temporary index".into()
         })?;
         // whether the user has staged anything besides folio's files
-        let mut others_staged = base.is_none();
-        let ours: std::collections::HashSet<&str> =
-            entries.iter().map(|e| e.git_path.as_str()).collect();
-        if base.is_none() {
-            ctx(index.clear(), || "cannot clear a temporary index".into())?;
-        } else {
-            for p in staged.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-                let Ok(p) = std::str::from_utf8(p) else {
-                    others_staged = true;
-                    continue;
-                };
-                if ours.contains(p) {
-                    continue;
-                }
-                others_staged = true;
-                // back to HEAD's version
-                match base.and_then(|t| t.get_path(Path::new(p)).ok()) {
-                    Some(e) => {
-                        let entry = IndexEntry {
-                            ctime: IndexTime::new(0, 0),
-                            mtime: IndexTime::new(0, 0),
-                            dev: 0,
-                            ino: 0,
-                            mode: e.filemode() as u32,
-                            uid: 0,
-                            gid: 0,
-                            file_size: 0,
-                            id: e.id(),
-                            flags: 0,
-                            flags_extended: 0,
-                            path: p.as_bytes().to_vec(),
-                        };
-                        ctx(index.add(&entry), || format!("cannot reset {p}"))?;
-                    }
-                    None => {
-                        let _ = index.remove_path(Path::new(p));
-                    }
-                }
-            }
-        }
+        let others_staged = reset_others(&mut index, &staged, entries, base)?;
         for e in entries {
             e.apply(&mut index).map_err(|source| GitError {
                 what: format!("cannot stage {}", e.git_path),
@@ -608,6 +569,59 @@ impl Staged {
         }
         index.add(&e)
     }
+}
+
+/// In a temporary `index` (a copy of git's), put every path the user has
+/// staged (`staged`: `git diff --cached -z` output) back to HEAD's version
+/// (`base`), except folio's own `entries`; on an unborn branch, empty it.
+/// Whether the user had staged anything besides folio's files.
+fn reset_others(
+    index: &mut git2::Index,
+    staged: &[u8],
+    entries: &[Staged],
+    base: Option<&git2::Tree>,
+) -> Result<bool, CommitError> {
+    let mut others_staged = base.is_none();
+    let ours: std::collections::HashSet<&str> =
+        entries.iter().map(|e| e.git_path.as_str()).collect();
+    if base.is_none() {
+        ctx(index.clear(), || "cannot clear a temporary index".into())?;
+    } else {
+        for p in staged.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+            let Ok(p) = std::str::from_utf8(p) else {
+                others_staged = true;
+                continue;
+            };
+            if ours.contains(p) {
+                continue;
+            }
+            others_staged = true;
+            // back to HEAD's version
+            match base.and_then(|t| t.get_path(Path::new(p)).ok()) {
+                Some(e) => {
+                    let entry = IndexEntry {
+                        ctime: IndexTime::new(0, 0),
+                        mtime: IndexTime::new(0, 0),
+                        dev: 0,
+                        ino: 0,
+                        mode: e.filemode() as u32,
+                        uid: 0,
+                        gid: 0,
+                        file_size: 0,
+                        id: e.id(),
+                        flags: 0,
+                        flags_extended: 0,
+                        path: p.as_bytes().to_vec(),
+                    };
+                    ctx(index.add(&entry), || format!("cannot reset {p}"))?;
+                }
+                None => {
+                    let _ = index.remove_path(Path::new(p));
+                }
+            }
+        }
+    }
+    Ok(others_staged)
 }
 
 /// Put `entries` in `index`. With `from`, each entry is copied from that
