@@ -45,11 +45,6 @@ fn followup(t: &TestRepo, who: &str, extra: &[&str]) -> (i32, String, String) {
     run(t.folio().args(&args))
 }
 
-fn head(t: &TestRepo) -> git2::Oid {
-    let repo = git2::Repository::open(t.root()).unwrap();
-    repo.head().unwrap().target().unwrap()
-}
-
 /// Paths changed by HEAD's commit.
 fn head_paths(t: &TestRepo) -> Vec<String> {
     let repo = git2::Repository::open(t.root()).unwrap();
@@ -202,7 +197,7 @@ fn uncommitted_changes_are_refused_the_same_way_everywhere() {
         "error: a file to change has uncommitted or staged changes: {a}\n\
 hint: commit or discard those changes first, or pass --include-dirty to commit them with folio's change\n"
     );
-    let h = head(&t);
+    let h = t.head();
     for args in [
         vec![
             "followup",
@@ -226,7 +221,7 @@ hint: commit or discard those changes first, or pass --include-dirty to commit t
             "{args:?}"
         );
         assert_eq!(t.read(&a), edited, "{args:?}");
-        assert_eq!(head(&t), h);
+        assert_eq!(t.head(), h);
     }
     // on purpose: the hand edit goes into folio's commit
     let (code, _, err) = followup(&t, "A1", &["--commit", "--include-dirty"]);
@@ -240,22 +235,12 @@ hint: commit or discard those changes first, or pass --include-dirty to commit t
 }
 
 #[cfg(unix)]
-fn hook(t: &TestRepo, name: &str, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    let p = t.path(&format!(".git/hooks/{name}"));
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-#[cfg(unix)]
 #[test]
 fn a_refusing_hook_changes_nothing_and_says_why() {
     let (t, a, _) = setup(false);
     let before = t.read(&a);
-    let h = head(&t);
-    hook(
-        &t,
+    let h = t.head();
+    t.hook(
         "pre-commit",
         "echo \"pre-commit: no commits on Sunday\" >&2\nexit 1",
     );
@@ -269,7 +254,7 @@ fn a_refusing_hook_changes_nothing_and_says_why() {
         )
     );
     assert_eq!(t.read(&a), before);
-    assert_eq!(head(&t), h);
+    assert_eq!(t.head(), h);
     // a new record is taken away again
     let (code, _, _) = run(t.folio().args([
         "new",
@@ -304,16 +289,11 @@ fn hooks_see_exactly_what_is_committed_and_can_add_to_the_message() {
     let mut index = repo.index().unwrap();
     index.add_path(Path::new(&b)).unwrap();
     index.write().unwrap();
-    hook(
-        &t,
+    t.hook(
         "pre-commit",
         "git diff --cached --name-only > .git/seen-by-hook",
     );
-    hook(
-        &t,
-        "commit-msg",
-        "printf '\\nReviewed-by: hook\\n' >> \"$1\"",
-    );
+    t.hook("commit-msg", "printf '\\nReviewed-by: hook\\n' >> \"$1\"");
     let (code, _, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(t.read(".git/seen-by-hook"), format!("{a}\n"));
@@ -345,7 +325,7 @@ fn commits_are_signed_when_git_is_set_to_sign() {
     cfg.set_str("user.signingkey", "ABCDEF").unwrap();
     let (code, _, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(code, 0, "{err}");
-    let h = head(&t);
+    let h = t.head();
     let (sig, _) = repo.extract_signature(&h, None).unwrap();
     assert!(
         std::str::from_utf8(&sig)
@@ -455,7 +435,7 @@ fn pool_commands_take_include_dirty_too() {
 #[test]
 fn killed_before_the_commit_is_committed_by_the_next_command() {
     let (t, a, _) = setup(false);
-    let h = head(&t);
+    let h = t.head();
     let (code, _, _) = run(t.folio().env("FOLIO_TX_FAULT", "written").args([
         "followup",
         "A1",
@@ -468,14 +448,14 @@ fn killed_before_the_commit_is_committed_by_the_next_command() {
         "--commit",
     ]));
     assert_eq!(code, -1, "the process was killed");
-    assert_eq!(head(&t), h);
+    assert_eq!(t.head(), h);
     assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
     let (code, _, err) = run(t.folio().args(["check"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("committed it as "), "{err}");
-    assert_ne!(head(&t), h);
+    assert_ne!(t.head(), h);
     assert_eq!(head_paths(&t), vec![a.clone()]);
-    assert_eq!(git(&t, &["status", "--porcelain"]), "");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
     assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
     // once only
     let (code, _, err) = run(t.folio().args(["check"]));
@@ -490,7 +470,7 @@ fn killed_before_the_commit_is_committed_by_the_next_command() {
 #[test]
 fn killed_after_the_commit_leaves_no_stale_index() {
     let (t, a, _) = setup(false);
-    let h = head(&t);
+    let h = t.head();
     let (code, _, _) = run(t.folio().env("FOLIO_TX_FAULT", "git-committed").args([
         "followup",
         "A1",
@@ -503,13 +483,13 @@ fn killed_after_the_commit_leaves_no_stale_index() {
         "--commit",
     ]));
     assert_eq!(code, -1, "the process was killed");
-    assert_ne!(head(&t), h, "git made the commit");
+    assert_ne!(t.head(), h, "git made the commit");
     assert!(t.path(".git/index.lock").exists());
     let (code, _, err) = run(t.folio().args(["check"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("git's index is brought up to date"), "{err}");
     assert!(!t.path(".git/index.lock").exists());
-    assert_eq!(git(&t, &["status", "--porcelain"]), "");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
     assert_eq!(t.read(&a).matches("[[followups]]").count(), 1);
 }
 
@@ -593,26 +573,6 @@ fn weights_read_the_same_in_handover_and_pool_assign() {
     }
 }
 
-fn git(t: &TestRepo, args: &[&str]) -> String {
-    let o = std::process::Command::new("git")
-        .current_dir(t.root())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "T")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "T")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Once git has made the commit, folio never undoes the files: a later
 /// problem (git's index cannot be replaced: here a hook puts a folder where
 /// folio's `index.lock` was) is a warning.
@@ -620,8 +580,7 @@ fn git(t: &TestRepo, args: &[&str]) -> String {
 #[test]
 fn a_commit_made_is_never_undone() {
     let (t, a, _) = setup(false);
-    hook(
-        &t,
+    t.hook(
         "post-commit",
         "rm -f .git/index.lock && mkdir .git/index.lock",
     );
@@ -642,16 +601,16 @@ fn a_commit_made_is_never_undone() {
 #[test]
 fn no_commit_in_the_middle_of_a_merge() {
     let (t, a, b) = setup(false);
-    git(&t, &["checkout", "-q", "-b", "side"]);
+    t.git(&["checkout", "-q", "-b", "side"]);
     t.write("side.txt", "side\n");
-    git(&t, &["add", "side.txt"]);
-    git(&t, &["commit", "-qm", "side"]);
-    git(&t, &["checkout", "-q", "-"]);
+    t.git(&["add", "side.txt"]);
+    t.git(&["commit", "-qm", "side"]);
+    t.git(&["checkout", "-q", "-"]);
     t.write(&b, &t.read(&b).replace("tier = \"B\"", "tier = \"A\""));
-    git(&t, &["commit", "-qam", "main"]);
-    git(&t, &["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    t.git(&["commit", "-qam", "main"]);
+    t.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
     let before = t.read(&a);
-    let h = head(&t);
+    let h = t.head();
     let (code, out, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(
         (code, out.as_str(), err.as_str()),
@@ -662,7 +621,7 @@ fn no_commit_in_the_middle_of_a_merge() {
         )
     );
     assert_eq!(t.read(&a), before);
-    assert_eq!(head(&t), h);
+    assert_eq!(t.head(), h);
     // a handover too (it rewrites many records and staff.toml)
     let staff = t.read("staff.toml");
     let (code, _, err) = run(t
@@ -672,7 +631,7 @@ fn no_commit_in_the_middle_of_a_merge() {
     assert!(err.contains("a merge is in progress in git"), "{err}");
     assert_eq!(t.read(&a), before);
     assert_eq!(t.read("staff.toml"), staff);
-    assert_eq!(head(&t), h);
+    assert_eq!(t.head(), h);
 }
 
 /// On a detached HEAD the commit is made, with a warning that it is on no
@@ -680,10 +639,10 @@ fn no_commit_in_the_middle_of_a_merge() {
 #[test]
 fn a_commit_on_a_detached_head_is_warned_about() {
     let (t, _, _) = setup(false);
-    git(&t, &["checkout", "-q", "--detach"]);
+    t.git(&["checkout", "-q", "--detach"]);
     let (code, out, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(code, 0, "{err}");
-    let id = &head(&t).to_string()[..10];
+    let id = &t.head().to_string()[..10];
     assert_eq!(out.lines().last(), Some(format!("committed {id}").as_str()));
     assert_eq!(
         err,
@@ -699,16 +658,16 @@ fn a_commit_on_a_detached_head_is_warned_about() {
 fn commits_store_files_the_way_git_add_would() {
     let (t, a, _) = setup(false);
     t.write(".gitattributes", "*.toml text eol=crlf\n");
-    git(&t, &["add", ".gitattributes"]);
-    git(&t, &["commit", "-qm", "attributes"]);
+    t.git(&["add", ".gitattributes"]);
+    t.git(&["commit", "-qm", "attributes"]);
     std::fs::remove_file(t.path(&a)).unwrap();
-    git(&t, &["checkout", "--", &a]);
+    t.git(&["checkout", "--", &a]);
     assert!(t.read(&a).contains("\r\n"));
     let (code, _, err) = followup(&t, "A1", &["--commit"]);
     assert_eq!(code, 0, "{err}");
-    let stat = git(&t, &["show", "--numstat", "--format=", "HEAD"]);
+    let stat = t.git(&["show", "--numstat", "--format=", "HEAD"]);
     assert!(stat.starts_with("7\t0\t"), "{stat}");
-    assert_eq!(git(&t, &["status", "--porcelain"]), "");
+    assert_eq!(t.git(&["status", "--porcelain"]), "");
 }
 
 /// A pre-commit hook that edits and stages the file: the index ends as the
@@ -719,9 +678,8 @@ fn what_a_hook_stages_is_kept() {
     let (t, a, _) = setup(false);
     // staged before folio runs: it stays staged, out of folio's commit
     t.write("other.txt", "other\n");
-    git(&t, &["add", "other.txt"]);
-    hook(
-        &t,
+    t.git(&["add", "other.txt"]);
+    t.hook(
         "pre-commit",
         &format!("printf '# checked\\n' >> {a}\ngit add {a}"),
     );
@@ -729,8 +687,8 @@ fn what_a_hook_stages_is_kept() {
     assert_eq!(code, 0, "{err}");
     assert!(t.read(&a).ends_with("# checked\n"));
     // the record is committed as the hook left it; other.txt is staged
-    assert_eq!(git(&t, &["status", "--porcelain"]), "A  other.txt\n");
-    assert_eq!(git(&t, &["diff", "HEAD", "--", &a]), "");
+    assert_eq!(t.git(&["status", "--porcelain"]), "A  other.txt\n");
+    assert_eq!(t.git(&["diff", "HEAD", "--", &a]), "");
 }
 
 /// `fix` never overwrites another file whose name differs only in case.
@@ -779,7 +737,7 @@ fn moved_and_restored_files_keep_their_mark_and_mode() {
     std::fs::set_permissions(t.path(&b), std::fs::Permissions::from_mode(0o640)).unwrap();
     t.git_init();
     t.commit_all("initial", "admin", 1_767_225_600);
-    hook(&t, "pre-commit", "exit 1");
+    t.hook("pre-commit", "exit 1");
     let (code, _, _) = run(t.folio().args([
         "merge", "A1", "B1", "--prefer", "keep", "--commit", "--as-of", AS_OF,
     ]));
@@ -799,8 +757,8 @@ fn links_are_not_written_through() {
     std::fs::write(&target, common::STAFF).unwrap();
     std::fs::remove_file(t.path("staff.toml")).unwrap();
     std::os::unix::fs::symlink(&target, t.path("staff.toml")).unwrap();
-    git(&t, &["add", "-A"]);
-    git(&t, &["commit", "-qm", "link"]);
+    t.git(&["add", "-A"]);
+    t.git(&["commit", "-qm", "link"]);
     let (code, _, err) = run(t.folio().args([
         "handover",
         "alice",
